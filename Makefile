@@ -1,0 +1,50 @@
+# Glassbox: `make run` sets everything up and explains the bundled sample data;
+# `make test` runs every test. Both work on a fresh clone with nothing installed by hand.
+
+GO      ?= go
+BIN     := bin/glassbox
+ORT_LIB := .cache/ort/libonnxruntime.so.1
+CONFIG  ?= configs/sample.yaml
+
+.PHONY: all setup build run test vet bench bench-models models goldens fuzz clean
+
+all: build
+
+$(ORT_LIB): scripts/fetch-ort.sh
+	./scripts/fetch-ort.sh
+
+## setup: fetch and verify the ONNX Runtime library (cached; never downloaded twice)
+setup: $(ORT_LIB)
+	@./scripts/fetch-ort.sh >/dev/null
+
+## build: build the CLI into bin/glassbox
+build:
+	$(GO) build -o $(BIN) ./cmd/glassbox
+
+## run: set up, build and run the main job (the sample corpus, on the embedded Prism runner) into ./out
+run: setup build
+	./$(BIN) explain --config $(CONFIG)
+
+## test: vet and run every test
+test: setup
+	$(GO) vet ./...
+	$(GO) test -count=1 -timeout 60m ./...
+
+## bench: run the benchmarks (the DistilBERT-base-sized model comes from `make bench-models`)
+bench: setup
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+## models: regenerate the committed test models and sample data (needs Python; never needed by tests)
+models:
+	./scripts/make-test-models.sh
+
+## bench-models: write the DistilBERT-base-sized random model into .cache/models (needs Python)
+bench-models:
+	./scripts/make-test-models.sh --bench
+
+## goldens: regenerate the tokenizer goldens with Hugging Face's own tokenizers (needs Node)
+goldens:
+	node scripts/gen-tokenizer-goldens.js
+
+clean:
+	rm -rf bin out

@@ -1,0 +1,98 @@
+package explanation
+
+import "context"
+
+// Masking says how a perturbation method makes a token absent (see shared/conventions.md).
+type Masking string
+
+const (
+	// MaskAttention sets the absent token's attention_mask entry to 0 and keeps its id and position.
+	MaskAttention Masking = "attention"
+	// MaskReplace replaces the absent token's id by the mask token (or the pad token if there is none).
+	MaskReplace Masking = "replace"
+)
+
+// Players says what a coalition-based method treats as one feature.
+type Players string
+
+const (
+	// PlayersTokens makes every non-special token a player.
+	PlayersTokens Players = "tokens"
+	// PlayersWords makes every word (all its tokens together) a player.
+	PlayersWords Players = "words"
+)
+
+// Input is one row fed to the model.
+type Input struct {
+	// IDs are the token ids.
+	IDs []int64
+	// Mask is the attention mask (1 = attend).
+	Mask []int64
+	// TypeIDs are the token type ids, nil when the model takes none.
+	TypeIDs []int64
+}
+
+// Clone returns a deep copy of the input, so a method can perturb it freely.
+func (in Input) Clone() Input {
+	out := Input{IDs: append([]int64(nil), in.IDs...), Mask: append([]int64(nil), in.Mask...)}
+	if in.TypeIDs != nil {
+		out.TypeIDs = append([]int64(nil), in.TypeIDs...)
+	}
+	return out
+}
+
+// Scorer evaluates the explained quantity f (a class probability, a logit or a
+// next-token log-probability, bound when the scorer is made) on many inputs at once.
+type Scorer interface {
+	// Score returns f for each input, in order; implementations batch the calls to the model.
+	Score(ctx context.Context, inputs []Input) ([]float64, error)
+}
+
+// ScorerFunc adapts a plain function to the Scorer interface.
+type ScorerFunc func(ctx context.Context, inputs []Input) ([]float64, error)
+
+// Score calls f.
+func (f ScorerFunc) Score(ctx context.Context, inputs []Input) ([]float64, error) {
+	return f(ctx, inputs)
+}
+
+// Request is one example to explain with a perturbation method.
+type Request struct {
+	// Input is the unperturbed model input (no padding).
+	Input Input
+	// Special marks tokens that are never perturbed and get attribution 0.
+	Special []bool
+	// WordIDs maps each token to its word index, -1 for special tokens.
+	WordIDs []int
+	// Masking is how absent tokens are made absent.
+	Masking Masking
+	// ReplaceID is the id used for absent tokens under MaskReplace.
+	ReplaceID int64
+	// Seed seeds every random choice of the method for this example.
+	Seed uint64
+}
+
+// Result is a method's explanation of one example for one target.
+type Result struct {
+	// Tokens holds one attribution per token of Request.Input (0 for special tokens).
+	Tokens []float64
+	// Words holds one attribution per word when the method works on words
+	// natively (LIME); nil means words are the sums of Tokens.
+	Words []float64
+	// TargetScore is f(x).
+	TargetScore float64
+	// BaselineScore is f of the baseline or empty coalition, nil where the method has none.
+	BaselineScore *float64
+	// Quality is the method's own check (e.g. KernelSHAP's additivity gap), nil where none.
+	Quality *float64
+	// Params are the method's parameters in force, written as JSON on every output row.
+	Params map[string]any
+}
+
+// Method is a perturbation-style attribution method that explains one example through a Scorer.
+type Method interface {
+	// Name is the method's name as users select it (e.g. "occlusion").
+	Name() string
+	// Explain computes the attributions of req under s.
+	Explain(ctx context.Context, s Scorer, req Request) (Result, error)
+}

@@ -1,0 +1,190 @@
+package schemas
+
+import (
+	"strings"
+	"unicode/utf8"
+)
+
+// Version is the output schema version written on every explanation row;
+// bump it when a column is added, removed, renamed or changes meaning.
+const Version int32 = 1
+
+// File-name prefixes and names of the output file sets, relative to the output directory.
+const (
+	// ExplanationsPrefix names the sharded explanation files (explanations-SSSSS-of-NNNNN.parquet).
+	ExplanationsPrefix = "explanations"
+	// AttentionPrefix names the optional sharded attention matrix files (attention-SSSSS-of-NNNNN.parquet).
+	AttentionPrefix = "attention"
+	// ErrorsFile is the single file of rows that could not be explained.
+	ErrorsFile = "errors.parquet"
+	// GlobalImportanceFile is the single file of corpus-wide word importances.
+	GlobalImportanceFile = "global_importance.parquet"
+	// ManifestFile is the run manifest written beside the Parquet outputs.
+	ManifestFile = "manifest.json"
+)
+
+// Error stages, the values of ErrorRow.Stage.
+const (
+	StageRead     = "read"
+	StageParse    = "parse"
+	StageTokenize = "tokenize"
+	StageInfer    = "infer"
+	StageExplain  = "explain"
+)
+
+// HeadAverage is the AttentionMatrixRow.Head value of the average over all heads of a layer.
+const HeadAverage int32 = -1
+
+// MaxRawBytes bounds ErrorRow.Raw so a pathological input line cannot bloat errors.parquet.
+const MaxRawBytes = 4096
+
+// Token is one tokenizer token of an explained example, with its attribution.
+type Token struct {
+	// Index is the token's position in the model input (0-based, special tokens included).
+	Index int32 `parquet:"index,zstd"`
+	// Text is the token string as the tokenizer's vocabulary spells it.
+	Text string `parquet:"text,zstd"`
+	// Start is the first code point of the token's span in the text (Hugging Face offset_mapping).
+	Start int32 `parquet:"start,zstd"`
+	// End is one past the last code point of the span.
+	End int32 `parquet:"end,zstd"`
+	// ByteStart is the first UTF-8 byte of the span.
+	ByteStart int32 `parquet:"byte_start,zstd"`
+	// ByteEnd is one past the last UTF-8 byte of the span.
+	ByteEnd int32 `parquet:"byte_end,zstd"`
+	// WordIndex is the index into ExplanationRow.Words, -1 for special tokens.
+	WordIndex int32 `parquet:"word_index,zstd"`
+	// Special marks tokens never perturbed ([CLS], [SEP], <s>, ...); their attribution is 0.
+	Special bool `parquet:"special,zstd"`
+	// Attribution is the method's attribution to this token.
+	Attribution float64 `parquet:"attribution,zstd"`
+}
+
+// Word is one word of an explained example (a group of tokens sharing a word id).
+type Word struct {
+	// Text is the word's substring of the example text.
+	Text string `parquet:"text,zstd"`
+	// Start is the first code point of the word's span.
+	Start int32 `parquet:"start,zstd"`
+	// End is one past the last code point of the word's span.
+	End int32 `parquet:"end,zstd"`
+	// Attribution is the sum of the word's token attributions (or the method's own word attribution for LIME).
+	Attribution float64 `parquet:"attribution,zstd"`
+}
+
+// ExplanationRow is one (example, method, target) explanation, the row of explanations-SSSSS-of-NNNNN.parquet.
+type ExplanationRow struct {
+	// RunID identifies the run (see jobconfig.RunID).
+	RunID string `parquet:"run_id,zstd"`
+	// ExampleID is the input row's id, or <source base name>:<line> when it has none.
+	ExampleID string `parquet:"example_id,zstd"`
+	// Text is the explained input text.
+	Text string `parquet:"text,zstd"`
+	// GoldLabel is the input's label column, nil when it has none.
+	GoldLabel *string `parquet:"gold_label,optional,zstd"`
+	// PredictedLabel is the model's arg-max label.
+	PredictedLabel string `parquet:"predicted_label,zstd"`
+	// Probs are the model's class probabilities in label-id order.
+	Probs []float64 `parquet:"probs,list" parquet-element:",zstd"`
+	// Method is the attribution method's name (occlusion, kernelshap, ...).
+	Method string `parquet:"method,zstd"`
+	// Params is the JSON object of the method's parameters in force.
+	Params string `parquet:"params,zstd"`
+	// Target is the label whose score is explained.
+	Target string `parquet:"target,zstd"`
+	// TargetScore is f(x), the explained quantity on the unperturbed input.
+	TargetScore float64 `parquet:"target_score,zstd"`
+	// BaselineScore is f of the method's baseline or empty coalition, nil where the method has none.
+	BaselineScore *float64 `parquet:"baseline_score,optional,zstd"`
+	// Tokens are the input tokens with their attributions, special tokens included.
+	Tokens []Token `parquet:"tokens,list"`
+	// Words are the words with their attributions.
+	Words []Word `parquet:"words,list"`
+	// Quality is the method's own quality check, nil where it has none.
+	Quality *float64 `parquet:"quality,optional,zstd"`
+	// Truncated reports that the text was cut to the model's maximum length.
+	Truncated bool `parquet:"truncated,zstd"`
+	// Source is the input file the row came from.
+	Source string `parquet:"source,zstd"`
+	// SourceLine is the 1-based line (or row) of the input in Source.
+	SourceLine int64 `parquet:"source_line,zstd"`
+	// SchemaVersion is Version at the time of writing.
+	SchemaVersion int32 `parquet:"schema_version,zstd"`
+}
+
+// ErrorRow is one input row that could not be explained, the row of errors.parquet.
+type ErrorRow struct {
+	// RunID identifies the run.
+	RunID string `parquet:"run_id,zstd"`
+	// Source is the input file.
+	Source string `parquet:"source,zstd"`
+	// Line is the 1-based line or row number in Source.
+	Line int64 `parquet:"line,zstd"`
+	// ExampleID is the row's id when it could be determined, else nil.
+	ExampleID *string `parquet:"example_id,optional,zstd"`
+	// Stage is where the row failed: read, parse, tokenize, infer or explain.
+	Stage string `parquet:"stage,zstd"`
+	// Reason says why, in words.
+	Reason string `parquet:"reason,zstd"`
+	// Raw is the offending input (SanitizeRaw: valid UTF-8, at most MaxRawBytes bytes).
+	Raw string `parquet:"raw,zstd"`
+}
+
+// GlobalImportanceRow is one word's corpus-wide importance for a method and target, the row of global_importance.parquet.
+type GlobalImportanceRow struct {
+	// RunID identifies the run.
+	RunID string `parquet:"run_id,zstd"`
+	// Method is the attribution method.
+	Method string `parquet:"method,zstd"`
+	// Target is the explained label.
+	Target string `parquet:"target,zstd"`
+	// Word is the word's text.
+	Word string `parquet:"word,zstd"`
+	// Count is the number of occurrences of the word.
+	Count int64 `parquet:"count,zstd"`
+	// Examples is the number of distinct examples containing the word.
+	Examples int64 `parquet:"examples,zstd"`
+	// Sum is the sum of the word's attributions over its occurrences.
+	Sum float64 `parquet:"sum,zstd"`
+	// Mean is Sum / Count.
+	Mean float64 `parquet:"mean,zstd"`
+	// MeanAbs is the mean of the absolute attributions.
+	MeanAbs float64 `parquet:"mean_abs,zstd"`
+	// Std is the population standard deviation of the attributions.
+	Std float64 `parquet:"std,zstd"`
+	// TopShare is the share of Examples in which the word had the largest absolute attribution.
+	TopShare float64 `parquet:"top_share,zstd"`
+}
+
+// AttentionMatrixRow is one layer/head attention matrix of one example, the row of attention-SSSSS-of-NNNNN.parquet.
+type AttentionMatrixRow struct {
+	// RunID identifies the run.
+	RunID string `parquet:"run_id,zstd"`
+	// ExampleID is the example's id.
+	ExampleID string `parquet:"example_id,zstd"`
+	// Layer is the 0-based layer.
+	Layer int32 `parquet:"layer,zstd"`
+	// Head is the 0-based head, or HeadAverage (-1) for the average over heads.
+	Head int32 `parquet:"head,zstd"`
+	// Tokens are the token strings labelling the matrix's rows and columns.
+	Tokens []string `parquet:"tokens,list" parquet-element:",zstd"`
+	// SeqLen is the number of (unpadded) positions, len(Tokens).
+	SeqLen int32 `parquet:"seq_len,zstd"`
+	// Weights is the SeqLen×SeqLen matrix in row-major order: Weights[i*SeqLen+j] is query i attending to key j.
+	Weights []float32 `parquet:"weights,list" parquet-element:",zstd"`
+}
+
+// SanitizeRaw makes s fit ErrorRow.Raw: invalid UTF-8 bytes become U+FFFD and
+// the result is cut to at most MaxRawBytes bytes on a rune boundary, so the
+// column stays valid UTF-8 whatever the input held.
+func SanitizeRaw(s string) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	if len(s) <= MaxRawBytes {
+		return s
+	}
+	cut := MaxRawBytes
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut]
+}

@@ -1,0 +1,257 @@
+package schemas_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/parquet-go/parquet-go"
+
+	"github.com/glassbox-ai/glassbox/parquetsink"
+	"github.com/glassbox-ai/glassbox/schemas"
+)
+
+func strp(s string) *string   { return &s }
+func f64p(f float64) *float64 { return &f }
+
+// SampleRows returns rows exercising every column, nulls and nested lists.
+func sampleExplanations() []schemas.ExplanationRow {
+	return []schemas.ExplanationRow{
+		{
+			RunID: "r1", ExampleID: "ex-1", Text: "good film", GoldLabel: strp("POSITIVE"),
+			PredictedLabel: "POSITIVE", Probs: []float64{0.1, 0.9}, Method: "occlusion",
+			Params: `{"level":"tokens","masking":"attention"}`, Target: "POSITIVE",
+			TargetScore: 0.9, BaselineScore: f64p(0.5),
+			Tokens: []schemas.Token{
+				{Index: 0, Text: "[CLS]", WordIndex: -1, Special: true},
+				{Index: 1, Text: "good", Start: 0, End: 4, ByteStart: 0, ByteEnd: 4, WordIndex: 0, Attribution: 0.3},
+				{Index: 2, Text: "film", Start: 5, End: 9, ByteStart: 5, ByteEnd: 9, WordIndex: 1, Attribution: -0.05},
+				{Index: 3, Text: "[SEP]", Start: 0, End: 0, WordIndex: -1, Special: true},
+			},
+			Words:     []schemas.Word{{Text: "good", Start: 0, End: 4, Attribution: 0.3}, {Text: "film", Start: 5, End: 9, Attribution: -0.05}},
+			Quality:   f64p(1e-9),
+			Truncated: false, Source: "data/a.jsonl", SourceLine: 1, SchemaVersion: schemas.Version,
+		},
+		{
+			RunID: "r1", ExampleID: "a.jsonl:2", Text: "é😀", GoldLabel: nil,
+			PredictedLabel: "NEGATIVE", Probs: []float64{0.7, 0.3}, Method: "attention",
+			Params: `{"layer":-1}`, Target: "NEGATIVE", TargetScore: 0.7, BaselineScore: nil,
+			Tokens: []schemas.Token{
+				{Index: 0, Text: "é", Start: 0, End: 1, ByteStart: 0, ByteEnd: 2, WordIndex: 0, Attribution: 1},
+				{Index: 1, Text: "😀", Start: 1, End: 2, ByteStart: 2, ByteEnd: 6, WordIndex: 0, Attribution: 2},
+			},
+			Words:   []schemas.Word{{Text: "é😀", Start: 0, End: 2, Attribution: 3}},
+			Quality: nil, Truncated: true, Source: "data/a.jsonl", SourceLine: 2, SchemaVersion: schemas.Version,
+		},
+	}
+}
+
+func sampleErrors() []schemas.ErrorRow {
+	return []schemas.ErrorRow{
+		{RunID: "r1", Source: "a.jsonl", Line: 3, ExampleID: strp("x"), Stage: schemas.StageParse, Reason: "duplicate id", Raw: `{"id":"x"}`},
+		{RunID: "r1", Source: "a.jsonl", Line: 4, ExampleID: nil, Stage: schemas.StageRead, Reason: "invalid UTF-8", Raw: schemas.SanitizeRaw("a\xffb")},
+	}
+}
+
+func sampleGlobal() []schemas.GlobalImportanceRow {
+	return []schemas.GlobalImportanceRow{
+		{RunID: "r1", Method: "occlusion", Target: "POSITIVE", Word: "good", Count: 4, Examples: 3, Sum: 1.2, Mean: 0.3, MeanAbs: 0.35, Std: 0.1, TopShare: 2.0 / 3},
+	}
+}
+
+func sampleAttention() []schemas.AttentionMatrixRow {
+	return []schemas.AttentionMatrixRow{
+		{RunID: "r1", ExampleID: "ex-1", Layer: 0, Head: schemas.HeadAverage, Tokens: []string{"[CLS]", "good", "[SEP]"}, SeqLen: 3,
+			Weights: []float32{0.5, 0.25, 0.25, 0.1, 0.8, 0.1, 0, 0, 1}},
+	}
+}
+
+func roundTrip[T any](t *testing.T, name string, rows []T) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), name)
+	if err := parquetsink.WriteRows(context.Background(), parquetsink.Local(), path, rows); err != nil {
+		t.Fatal(err)
+	}
+	got, err := parquet.ReadFile[T](path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, rows) {
+		t.Fatalf("%s round trip:\n got %+v\nwant %+v", name, got, rows)
+	}
+}
+
+func TestRoundTrip(t *testing.T) {
+	roundTrip(t, "explanations-00000-of-00001.parquet", sampleExplanations())
+	roundTrip(t, schemas.ErrorsFile, sampleErrors())
+	roundTrip(t, schemas.GlobalImportanceFile, sampleGlobal())
+	roundTrip(t, "attention-00000-of-00001.parquet", sampleAttention())
+}
+
+// TestSchemaShape pins the physical schema: the column names are the output
+// contract and lists must be standard three-level LISTs.
+func TestSchemaShape(t *testing.T) {
+	tests := []struct {
+		model any
+		want  string
+	}{
+		{schemas.ErrorRow{}, `message ErrorRow {
+	required binary run_id (STRING);
+	required binary source (STRING);
+	required int64 line (INT(64,true));
+	optional binary example_id (STRING);
+	required binary stage (STRING);
+	required binary reason (STRING);
+	required binary raw (STRING);
+}`},
+		{schemas.GlobalImportanceRow{}, `message GlobalImportanceRow {
+	required binary run_id (STRING);
+	required binary method (STRING);
+	required binary target (STRING);
+	required binary word (STRING);
+	required int64 count (INT(64,true));
+	required int64 examples (INT(64,true));
+	required double sum;
+	required double mean;
+	required double mean_abs;
+	required double std;
+	required double top_share;
+}`},
+		{schemas.AttentionMatrixRow{}, `message AttentionMatrixRow {
+	required binary run_id (STRING);
+	required binary example_id (STRING);
+	required int32 layer (INT(32,true));
+	required int32 head (INT(32,true));
+	required group tokens (LIST) {
+		repeated group list {
+			required binary element (STRING);
+		}
+	}
+	required int32 seq_len (INT(32,true));
+	required group weights (LIST) {
+		repeated group list {
+			required float element;
+		}
+	}
+}`},
+		{schemas.ExplanationRow{}, `message ExplanationRow {
+	required binary run_id (STRING);
+	required binary example_id (STRING);
+	required binary text (STRING);
+	optional binary gold_label (STRING);
+	required binary predicted_label (STRING);
+	required group probs (LIST) {
+		repeated group list {
+			required double element;
+		}
+	}
+	required binary method (STRING);
+	required binary params (STRING);
+	required binary target (STRING);
+	required double target_score;
+	optional double baseline_score;
+	required group tokens (LIST) {
+		repeated group list {
+			required group element {
+				required int32 index (INT(32,true));
+				required binary text (STRING);
+				required int32 start (INT(32,true));
+				required int32 end (INT(32,true));
+				required int32 byte_start (INT(32,true));
+				required int32 byte_end (INT(32,true));
+				required int32 word_index (INT(32,true));
+				required boolean special;
+				required double attribution;
+			}
+		}
+	}
+	required group words (LIST) {
+		repeated group list {
+			required group element {
+				required binary text (STRING);
+				required int32 start (INT(32,true));
+				required int32 end (INT(32,true));
+				required double attribution;
+			}
+		}
+	}
+	optional double quality;
+	required boolean truncated;
+	required binary source (STRING);
+	required int64 source_line (INT(64,true));
+	required int32 schema_version (INT(32,true));
+}`},
+	}
+	for _, tc := range tests {
+		got := parquet.SchemaOf(tc.model).String()
+		if strings.TrimSpace(got) != tc.want {
+			t.Errorf("schema of %T:\n%s\nwant\n%s", tc.model, got, tc.want)
+		}
+	}
+}
+
+// TestReadmeDocumentsEveryColumn keeps README.md in step with the row types.
+func TestReadmeDocumentsEveryColumn(t *testing.T) {
+	readme, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, model := range []any{schemas.ExplanationRow{}, schemas.ErrorRow{}, schemas.GlobalImportanceRow{}, schemas.AttentionMatrixRow{}} {
+		for _, path := range parquet.SchemaOf(model).Columns() {
+			// Leaf paths look like tokens.list.element.text; the README names them tokens[].text.
+			name := strings.ReplaceAll(strings.Join(path, "."), ".list.element", "[]")
+			if !strings.Contains(string(readme), "`"+name+"`") {
+				t.Errorf("README.md does not document column `%s` of %T", name, model)
+			}
+		}
+	}
+}
+
+func TestSanitizeRaw(t *testing.T) {
+	long := strings.Repeat("é", schemas.MaxRawBytes) // 2 bytes each
+	tests := []struct {
+		name, in, want string
+	}{
+		{"plain", "hello", "hello"},
+		{"invalid byte", "a\xffb", "a\uFFFDb"},
+		{"truncated sequence", "x\xe2\x82", "x\uFFFD"},
+		{"kept line separators", "a\u2028b\u0085c\r", "a\u2028b\u0085c\r"},
+		{"cut on rune boundary", "a" + long, "a" + strings.Repeat("é", (schemas.MaxRawBytes-1)/2)},
+	}
+	for _, tc := range tests {
+		got := schemas.SanitizeRaw(tc.in)
+		if got != tc.want {
+			t.Errorf("%s: got %q (len %d), want len %d", tc.name, got[:min(len(got), 40)], len(got), len(tc.want))
+		}
+		if !utf8.ValidString(got) || len(got) > schemas.MaxRawBytes {
+			t.Errorf("%s: result invalid or too long (%d bytes)", tc.name, len(got))
+		}
+	}
+}
+
+// TestWriteSamples writes one file of each kind to $GLASSBOX_SAMPLE_DIR; the
+// DuckDB check (scripts/duckdb-schema) reads them. Skipped otherwise.
+func TestWriteSamples(t *testing.T) {
+	dir := os.Getenv("GLASSBOX_SAMPLE_DIR")
+	if dir == "" {
+		t.Skip("GLASSBOX_SAMPLE_DIR not set")
+	}
+	ctx := context.Background()
+	fs := parquetsink.Local()
+	if err := parquetsink.WriteRows(ctx, fs, parquetsink.ShardName(dir, schemas.ExplanationsPrefix, 0, 1), sampleExplanations()); err != nil {
+		t.Fatal(err)
+	}
+	if err := parquetsink.WriteRows(ctx, fs, filepath.Join(dir, schemas.ErrorsFile), sampleErrors()); err != nil {
+		t.Fatal(err)
+	}
+	if err := parquetsink.WriteRows(ctx, fs, filepath.Join(dir, schemas.GlobalImportanceFile), sampleGlobal()); err != nil {
+		t.Fatal(err)
+	}
+	if err := parquetsink.WriteRows(ctx, fs, parquetsink.ShardName(dir, schemas.AttentionPrefix, 0, 1), sampleAttention()); err != nil {
+		t.Fatal(err)
+	}
+}
