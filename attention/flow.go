@@ -11,7 +11,7 @@ import (
 // and it guarantees that augmentation terminates.
 const flowEps = 1e-12
 
-// Flow computes attention flow for query position q: attr[j] is the maximum flow from (L, q) to input node (0, j) through the layered graph whose edge capacities are the residual-adjusted attention matrices; it returns an error when n exceeds maxLen, because the cost grows roughly as L·n³ per position.
+// Flow computes attention flow for query position q: attr[j] is the maximum flow from (L, q) to input node (0, j) through the layered graph whose edge capacities are the residual-adjusted attention matrices; it returns an error when n exceeds maxLen, because it solves n max-flow problems over L·n² edges and the cost grows steeply with n.
 func Flow(w Weights, q int, maxLen int) ([]float64, error) {
 	n, err := Validate(w)
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
 	"sort"
 	"strings"
 	"unicode/utf8"
@@ -33,6 +34,8 @@ type MethodSpec struct {
 	Masking explanation.Masking
 	// Layer is the attention method's layer (-1 = last).
 	Layer int
+	// Head is the attention method's head (-1 = average over heads).
+	Head int
 	// FlowMaxLength bounds attention flow's sequence length.
 	FlowMaxLength int
 	// Params are the parameters written on every row (JSON).
@@ -74,6 +77,7 @@ type Explainer struct {
 	sess      *inference.Session
 	attnNames []string
 	s         Settings
+	shards    int
 }
 
 // New makes an explainer over an open session; attnNames are the session's
@@ -333,6 +337,9 @@ func (e *Explainer) explainItem(ctx context.Context, it *item) ([]schemas.Explan
 			if err != nil {
 				return nil, fmt.Errorf("%s for target %s: %w", spec.Name, t.label, err)
 			}
+			if err := checkFinite(res); err != nil {
+				return nil, fmt.Errorf("%s for target %s: %w", spec.Name, t.label, err)
+			}
 			row, err := e.row(it, spec, t, res, special)
 			if err != nil {
 				return nil, err
@@ -362,7 +369,17 @@ func (e *Explainer) attentionResult(ctx context.Context, spec MethodSpec, it *it
 			return explanation.Result{}, fmt.Errorf("layer %d out of range: the model has %d layers", spec.Layer, len(it.attn))
 		}
 		params["layer"] = layer
-		attr = attention.Raw(it.attn, q, layer)
+		if spec.Head >= 0 {
+			if spec.Head >= len(it.attn[layer]) {
+				return explanation.Result{}, fmt.Errorf("head %d out of range: layer %d has %d heads", spec.Head, layer, len(it.attn[layer]))
+			}
+			attr = make([]float64, n)
+			for j, v := range it.attn[layer][spec.Head][q] {
+				attr[j] = float64(v)
+			}
+		} else {
+			attr = attention.Raw(it.attn, q, layer)
+		}
 	case "rollout":
 		attr, _, err = attention.Rollout(it.attn, q)
 	case "flow":
@@ -458,6 +475,26 @@ func (e *Explainer) row(it *item, spec MethodSpec, t target, res explanation.Res
 		row.Words[i] = schemas.Word{Text: w.Text, Start: int32(w.Start), End: int32(w.End), Attribution: clean(a)}
 	}
 	return row, nil
+}
+
+// checkFinite refuses results with NaN or infinite values: a wrong number
+// must never reach the output as if it were an explanation.
+func checkFinite(r explanation.Result) error {
+	bad := func(v float64) bool { return math.IsNaN(v) || math.IsInf(v, 0) }
+	if bad(r.TargetScore) || r.BaselineScore != nil && bad(*r.BaselineScore) || r.Quality != nil && bad(*r.Quality) {
+		return fmt.Errorf("the model's score is not finite")
+	}
+	for _, v := range r.Tokens {
+		if bad(v) {
+			return fmt.Errorf("a token attribution is not finite")
+		}
+	}
+	for _, v := range r.Words {
+		if bad(v) {
+			return fmt.Errorf("a word attribution is not finite")
+		}
+	}
+	return nil
 }
 
 // clean maps -0 to 0 so equal results encode to equal bytes.

@@ -3,67 +3,129 @@ package importance
 import (
 	"cmp"
 	"math"
+	"math/big"
 	"slices"
 )
 
 // Acc accumulates the attributions of one key; the zero value is empty and every field is exported so the pipeline can encode it.
 //
-// Merge is exactly commutative (a.Merge(b) and b.Merge(a) are bit-identical)
-// and associative up to float64 rounding: Count, Examples and TopExamples are
-// exact, while Sum, SumAbs, Mean and M2 may differ in the last bits between
-// merge trees, so results depend on the order only at rounding level.
-// Non-finite attributions are recorded as they are and propagate, so a broken
-// upstream value shows up instead of being silently dropped.
+// Sums are kept exactly (as big.Float values wide enough to hold any sum of
+// float64 values and of their squares without rounding), so Merge is exactly
+// associative and commutative: whatever order a runner merges partial
+// results in, the accumulator and the floats derived from it are
+// bit-identical, which the byte-identical-output promise needs. Non-finite
+// attributions are counted in NonFinite and make every derived statistic NaN,
+// so a broken upstream value shows up instead of being silently dropped.
 type Acc struct {
 	// Count is the number of word occurrences added.
 	Count int64
-	// Sum is the sum of attributions.
-	Sum float64
-	// SumAbs is the sum of absolute attributions.
-	SumAbs float64
-	// Mean is the running mean of attributions.
-	Mean float64
-	// M2 is the running sum of squared deviations from Mean.
-	M2 float64
+	// ExactSum is the exact sum of attributions (encoded big.Float).
+	ExactSum []byte
+	// ExactSumSq is the exact sum of squared attributions (encoded big.Float).
+	ExactSumSq []byte
+	// ExactSumAbs is the exact sum of absolute attributions (encoded big.Float).
+	ExactSumAbs []byte
+	// NonFinite counts NaN or infinite attributions.
+	NonFinite int64
 	// TopExamples is the number of examples in which the word is the top feature.
 	TopExamples int64
 	// Examples is the number of examples that contain the word.
 	Examples int64
 }
 
-// Add records one occurrence with attribution attr using Welford's update.
-func (a *Acc) Add(attr float64) {
-	a.Count++
-	a.Sum += attr
-	a.SumAbs += math.Abs(attr)
-	d := attr - a.Mean
-	a.Mean += d / float64(a.Count)
-	a.M2 += d * (attr - a.Mean)
+// exactPrec holds any sum of float64 squares exactly: their exponents span
+// about 2^-2148..2^2048, plus headroom for 2^63 terms.
+const exactPrec = 4400
+
+func decodeExact(b []byte) *big.Float {
+	f := new(big.Float).SetPrec(exactPrec)
+	if len(b) == 0 {
+		return f
+	}
+	if err := f.GobDecode(b); err != nil {
+		// Only bytes written by encodeExact reach here; treat corruption as NaN-free zero
+		// would hide it, so mark it with an infinity that Finalize turns into NaN.
+		return new(big.Float).SetInf(false)
+	}
+	return f.SetPrec(exactPrec)
 }
 
-// Merge returns the accumulator of the union of the data behind a and b (Chan et al.'s parallel variance).
+func encodeExact(f *big.Float) []byte {
+	if f.Sign() == 0 {
+		return nil
+	}
+	b, err := f.GobEncode()
+	if err != nil {
+		return nil
+	}
+	return b
+}
+
+func addExact(dst []byte, v *big.Float) []byte {
+	s := decodeExact(dst)
+	s.Add(s, v)
+	return encodeExact(s)
+}
+
+// Add records one occurrence with attribution attr.
+func (a *Acc) Add(attr float64) {
+	a.Count++
+	if math.IsNaN(attr) || math.IsInf(attr, 0) {
+		a.NonFinite++
+		return
+	}
+	x := new(big.Float).SetPrec(exactPrec).SetFloat64(attr)
+	a.ExactSum = addExact(a.ExactSum, x)
+	a.ExactSumAbs = addExact(a.ExactSumAbs, new(big.Float).SetPrec(exactPrec).Abs(x))
+	a.ExactSumSq = addExact(a.ExactSumSq, new(big.Float).SetPrec(exactPrec).Mul(x, x))
+}
+
+// Merge returns the accumulator of the union of the data behind a and b; it is exact, so the merge order never matters.
 func (a Acc) Merge(b Acc) Acc {
-	out := Acc{
+	merge := func(x, y []byte) []byte {
+		if len(y) == 0 {
+			return x
+		}
+		if len(x) == 0 {
+			return y
+		}
+		s := decodeExact(x)
+		s.Add(s, decodeExact(y))
+		return encodeExact(s)
+	}
+	return Acc{
 		Count:       a.Count + b.Count,
-		Sum:         a.Sum + b.Sum,
-		SumAbs:      a.SumAbs + b.SumAbs,
+		ExactSum:    merge(a.ExactSum, b.ExactSum),
+		ExactSumSq:  merge(a.ExactSumSq, b.ExactSumSq),
+		ExactSumAbs: merge(a.ExactSumAbs, b.ExactSumAbs),
+		NonFinite:   a.NonFinite + b.NonFinite,
 		TopExamples: a.TopExamples + b.TopExamples,
 		Examples:    a.Examples + b.Examples,
 	}
-	switch {
-	case a.Count == 0:
-		out.Mean, out.M2 = b.Mean, b.M2
-	case b.Count == 0:
-		out.Mean, out.M2 = a.Mean, a.M2
-	default:
-		na, nb, n := float64(a.Count), float64(b.Count), float64(out.Count)
-		// The symmetric forms (weighted mean, δ² term) make Merge exactly
-		// commutative; the textbook a.Mean + δ·nb/n is not.
-		out.Mean = (na*a.Mean + nb*b.Mean) / n
-		d := b.Mean - a.Mean
-		out.M2 = a.M2 + b.M2 + d*d*(na*nb/n)
+}
+
+func (a Acc) derived(f func() float64) float64 {
+	if a.NonFinite > 0 {
+		return math.NaN()
 	}
-	return out
+	return f()
+}
+
+// Sum returns the sum of attributions, correctly rounded.
+func (a Acc) Sum() float64 {
+	return a.derived(func() float64 { v, _ := decodeExact(a.ExactSum).Float64(); return v })
+}
+
+// Mean returns the mean attribution, 0 when empty.
+func (a Acc) Mean() float64 {
+	if a.Count == 0 {
+		return 0
+	}
+	return a.derived(func() float64 {
+		m := new(big.Float).SetPrec(exactPrec).Quo(decodeExact(a.ExactSum), new(big.Float).SetInt64(a.Count))
+		v, _ := m.Float64()
+		return v
+	})
 }
 
 // MeanAbs returns the mean absolute attribution, 0 when empty.
@@ -71,17 +133,38 @@ func (a Acc) MeanAbs() float64 {
 	if a.Count == 0 {
 		return 0
 	}
-	return a.SumAbs / float64(a.Count)
+	return a.derived(func() float64 {
+		m := new(big.Float).SetPrec(exactPrec).Quo(decodeExact(a.ExactSumAbs), new(big.Float).SetInt64(a.Count))
+		v, _ := m.Float64()
+		return v
+	})
 }
 
-// Std returns the sample standard deviation sqrt(M2/(Count−1)), 0 when Count < 2.
+// Std returns the sample standard deviation (n−1 in the denominator), 0 when Count < 2.
 func (a Acc) Std() float64 {
 	// The sample (n−1) form is the usual estimate when occurrences are a sample
 	// of the word's uses; one occurrence says nothing about spread, hence 0.
 	if a.Count < 2 {
 		return 0
 	}
-	return math.Sqrt(math.Max(a.M2, 0) / float64(a.Count-1))
+	return a.derived(func() float64 {
+		// From exact sums the textbook formula loses nothing: Σx² − (Σx)²/n is
+		// evaluated with thousands of bits before the single final rounding.
+		const prec = 2 * exactPrec
+		n := new(big.Float).SetPrec(prec).SetInt64(a.Count)
+		sum := new(big.Float).SetPrec(prec).Set(decodeExact(a.ExactSum))
+		sq := new(big.Float).SetPrec(prec).Mul(sum, sum)
+		sq.Quo(sq, n)
+		ss := new(big.Float).SetPrec(prec).Set(decodeExact(a.ExactSumSq))
+		ss.Sub(ss, sq)
+		if ss.Sign() < 0 {
+			return 0
+		}
+		ss.Quo(ss, new(big.Float).SetPrec(prec).SetInt64(a.Count-1))
+		ss.Sqrt(ss)
+		v, _ := ss.Float64()
+		return v
+	})
 }
 
 // TopShare returns TopExamples/Examples, the share of the word's examples in which it is the top feature, 0 when Examples is 0.
@@ -156,8 +239,8 @@ func Finalize(key Key, acc Acc) Row {
 		Count:       acc.Count,
 		Examples:    acc.Examples,
 		TopExamples: acc.TopExamples,
-		Sum:         acc.Sum,
-		Mean:        acc.Mean,
+		Sum:         acc.Sum(),
+		Mean:        acc.Mean(),
 		MeanAbs:     acc.MeanAbs(),
 		Std:         acc.Std(),
 		TopShare:    acc.TopShare(),

@@ -13,7 +13,8 @@
 // Word-level results (occlusion at word level, KernelSHAP with word players,
 // LIME) set Result.Words to the word values and spread each word's value
 // equally over its tokens in Result.Tokens, so word sums of the tokens equal
-// the word values.
+// the word values. A non-special token whose word id is negative still gets
+// perturbed: it is a player of its own and appears in Result.Tokens only.
 //
 // The package is pure Go and never imports Beam; randomness is drawn from
 // explanation.NewRand with the request's seed, so reruns are bit-identical.

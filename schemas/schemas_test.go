@@ -47,6 +47,11 @@ func sampleExplanations() []schemas.ExplanationRow {
 			Words:   []schemas.Word{{Text: "é😀", Start: 0, End: 2, Attribution: 3}},
 			Quality: nil, Truncated: true, Source: "data/a.jsonl", SourceLine: 2, SchemaVersion: schemas.Version,
 		},
+		{
+			// Empty lists must survive as empty lists, not nulls.
+			RunID: "r1", ExampleID: "empty", Text: "x", Probs: []float64{}, Tokens: []schemas.Token{}, Words: []schemas.Word{},
+			Method: "rollout", Params: "{}", Source: "data/a.jsonl", SourceLine: 3, SchemaVersion: schemas.Version,
+		},
 	}
 }
 

@@ -169,6 +169,41 @@ function englishLines(n) {
   return res;
 }
 
+// Random hard strings from a seeded generator: words, digits, punctuation,
+// odd whitespace, combining marks, emoji sequences, and code points drawn from
+// every plane (assigned or not), so that character-class differences between
+// Unicode versions show up.
+function randomTexts(n, seed) {
+  let a = seed >>> 0;
+  const rnd = () => { a = (a + 0x6d2b79f5) >>> 0; let t = a; t = Math.imul(t ^ (t >>> 15), t | 1); t ^= t + Math.imul(t ^ (t >>> 7), t | 61); return ((t ^ (t >>> 14)) >>> 0) / 4294967296; };
+  const pick = (arr) => arr[Math.floor(rnd() * arr.length)];
+  const words = ['the', 'The', 'quick', 'brown', 'fox', "don't", 'naïve', 'Ünïcödé', 'straße', 'İzmir', 'ıi', 'ΣΊΣΥΦΟΣ', 'σς', 'ﬁne', 'Ǆ', 'hello', 'world', 'GPT', 'tokenizer', 'BERT', 'x86_64', 'e-mail', 'U.S.A.', '3.14', '1,000', '2024', 'http://a.b/c?d=e', '<|endoftext|>', '[MASK]', '<mask>', '<s>', '[SEP]', 'résumé', 'coöperate', '日本語', '中文', '한국어', 'العربية', 'עברית', 'हिन्दी', 'ไทย', 'Ελληνικά', 'Русский', '😀', '👍🏽', '👨‍👩‍👧', '🏳️‍🌈', '🇯🇵', '𠀀', '𝔘𝔫𝔦', 'ｆｕｌｌ', '①', '½', '²', 'ǅ', 'Å', 'K', "'s", "'ll", "'VE"];
+  const spaces = [' ', ' ', ' ', '  ', '\t', '\n', '\r\n', '\u00a0', '\u2028', '\u0085', '\ufeff', '\u3000', '\u2009', '\u200b', '\u000b', '\u000c', '\u001f', ''];
+  const punct = ['.', ',', '!', '?', ';', ':', '-', '—', '–', '…', '"', "'", '’', '“', '”', '(', ')', '[', ']', '{', '}', '/', '\\', '@', '#', '$', '%', '^', '&', '*', '_', '+', '=', '|', '~', '`', '¿', '¡', '«', '»', '§', '¶', '•', '·', '©', '®', '™', '€', '£', '¥', '¢'];
+  const marks = ['\u0300', '\u0301', '\u0302', '\u0303', '\u0308', '\u0327', '\u0323', '\u20dd', '\u0e49', '\u093c', '\u05b4', '\u064e', '\ufe0f', '\u200d'];
+  const planes = [[0x20, 0x2ff], [0x300, 0x36f], [0x370, 0x1fff], [0x2000, 0x2bff], [0x2c00, 0x9fff], [0xa000, 0xd7ff], [0xe000, 0xfffd], [0x10000, 0x1ffff], [0x1f300, 0x1faff], [0x20000, 0x3134f], [0xe0000, 0xe01ef], [0xf0000, 0xf00ff]];
+  const out = [];
+  for (let i = 0; i < n; i++) {
+    const k = 1 + Math.floor(rnd() * 14);
+    let s = '';
+    for (let j = 0; j < k; j++) {
+      const r = rnd();
+      if (r < 0.35) s += pick(words);
+      else if (r < 0.55) s += pick(spaces);
+      else if (r < 0.68) s += pick(punct);
+      else if (r < 0.76) s += pick(marks);
+      else if (r < 0.82) s += String(Math.floor(rnd() * 100000));
+      else {
+        const [lo, hi] = pick(planes);
+        const c = lo + Math.floor(rnd() * (hi - lo + 1));
+        if (c < 0xd800 || c > 0xdfff) s += String.fromCodePoint(c);
+      }
+    }
+    out.push(s);
+  }
+  return out;
+}
+
 // ---------- encoding to JSON ----------
 function cpToByte(text) {
   const cps = Array.from(text);
@@ -215,7 +250,7 @@ async function runConfig(name, base, patch, opts) {
     else t.disableTruncation();
     if (st.padding) t.setPadding({ maxLength: st.padding.max_length, direction: st.padding.direction.toLowerCase(), padToMultipleOf: st.padding.pad_to_multiple_of, padId: st.padding.pad_id, padToken: st.padding.pad_token, padTypeId: 0 });
     else t.disablePadding();
-    for (const add of [true, false]) {
+    for (const add of st.adds || [true, false]) {
       for (const text of st.texts || texts) {
         const c = { text, add_special_tokens: add, truncation: st.truncation || null, padding: st.padding || null };
         try {
@@ -282,6 +317,10 @@ async function runConfig(name, base, patch, opts) {
     { truncation: truncs[0], padding: { max_length: 20, direction: 'Left', pad_id: padId, pad_token: padTok }, texts: long.slice(0, 2), pairs: pairs.slice(0, 2), batch: long },
   ];
   await runConfig('bert', bert, {}, { texts: all, settings: settingsFor('[PAD]', 0) });
+  const rand = randomTexts(1500, 20261128);
+  await runConfig('bert-random', bert, {}, { texts: rand, settings: [{ texts: rand, pairs: [], adds: [true] }] });
+  await runConfig('gpt2-random', gpt2, {}, { texts: rand, settings: [{ texts: rand, pairs: [], adds: [true] }] });
+  await runConfig('unigram-random', uni, {}, { texts: rand.slice(0, 500), settings: [{ texts: rand.slice(0, 500), pairs: [], adds: [true] }] });
   await runConfig('bert-cased', bert, { normalizer: { type: 'BertNormalizer', clean_text: true, handle_chinese_chars: false, strip_accents: null, lowercase: false } }, { texts: hard });
   await runConfig('bert-strip', bert, { normalizer: { type: 'BertNormalizer', clean_text: false, handle_chinese_chars: true, strip_accents: true, lowercase: false } }, { texts: hard });
   await runConfig('gpt2', gpt2, {}, { texts: all, settings: settingsFor('<|endoftext|>', 50256) });

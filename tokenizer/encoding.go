@@ -24,6 +24,9 @@ type Encoding struct {
 	AttentionMask []int
 	// Truncated reports whether truncation removed tokens from this encoding.
 	Truncated bool
+	// SequenceIDs give the input sequence (0 for the first text, 1 for the pair's
+	// second) each token comes from, or -1 for special tokens and padding.
+	SequenceIDs []int
 	// Overflowing holds the extra windows produced by truncation with overflow (stride).
 	Overflowing []*Encoding
 }

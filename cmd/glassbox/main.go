@@ -1,0 +1,113 @@
+// Command glassbox explains transformer language models at corpus scale.
+//
+//	glassbox explain  --config job.yaml [flags]   explain a corpus (Beam; Prism by default)
+//	glassbox predict  --model DIR [--input FILE]  predictions, one JSON line per input
+//	glassbox tokenize --tokenizer FILE [--input FILE]  tokens and offsets, one JSON line per input
+//	glassbox version
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/apache/beam/sdks/v2/go/pkg/beam"
+)
+
+// version is Glassbox's version, written in manifests; set with -ldflags "-X main.version=...".
+var version = "0.1.0-dev"
+
+const usage = `glassbox explains transformer language models exported to ONNX.
+
+Usage:
+  glassbox explain  --config FILE [flags]        explain a corpus into Parquet (Beam; embedded Prism runner by default)
+  glassbox predict  --model DIR [--input FILE]   one JSON prediction per input line
+  glassbox tokenize --tokenizer FILE [--input FILE]  tokens, ids and offsets per input line
+  glassbox version                               print the version
+
+Run "glassbox COMMAND --help" for a command's flags.
+`
+
+// errUsage marks errors caused by how the command was called (exit status 2).
+var errUsage = errors.New("usage")
+
+func main() {
+	// A remote runner starts this binary as a Beam worker (--worker_binary):
+	// Beam's Init takes over then and never returns.
+	if isBeamWorker(os.Args[1:]) {
+		flag.Parse()
+		beam.Init()
+		return
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	os.Exit(run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}
+
+func isBeamWorker(args []string) bool {
+	for _, a := range args {
+		if a == "--worker" || a == "-worker" || strings.HasPrefix(a, "--worker=true") || strings.HasPrefix(a, "-worker=true") {
+			return true
+		}
+	}
+	return false
+}
+
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	var err error
+	switch args[0] {
+	case "explain":
+		err = runExplain(ctx, args[1:], stdout, stderr)
+	case "predict":
+		err = runPredict(ctx, args[1:], stdin, stdout, stderr)
+	case "tokenize":
+		err = runTokenize(ctx, args[1:], stdin, stdout, stderr)
+	case "version", "--version":
+		fmt.Fprintf(stdout, "glassbox %s\n", version)
+		return 0
+	case "help", "-h", "--help", "-help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	default:
+		fmt.Fprintf(stderr, "glassbox: unknown command %q\n\n%s", args[0], usage)
+		return 2
+	}
+	switch {
+	case err == nil:
+		return 0
+	case errors.Is(err, flag.ErrHelp):
+		return 0
+	case errors.Is(err, errUsage):
+		fmt.Fprintf(stderr, "glassbox %s: %v\n", args[0], err)
+		return 2
+	default:
+		fmt.Fprintf(stderr, "glassbox %s: %v\n", args[0], err)
+		return 1
+	}
+}
+
+// usageError wraps a message as a usage error.
+func usageError(format string, a ...any) error {
+	return fmt.Errorf("%w: %s", errUsage, fmt.Sprintf(format, a...))
+}
+
+// newFlagSet makes a subcommand's flag set whose --help prints the synopsis and flags.
+func newFlagSet(name, synopsis string, out io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(out)
+	fs.Usage = func() {
+		fmt.Fprintf(out, "Usage: glassbox %s\n\nFlags:\n", synopsis)
+		fs.PrintDefaults()
+	}
+	return fs
+}

@@ -1,0 +1,108 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+
+	"github.com/glassbox-ai/glassbox/explanation"
+	"github.com/glassbox-ai/glassbox/inference"
+)
+
+// predictLine is one output line of `glassbox predict`.
+type predictLine struct {
+	Label      string                `json:"label,omitempty"`
+	Probs      []float64             `json:"probs,omitempty"`
+	Logits     []float64             `json:"logits,omitempty"`
+	NextTokens []inference.TokenProb `json:"next_tokens,omitempty"`
+	Embedding  []float64             `json:"embedding,omitempty"`
+	Truncated  bool                  `json:"truncated,omitempty"`
+	Error      string                `json:"error,omitempty"`
+	Line       int64                 `json:"line,omitempty"`
+}
+
+func runPredict(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	fs := newFlagSet("predict", "predict --model DIR [--input FILE] [flags]", stderr)
+	model := fs.String("model", "", "model folder in Hugging Face layout (model.onnx, tokenizer.json, config.json)")
+	input := fs.String("input", "", "input file: text lines or JSONL with a text field (default: standard input)")
+	format := fs.String("format", "", "input format: text or jsonl (default: from the file's extension; text for standard input)")
+	textField := fs.String("text-field", "text", "JSONL field holding the text")
+	batch := fs.Int("batch-size", 32, "rows per ONNX Runtime call")
+	topK := fs.Int("top-k", 5, "next tokens reported for a causal LM")
+	threads := fs.Int("intra-op-threads", 0, "ONNX Runtime intra-op threads (0: ONNX Runtime's choice)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usageError("unexpected argument %q", fs.Arg(0))
+	}
+	if *model == "" {
+		return usageError("--model is required")
+	}
+	if *batch <= 0 || *topK <= 0 {
+		return usageError("--batch-size and --top-k must be positive")
+	}
+	rows, err := readInput(ctx, *input, *format, *textField, stdin)
+	if err != nil {
+		return err
+	}
+	m, err := inference.Load(*model)
+	if err != nil {
+		return err
+	}
+	sess, err := m.NewSession(inference.SessionOptions{IntraOpThreads: *threads})
+	if err != nil {
+		return err
+	}
+	defer sess.Close()
+
+	lines := make([]predictLine, len(rows))
+	var inputs []explanation.Input
+	var at []int
+	bad := 0
+	for i, r := range rows {
+		if r.bad != nil {
+			lines[i] = predictLine{Error: r.bad.Reason, Line: r.bad.Line}
+			fmt.Fprintf(stderr, "glassbox predict: %s line %d: %s\n", r.bad.Source, r.bad.Line, r.bad.Reason)
+			bad++
+			continue
+		}
+		enc, err := m.Encode(r.rec.Text)
+		if err != nil {
+			lines[i] = predictLine{Error: err.Error(), Line: r.rec.Line}
+			fmt.Fprintf(stderr, "glassbox predict: %s line %d: %v\n", r.rec.Source, r.rec.Line, err)
+			bad++
+			continue
+		}
+		lines[i].Truncated = enc.Truncated
+		inputs = append(inputs, m.InputFromEncoding(enc))
+		at = append(at, i)
+	}
+	preds, err := sess.Predict(ctx, inputs, *batch, *topK)
+	if err != nil {
+		return err
+	}
+	for j, p := range preds {
+		l := &lines[at[j]]
+		l.Label, l.Probs, l.Logits, l.NextTokens, l.Embedding = p.Label, p.Probs, p.Logits, p.NextTokens, p.Embedding
+		if m.Kind == inference.CausalLM {
+			l.Label = ""
+		}
+	}
+	w := bufio.NewWriter(stdout)
+	enc := json.NewEncoder(w)
+	for _, l := range lines {
+		if err := enc.Encode(l); err != nil {
+			return fmt.Errorf("write output: %w", err)
+		}
+	}
+	if err := w.Flush(); err != nil {
+		return fmt.Errorf("write output: %w", err)
+	}
+	if bad > 0 {
+		return fmt.Errorf("%d of %d input lines could not be predicted (see the messages above)", bad, len(rows))
+	}
+	return nil
+}

@@ -1,0 +1,158 @@
+package inference
+
+import (
+	"context"
+	"encoding/json"
+	"math"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/glassbox-ai/glassbox/explanation"
+)
+
+// reference is the part of a fixture's reference.json (written by
+// scripts/make_test_models.py from the PyTorch module) these tests use.
+type reference struct {
+	Task      string   `json:"task"`
+	Labels    []string `json:"labels"`
+	MaxLength int      `json:"max_length"`
+	Sentences []struct {
+		Text          string      `json:"text"`
+		InputIDs      []int64     `json:"input_ids"`
+		AttentionMask []int64     `json:"attention_mask"`
+		Truncated     bool        `json:"truncated"`
+		Logits        []float64   `json:"logits"`
+		Probabilities []float64   `json:"probabilities"`
+		Predicted     string      `json:"predicted_label"`
+		NextLogits    [][]float64 `json:"-"`
+	} `json:"sentences"`
+	PaddedBatches []struct {
+		InputIDs      [][]int64   `json:"input_ids"`
+		AttentionMask [][]int64   `json:"attention_mask"`
+		Logits        [][]float64 `json:"logits"`
+	} `json:"padded_batches"`
+}
+
+func loadReference(t *testing.T, dir string) reference {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(dir, "reference.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var r reference
+	if err := json.Unmarshal(b, &r); err != nil {
+		t.Fatalf("%s/reference.json: %v", dir, err)
+	}
+	if len(r.Sentences) == 0 {
+		t.Fatalf("%s/reference.json has no sentences", dir)
+	}
+	return r
+}
+
+// classifierFixtures are the committed sequence classifiers.
+var classifierFixtures = []string{"../testdata/models/distilbert-sentiment", "../testdata/models/additive"}
+
+// TestClassifierLogitsMatchPyTorch checks Glassbox's logits and probabilities
+// against PyTorch's, recorded by the fixture script, within 1e-4; and that
+// our tokenizer gives the ids PyTorch was fed.
+func TestClassifierLogitsMatchPyTorch(t *testing.T) {
+	for _, dir := range classifierFixtures {
+		t.Run(filepath.Base(dir), func(t *testing.T) {
+			ref := loadReference(t, dir)
+			m, err := Load(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if m.Kind != SequenceClassification {
+				t.Fatalf("kind %s", m.Kind)
+			}
+			sess, err := m.NewSession(SessionOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer sess.Close()
+			var inputs []explanation.Input
+			for i, s := range ref.Sentences {
+				enc, err := m.Encode(s.Text)
+				if err != nil {
+					t.Fatal(err)
+				}
+				in := m.InputFromEncoding(enc)
+				if !equalInts(in.IDs, s.InputIDs) {
+					t.Errorf("sentence %d: ids %v, PyTorch was fed %v", i, in.IDs, s.InputIDs)
+				}
+				if enc.Truncated != s.Truncated {
+					t.Errorf("sentence %d: truncated %v, want %v", i, enc.Truncated, s.Truncated)
+				}
+				inputs = append(inputs, explanation.Input{IDs: s.InputIDs, Mask: s.AttentionMask})
+			}
+			// Batch 5 mixes lengths, so padding and length grouping are exercised too.
+			preds, err := sess.Predict(context.Background(), inputs, 5, 5)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i, s := range ref.Sentences {
+				p := preds[i]
+				if d := maxDiff(p.Logits, s.Logits); d > 1e-4 {
+					t.Errorf("sentence %d: logits %v, PyTorch %v (diff %.2g)", i, p.Logits, s.Logits, d)
+				}
+				if d := maxDiff(p.Probs, s.Probabilities); d > 1e-4 {
+					t.Errorf("sentence %d: probs %v, PyTorch %v", i, p.Probs, s.Probabilities)
+				}
+				if p.Label != s.Predicted {
+					t.Errorf("sentence %d: label %s, PyTorch %s", i, p.Label, s.Predicted)
+				}
+			}
+			// PyTorch's own padded batches: the padded rows must give the same logits.
+			for bi, pb := range ref.PaddedBatches {
+				pad := Padded{Batch: len(pb.InputIDs), Seq: len(pb.InputIDs[0])}
+				for r := range pb.InputIDs {
+					pad.IDs = append(pad.IDs, pb.InputIDs[r]...)
+					pad.Mask = append(pad.Mask, pb.AttentionMask[r]...)
+					pad.TypeIDs = append(pad.TypeIDs, make([]int64, pad.Seq)...)
+					for j := 0; j < pad.Seq; j++ {
+						pad.Positions = append(pad.Positions, int64(j))
+					}
+				}
+				o, err := sess.RunPadded(pad)
+				if err != nil {
+					t.Fatal(err)
+				}
+				lt := o[m.Output]
+				for r, want := range pb.Logits {
+					got := make([]float64, len(want))
+					for j := range want {
+						got[j] = float64(lt.Data[r*lt.Shape[1]+j])
+					}
+					if d := maxDiff(got, want); d > 1e-4 {
+						t.Errorf("padded batch %d row %d: logits %v, PyTorch %v", bi, r, got, want)
+					}
+				}
+			}
+		})
+	}
+}
+
+func equalInts(a, b []int64) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func maxDiff(a, b []float64) float64 {
+	if len(a) != len(b) {
+		return math.Inf(1)
+	}
+	d := 0.0
+	for i := range a {
+		d = math.Max(d, math.Abs(a[i]-b[i]))
+	}
+	return d
+}

@@ -1,0 +1,275 @@
+package jobconfig
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Config is the job's configuration; its YAML and JSON keys are the snake_case names in the tags.
+type Config struct {
+	// Input says where the corpus is and how to read it.
+	Input Input `yaml:"input" json:"input"`
+	// Model is the model folder in Hugging Face layout (model.onnx, tokenizer.json, config.json).
+	Model string `yaml:"model" json:"model"`
+	// Target is which label is explained: "predicted", "all" or a label name.
+	Target string `yaml:"target" json:"target"`
+	// OutputKind is what is explained: "probability" (after softmax/sigmoid) or "logit".
+	OutputKind string `yaml:"output_kind" json:"output_kind"`
+	// BatchSize is the number of model inputs per ONNX Runtime call.
+	BatchSize int `yaml:"batch_size" json:"batch_size"`
+	// Output is the output directory (local path or URL).
+	Output string `yaml:"output" json:"output"`
+	// Seed is the run seed every per-example random choice derives from.
+	Seed uint64 `yaml:"seed" json:"seed"`
+	// RunID overrides the derived run id when non-empty.
+	RunID string `yaml:"run_id" json:"run_id"`
+	// Shards is the number of explanation (and attention) output files.
+	Shards int `yaml:"shards" json:"shards"`
+	// Methods are the attribution methods to run, each with its parameters.
+	Methods Methods `yaml:"methods" json:"methods"`
+	// AttentionMatrices selects examples whose full attention matrices are written.
+	AttentionMatrices AttentionMatrices `yaml:"attention_matrices" json:"attention_matrices"`
+	// IntraOpThreads is ONNX Runtime's intra-op thread count; 0 lets ONNX Runtime choose.
+	IntraOpThreads int `yaml:"intra_op_threads" json:"intra_op_threads"`
+}
+
+// Input locates and describes the corpus.
+type Input struct {
+	// Path is a file, directory or glob (local), or a URL pattern the pipeline expands.
+	Path string `yaml:"path" json:"path"`
+	// Format is text, jsonl, csv or parquet; empty infers it from each file's extension.
+	Format string `yaml:"format" json:"format"`
+	// TextField is the field (JSON key, CSV or Parquet column) holding the text.
+	TextField string `yaml:"text_field" json:"text_field"`
+	// IDField is the optional id field.
+	IDField string `yaml:"id_field" json:"id_field"`
+	// LabelField is the optional gold label field.
+	LabelField string `yaml:"label_field" json:"label_field"`
+}
+
+// AttentionMatrices selects the examples whose attention matrices are written to attention-*.parquet.
+type AttentionMatrices struct {
+	// Examples lists example ids to write matrices for.
+	Examples []string `yaml:"examples" json:"examples"`
+	// FirstN also writes matrices for the first N examples of each input file (by line).
+	FirstN int `yaml:"first_n" json:"first_n"`
+}
+
+// Allowed values of the enumerated options.
+const (
+	TargetPredicted = "predicted"
+	TargetAll       = "all"
+
+	OutputProbability = "probability"
+	OutputLogit       = "logit"
+)
+
+// Default returns the configuration in force when a YAML file sets nothing:
+// occlusion only, explaining the predicted class's probability.
+func Default() *Config {
+	return &Config{
+		Input: Input{
+			TextField:  "text",
+			IDField:    "id",
+			LabelField: "label",
+		},
+		Target:            TargetPredicted,
+		OutputKind:        OutputProbability,
+		BatchSize:         32,
+		Output:            "out",
+		Seed:              1,
+		Shards:            4,
+		Methods:           Methods{Occlusion: DefaultOcclusion()},
+		AttentionMatrices: AttentionMatrices{Examples: []string{}},
+	}
+}
+
+// Load reads the YAML config at path strictly (see Parse).
+func Load(path string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("load config: %w", err)
+	}
+	cfg, err := Parse(data)
+	if err != nil {
+		return nil, fmt.Errorf("config %s: %w", path, err)
+	}
+	return cfg, nil
+}
+
+// Parse decodes a YAML config over Default(): keys it omits keep their
+// defaults, except that a methods mapping lists exactly the methods to run
+// (each with defaults for the parameters it omits). Unknown keys and
+// ill-typed values are errors naming the key path. Values are not validated;
+// call Validate after ApplyOverrides.
+func Parse(data []byte) (*Config, error) {
+	cfg := Default()
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return nil, fmt.Errorf("parse yaml: %w", err)
+	}
+	if doc.Kind == 0 { // empty document
+		return cfg, nil
+	}
+	root := &doc
+	if root.Kind == yaml.DocumentNode && len(root.Content) == 1 {
+		root = root.Content[0]
+	}
+	if isNull(root) {
+		return cfg, nil
+	}
+	if err := checkKeys(root, typeOfConfig, ""); err != nil {
+		return nil, err
+	}
+	if err := root.Decode(cfg); err != nil {
+		return nil, fmt.Errorf("decode config: %w", err)
+	}
+	if cfg.AttentionMatrices.Examples == nil {
+		cfg.AttentionMatrices.Examples = []string{}
+	}
+	return cfg, nil
+}
+
+// Canonical returns the deterministic JSON of the config in force (fixed key
+// order, enabled methods only, every parameter explicit); it is hashed into
+// the run id and embedded in the manifest.
+func (c *Config) Canonical() ([]byte, error) {
+	b, err := json.Marshal(c)
+	if err != nil {
+		return nil, fmt.Errorf("canonical config: %w", err)
+	}
+	return b, nil
+}
+
+// Overrides are CLI flag values; a nil field leaves the config unchanged.
+type Overrides struct {
+	Model      *string
+	Input      *string
+	Format     *string
+	TextField  *string
+	IDField    *string
+	LabelField *string
+	// Methods is a comma-separated list: exactly these methods run, each keeping
+	// the YAML's parameters if it had them and defaults otherwise.
+	Methods   *string
+	Target    *string
+	Output    *string
+	Seed      *uint64
+	RunID     *string
+	BatchSize *int
+}
+
+// ApplyOverrides applies CLI flag values; it fails only on a malformed
+// methods list (values are checked by Validate).
+func (c *Config) ApplyOverrides(o Overrides) error {
+	set := func(dst *string, v *string) {
+		if v != nil {
+			*dst = *v
+		}
+	}
+	set(&c.Model, o.Model)
+	set(&c.Input.Path, o.Input)
+	set(&c.Input.Format, o.Format)
+	set(&c.Input.TextField, o.TextField)
+	set(&c.Input.IDField, o.IDField)
+	set(&c.Input.LabelField, o.LabelField)
+	set(&c.Target, o.Target)
+	set(&c.Output, o.Output)
+	set(&c.RunID, o.RunID)
+	if o.Seed != nil {
+		c.Seed = *o.Seed
+	}
+	if o.BatchSize != nil {
+		c.BatchSize = *o.BatchSize
+	}
+	if o.Methods != nil {
+		m, err := c.Methods.restrict(*o.Methods)
+		if err != nil {
+			return fmt.Errorf("--methods: %w", err)
+		}
+		c.Methods = m
+	}
+	return nil
+}
+
+// Validate checks every value, reporting all problems at once, each naming
+// its key and the allowed values.
+func (c *Config) Validate() error {
+	var errs []error
+	bad := func(key, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%s: %s", key, fmt.Sprintf(format, args...)))
+	}
+	if strings.TrimSpace(c.Input.Path) == "" {
+		bad("input.path", "required (a file, directory or glob)")
+	}
+	switch c.Input.Format {
+	case "", "text", "jsonl", "csv", "parquet":
+	default:
+		bad("input.format", "%q is not allowed (allowed: text, jsonl, csv, parquet, or empty to infer from the extension)", c.Input.Format)
+	}
+	if c.Input.TextField == "" {
+		bad("input.text_field", "must not be empty")
+	}
+	if c.Input.IDField == "" {
+		bad("input.id_field", "must not be empty")
+	}
+	if c.Input.LabelField == "" {
+		bad("input.label_field", "must not be empty")
+	}
+	if strings.TrimSpace(c.Model) == "" {
+		bad("model", "required (a model folder with model.onnx, tokenizer.json, config.json)")
+	}
+	if strings.TrimSpace(c.Target) == "" {
+		bad("target", "must not be empty (allowed: predicted, all, or a label name)")
+	}
+	switch c.OutputKind {
+	case OutputProbability, OutputLogit:
+	default:
+		bad("output_kind", "%q is not allowed (allowed: probability, logit)", c.OutputKind)
+	}
+	if c.BatchSize < 1 {
+		bad("batch_size", "%d is not allowed (must be at least 1)", c.BatchSize)
+	}
+	if strings.TrimSpace(c.Output) == "" {
+		bad("output", "required (an output directory)")
+	}
+	if c.RunID != "" && !validRunID(c.RunID) {
+		bad("run_id", "%q is not allowed (letters, digits, '-', '_' and '.' only, at most 128 characters)", c.RunID)
+	}
+	if c.Shards < 1 {
+		bad("shards", "%d is not allowed (must be at least 1)", c.Shards)
+	}
+	if c.IntraOpThreads < 0 {
+		bad("intra_op_threads", "%d is not allowed (0 = ONNX Runtime's choice, or a positive count)", c.IntraOpThreads)
+	}
+	if c.AttentionMatrices.FirstN < 0 {
+		bad("attention_matrices.first_n", "%d is not allowed (must be at least 0)", c.AttentionMatrices.FirstN)
+	}
+	for i, id := range c.AttentionMatrices.Examples {
+		if id == "" {
+			bad(fmt.Sprintf("attention_matrices.examples[%d]", i), "must not be empty")
+		}
+	}
+	errs = append(errs, c.Methods.validate()...)
+	return errors.Join(errs...)
+}
+
+// validRunID keeps run ids safe as path components and warehouse values.
+func validRunID(s string) bool {
+	if len(s) > 128 {
+		return false
+	}
+	for _, r := range s {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '-', r == '_', r == '.':
+		default:
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,108 @@
+package jobconfig
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+)
+
+// Manifest describes one run; it is written as manifest.json beside the outputs.
+type Manifest struct {
+	// RunID is the run's id.
+	RunID string `json:"run_id"`
+	// GlassboxVersion is the version of the binary that ran.
+	GlassboxVersion string `json:"glassbox_version"`
+	// Config is the config in force (Config.Canonical), embedded as JSON.
+	Config json.RawMessage `json:"config"`
+	// ModelSHA256 is the sha256 of the model's model.onnx.
+	ModelSHA256 string `json:"model_sha256"`
+	// InputFiles are the input files read, sorted.
+	InputFiles []string `json:"input_files"`
+	// Counts are the run's row counts.
+	Counts Counts `json:"counts"`
+	// Outputs are the paths of the files written.
+	Outputs []string `json:"outputs"`
+	// StartedAt is when the run started (UTC).
+	StartedAt time.Time `json:"started_at"`
+	// FinishedAt is when the run finished (UTC).
+	FinishedAt time.Time `json:"finished_at"`
+	// WallSeconds is FinishedAt − StartedAt in seconds.
+	WallSeconds float64 `json:"wall_seconds"`
+}
+
+// Counts are a run's row counts.
+type Counts struct {
+	// Read is the number of input rows read (records and bad records).
+	Read int64 `json:"read"`
+	// Explained is the number of examples with at least one explanation row.
+	Explained int64 `json:"explained"`
+	// Failed is the number of error rows.
+	Failed int64 `json:"failed"`
+	// RowsWritten maps each output (explanations, errors, global_importance, attention) to its row count.
+	RowsWritten map[string]int64 `json:"rows_written"`
+}
+
+// EncodeManifest returns the manifest's indented JSON (map keys sorted, trailing newline), for writers of remote file systems.
+func EncodeManifest(m Manifest) ([]byte, error) {
+	if m.Config == nil {
+		m.Config = json.RawMessage("null")
+	}
+	if m.InputFiles == nil {
+		m.InputFiles = []string{}
+	}
+	if m.Outputs == nil {
+		m.Outputs = []string{}
+	}
+	if m.Counts.RowsWritten == nil {
+		m.Counts.RowsWritten = map[string]int64{}
+	}
+	b, err := json.MarshalIndent(m, "", "  ")
+	if err != nil {
+		return nil, fmt.Errorf("encode manifest: %w", err)
+	}
+	return append(b, '\n'), nil
+}
+
+// WriteManifest writes the manifest to a local path atomically: to a temp
+// file beside it, synced, then renamed, so readers never see half a manifest.
+func WriteManifest(path string, m Manifest) (err error) {
+	b, err := EncodeManifest(m)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return fmt.Errorf("write manifest: %w", err)
+	}
+	var suffix [8]byte
+	if _, err := rand.Read(suffix[:]); err != nil {
+		return fmt.Errorf("write manifest: %w", err)
+	}
+	tmp := path + ".tmp-" + hex.EncodeToString(suffix[:])
+	f, err := os.Create(tmp)
+	if err != nil {
+		return fmt.Errorf("write manifest: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			_ = f.Close()
+			_ = os.Remove(tmp)
+		}
+	}()
+	if _, err := f.Write(b); err != nil {
+		return fmt.Errorf("write manifest %s: %w", path, err)
+	}
+	if err := f.Sync(); err != nil {
+		return fmt.Errorf("write manifest %s: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("write manifest %s: %w", path, err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return fmt.Errorf("write manifest %s: %w", path, err)
+	}
+	return nil
+}

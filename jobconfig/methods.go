@@ -1,0 +1,339 @@
+package jobconfig
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// MethodNames lists every method name a config may mention, in canonical order.
+var MethodNames = []string{"occlusion", "kernelshap", "lime", "attention", "rollout", "flow", "saliency", "gradxinput", "ig"}
+
+// notImplemented are the gradient methods: their parameters parse, but Validate rejects them until the gradient path exists.
+var notImplemented = map[string]bool{"saliency": true, "gradxinput": true, "ig": true}
+
+// Methods holds the enabled methods; a nil field is a method that does not run.
+type Methods struct {
+	Occlusion  *OcclusionParams  `yaml:"occlusion" json:"occlusion,omitempty"`
+	KernelSHAP *KernelSHAPParams `yaml:"kernelshap" json:"kernelshap,omitempty"`
+	LIME       *LIMEParams       `yaml:"lime" json:"lime,omitempty"`
+	Attention  *AttentionParams  `yaml:"attention" json:"attention,omitempty"`
+	Rollout    *RolloutParams    `yaml:"rollout" json:"rollout,omitempty"`
+	Flow       *FlowParams       `yaml:"flow" json:"flow,omitempty"`
+	Saliency   *SaliencyParams   `yaml:"saliency" json:"saliency,omitempty"`
+	GradXInput *GradXInputParams `yaml:"gradxinput" json:"gradxinput,omitempty"`
+	IG         *IGParams         `yaml:"ig" json:"ig,omitempty"`
+}
+
+// OcclusionParams are leave-one-out occlusion's parameters.
+type OcclusionParams struct {
+	// Level is "tokens" (one token absent at a time) or "words" (all tokens of a word together).
+	Level string `yaml:"level" json:"level"`
+	// Masking is "attention" or "replace" (conventions.md).
+	Masking string `yaml:"masking" json:"masking"`
+}
+
+// KernelSHAPParams are KernelSHAP's parameters.
+type KernelSHAPParams struct {
+	// Samples is the coalition budget; 0 lets the method choose (exact enumeration when 2^n − 2 fits).
+	Samples int `yaml:"samples" json:"samples"`
+	// Players is "tokens" or "words".
+	Players string `yaml:"players" json:"players"`
+	// Masking is "attention" or "replace".
+	Masking string `yaml:"masking" json:"masking"`
+}
+
+// LIMEParams are LIME's parameters (words are the features).
+type LIMEParams struct {
+	// Samples is the number of perturbed samples.
+	Samples int `yaml:"samples" json:"samples"`
+	// KernelWidth is the exponential kernel's width over cosine distance × 100.
+	KernelWidth float64 `yaml:"kernel_width" json:"kernel_width"`
+	// Alpha is the ridge surrogate's L2 penalty.
+	Alpha float64 `yaml:"alpha" json:"alpha"`
+	// Masking is how removed words are made absent: "attention" or "replace".
+	Masking string `yaml:"masking" json:"masking"`
+}
+
+// AttentionParams are raw attention's parameters.
+type AttentionParams struct {
+	// Layer is the 0-based layer whose attention is reported; -1 is the last layer.
+	Layer int `yaml:"layer" json:"layer"`
+	// Head is the 0-based head; -1 averages the heads.
+	Head int `yaml:"head" json:"head"`
+}
+
+// RolloutParams are attention rollout's parameters; it has none yet (the residual weight is fixed at 0.5 by conventions.md).
+type RolloutParams struct{}
+
+// FlowParams are attention flow's parameters.
+type FlowParams struct {
+	// MaxLength is the longest input (in tokens) flow is computed for; flow's max-flow cost grows fast with length.
+	MaxLength int `yaml:"max_length" json:"max_length"`
+}
+
+// SaliencyParams are gradient saliency's parameters (none; the method is not yet implemented).
+type SaliencyParams struct{}
+
+// GradXInputParams are gradient × input's parameters (none; the method is not yet implemented).
+type GradXInputParams struct{}
+
+// IGParams are integrated gradients' parameters (the method is not yet implemented).
+type IGParams struct {
+	// Steps is the number of Gauss–Legendre points on the path.
+	Steps int `yaml:"steps" json:"steps"`
+	// Baseline is "pad" (the pad token's embedding) or "zeros".
+	Baseline string `yaml:"baseline" json:"baseline"`
+}
+
+// DefaultOcclusion returns occlusion's default parameters.
+func DefaultOcclusion() *OcclusionParams {
+	return &OcclusionParams{Level: "tokens", Masking: "attention"}
+}
+
+// DefaultKernelSHAP returns KernelSHAP's default parameters.
+func DefaultKernelSHAP() *KernelSHAPParams {
+	return &KernelSHAPParams{Samples: 0, Players: "tokens", Masking: "attention"}
+}
+
+// DefaultLIME returns LIME's default parameters (Ribeiro et al. 2016's text defaults).
+func DefaultLIME() *LIMEParams {
+	return &LIMEParams{Samples: 5000, KernelWidth: 25, Alpha: 1, Masking: "attention"}
+}
+
+// DefaultAttention returns raw attention's default parameters: last layer, head average.
+func DefaultAttention() *AttentionParams { return &AttentionParams{Layer: -1, Head: -1} }
+
+// DefaultRollout returns rollout's default parameters.
+func DefaultRollout() *RolloutParams { return &RolloutParams{} }
+
+// DefaultFlow returns flow's default parameters.
+func DefaultFlow() *FlowParams { return &FlowParams{MaxLength: 64} }
+
+// DefaultSaliency returns saliency's default parameters.
+func DefaultSaliency() *SaliencyParams { return &SaliencyParams{} }
+
+// DefaultGradXInput returns gradient × input's default parameters.
+func DefaultGradXInput() *GradXInputParams { return &GradXInputParams{} }
+
+// DefaultIG returns integrated gradients' default parameters.
+func DefaultIG() *IGParams { return &IGParams{Steps: 50, Baseline: "pad"} }
+
+// slot returns the field of m for a method name, with a constructor of its defaults.
+func (m *Methods) slot(name string) (get func() any, enable func() any, ok bool) {
+	switch name {
+	case "occlusion":
+		return func() any { return m.Occlusion }, func() any { m.Occlusion = DefaultOcclusion(); return m.Occlusion }, true
+	case "kernelshap":
+		return func() any { return m.KernelSHAP }, func() any { m.KernelSHAP = DefaultKernelSHAP(); return m.KernelSHAP }, true
+	case "lime":
+		return func() any { return m.LIME }, func() any { m.LIME = DefaultLIME(); return m.LIME }, true
+	case "attention":
+		return func() any { return m.Attention }, func() any { m.Attention = DefaultAttention(); return m.Attention }, true
+	case "rollout":
+		return func() any { return m.Rollout }, func() any { m.Rollout = DefaultRollout(); return m.Rollout }, true
+	case "flow":
+		return func() any { return m.Flow }, func() any { m.Flow = DefaultFlow(); return m.Flow }, true
+	case "saliency":
+		return func() any { return m.Saliency }, func() any { m.Saliency = DefaultSaliency(); return m.Saliency }, true
+	case "gradxinput":
+		return func() any { return m.GradXInput }, func() any { m.GradXInput = DefaultGradXInput(); return m.GradXInput }, true
+	case "ig":
+		return func() any { return m.IG }, func() any { m.IG = DefaultIG(); return m.IG }, true
+	}
+	return nil, nil, false
+}
+
+// enabled reports whether the method's field is set (a typed nil inside any is not).
+func (m *Methods) enabled(name string) bool {
+	switch name {
+	case "occlusion":
+		return m.Occlusion != nil
+	case "kernelshap":
+		return m.KernelSHAP != nil
+	case "lime":
+		return m.LIME != nil
+	case "attention":
+		return m.Attention != nil
+	case "rollout":
+		return m.Rollout != nil
+	case "flow":
+		return m.Flow != nil
+	case "saliency":
+		return m.Saliency != nil
+	case "gradxinput":
+		return m.GradXInput != nil
+	case "ig":
+		return m.IG != nil
+	}
+	return false
+}
+
+// Names returns the enabled methods' names in canonical order.
+func (m Methods) Names() []string {
+	var out []string
+	for _, n := range MethodNames {
+		if m.enabled(n) {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// Params returns the enabled method's parameter struct (e.g. *KernelSHAPParams), or nil.
+func (m Methods) Params(name string) any {
+	if !m.enabled(name) {
+		return nil
+	}
+	get, _, _ := m.slot(name)
+	return get()
+}
+
+// UnmarshalYAML makes a methods mapping list exactly the methods to run, each
+// starting from its defaults; "rollout:" with no value enables rollout too.
+// Unknown names and keys were already rejected by checkKeys.
+func (m *Methods) UnmarshalYAML(n *yaml.Node) error {
+	*m = Methods{}
+	if isNull(n) {
+		return nil
+	}
+	if n.Kind != yaml.MappingNode {
+		return fmt.Errorf("methods: want a mapping of method names to parameters")
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		name, val := n.Content[i].Value, n.Content[i+1]
+		_, enable, ok := m.slot(name)
+		if !ok {
+			return fmt.Errorf("methods.%s: unknown method (known: %s)", name, strings.Join(MethodNames, ", "))
+		}
+		params := enable()
+		if isNull(val) {
+			continue
+		}
+		if err := val.Decode(params); err != nil {
+			return fmt.Errorf("methods.%s: %w", name, err)
+		}
+	}
+	return nil
+}
+
+// restrict returns the methods named in a comma list: those already
+// configured keep their parameters, the others get defaults.
+func (m Methods) restrict(list string) (Methods, error) {
+	var out Methods
+	listed := false
+	for _, raw := range strings.Split(list, ",") {
+		name := strings.TrimSpace(raw)
+		if name == "" {
+			continue
+		}
+		_, enable, ok := out.slot(name)
+		if !ok {
+			return Methods{}, fmt.Errorf("unknown method %q (known: %s)", name, strings.Join(MethodNames, ", "))
+		}
+		listed = true
+		if out.enabled(name) {
+			continue // listed twice
+		}
+		if m.enabled(name) {
+			copyMethod(&out, &m, name)
+		} else {
+			enable()
+		}
+	}
+	if !listed {
+		return Methods{}, fmt.Errorf("empty method list (known: %s)", strings.Join(MethodNames, ", "))
+	}
+	return out, nil
+}
+
+// copyMethod copies one method's parameters (by value) from src to dst.
+func copyMethod(dst, src *Methods, name string) {
+	switch name {
+	case "occlusion":
+		p := *src.Occlusion
+		dst.Occlusion = &p
+	case "kernelshap":
+		p := *src.KernelSHAP
+		dst.KernelSHAP = &p
+	case "lime":
+		p := *src.LIME
+		dst.LIME = &p
+	case "attention":
+		p := *src.Attention
+		dst.Attention = &p
+	case "rollout":
+		p := *src.Rollout
+		dst.Rollout = &p
+	case "flow":
+		p := *src.Flow
+		dst.Flow = &p
+	case "saliency":
+		p := *src.Saliency
+		dst.Saliency = &p
+	case "gradxinput":
+		p := *src.GradXInput
+		dst.GradXInput = &p
+	case "ig":
+		p := *src.IG
+		dst.IG = &p
+	}
+}
+
+func oneOf(errs *[]error, key, value string, allowed ...string) {
+	if !slices.Contains(allowed, value) {
+		*errs = append(*errs, fmt.Errorf("%s: %q is not allowed (allowed: %s)", key, value, strings.Join(allowed, ", ")))
+	}
+}
+
+func atLeast(errs *[]error, key string, value, min int, what string) {
+	if value < min {
+		*errs = append(*errs, fmt.Errorf("%s: %d is not allowed (%s)", key, value, what))
+	}
+}
+
+func (m Methods) validate() []error {
+	var errs []error
+	names := m.Names()
+	if len(names) == 0 {
+		errs = append(errs, fmt.Errorf("methods: at least one method is required (known: %s)", strings.Join(MethodNames, ", ")))
+	}
+	for _, n := range names {
+		if notImplemented[n] {
+			errs = append(errs, fmt.Errorf("methods.%s: not yet implemented (gradient methods need the gradient model path; use occlusion, kernelshap, lime, attention, rollout or flow)", n))
+		}
+	}
+	if p := m.Occlusion; p != nil {
+		oneOf(&errs, "methods.occlusion.level", p.Level, "tokens", "words")
+		oneOf(&errs, "methods.occlusion.masking", p.Masking, "attention", "replace")
+	}
+	if p := m.KernelSHAP; p != nil {
+		atLeast(&errs, "methods.kernelshap.samples", p.Samples, 0, "0 = automatic, or a positive budget")
+		oneOf(&errs, "methods.kernelshap.players", p.Players, "tokens", "words")
+		oneOf(&errs, "methods.kernelshap.masking", p.Masking, "attention", "replace")
+	}
+	if p := m.LIME; p != nil {
+		atLeast(&errs, "methods.lime.samples", p.Samples, 1, "must be at least 1")
+		if !(p.KernelWidth > 0) {
+			errs = append(errs, fmt.Errorf("methods.lime.kernel_width: %v is not allowed (must be positive)", p.KernelWidth))
+		}
+		if !(p.Alpha >= 0) {
+			errs = append(errs, fmt.Errorf("methods.lime.alpha: %v is not allowed (must be at least 0)", p.Alpha))
+		}
+		oneOf(&errs, "methods.lime.masking", p.Masking, "attention", "replace")
+	}
+	if p := m.Attention; p != nil {
+		atLeast(&errs, "methods.attention.layer", p.Layer, -1, "-1 = last layer, or a 0-based layer")
+		atLeast(&errs, "methods.attention.head", p.Head, -1, "-1 = average of heads, or a 0-based head")
+	}
+	if p := m.Flow; p != nil {
+		atLeast(&errs, "methods.flow.max_length", p.MaxLength, 1, "must be at least 1")
+	}
+	if p := m.IG; p != nil {
+		atLeast(&errs, "methods.ig.steps", p.Steps, 1, "must be at least 1")
+		oneOf(&errs, "methods.ig.baseline", p.Baseline, "pad", "zeros")
+	}
+	return errs
+}

@@ -1,0 +1,687 @@
+package tokenizer
+
+import (
+	"encoding/json"
+	"fmt"
+	"unicode/utf8"
+)
+
+// postProcessor adds special tokens and adjusts offsets after the model.
+type postProcessor interface {
+	addedTokens(pair bool) int
+	processEncodings(encs []*Encoding, addSpecial bool) ([]*Encoding, error)
+}
+
+// processDefault is the Rust PostProcessor::process: sequence and type ids
+// first, then the processor, then the merge of the resulting encodings.
+func processDefault(p postProcessor, encs []*Encoding, addSpecial bool) (*Encoding, error) {
+	for i, e := range encs {
+		setSequenceID(e, i)
+		for _, o := range e.Overflowing {
+			setSequenceID(o, i)
+		}
+		for k := range e.TypeIDs {
+			e.TypeIDs[k] = i
+		}
+	}
+	out, err := p.processEncodings(encs, addSpecial)
+	if err != nil {
+		return nil, err
+	}
+	return mergeEncodings(out), nil
+}
+
+func setSequenceID(e *Encoding, id int) {
+	for k := range e.SequenceIDs {
+		e.SequenceIDs[k] = id
+	}
+}
+
+// clone deep-copies an encoding.
+func (e *Encoding) clone() *Encoding {
+	c := &Encoding{
+		IDs:               append([]int(nil), e.IDs...),
+		Tokens:            append([]string(nil), e.Tokens...),
+		TypeIDs:           append([]int(nil), e.TypeIDs...),
+		Offsets:           append([][2]int(nil), e.Offsets...),
+		ByteOffsets:       append([][2]int(nil), e.ByteOffsets...),
+		WordIDs:           append([]int(nil), e.WordIDs...),
+		SpecialTokensMask: append([]int(nil), e.SpecialTokensMask...),
+		AttentionMask:     append([]int(nil), e.AttentionMask...),
+		SequenceIDs:       append([]int(nil), e.SequenceIDs...),
+		Truncated:         e.Truncated,
+	}
+	for _, o := range e.Overflowing {
+		c.Overflowing = append(c.Overflowing, o.clone())
+	}
+	return c
+}
+
+// mergeWith appends pair to e, combining overflowing windows as the Rust
+// Encoding::merge_with does.
+func (e *Encoding) mergeWith(pair *Encoding) {
+	var over []*Encoding
+	for _, so := range e.Overflowing {
+		n := so.clone()
+		n.mergeWith(pair.clone())
+		over = append(over, n)
+		for _, po := range pair.Overflowing {
+			n := so.clone()
+			n.mergeWith(po.clone())
+			over = append(over, n)
+		}
+	}
+	for _, po := range pair.Overflowing {
+		n := e.clone()
+		n.mergeWith(po.clone())
+		over = append(over, n)
+	}
+	e.IDs = append(e.IDs, pair.IDs...)
+	e.Tokens = append(e.Tokens, pair.Tokens...)
+	e.TypeIDs = append(e.TypeIDs, pair.TypeIDs...)
+	e.Offsets = append(e.Offsets, pair.Offsets...)
+	e.ByteOffsets = append(e.ByteOffsets, pair.ByteOffsets...)
+	e.WordIDs = append(e.WordIDs, pair.WordIDs...)
+	e.SpecialTokensMask = append(e.SpecialTokensMask, pair.SpecialTokensMask...)
+	e.AttentionMask = append(e.AttentionMask, pair.AttentionMask...)
+	e.SequenceIDs = append(e.SequenceIDs, pair.SequenceIDs...)
+	e.Truncated = e.Truncated || pair.Truncated
+	e.Overflowing = over
+}
+
+func mergeEncodings(encs []*Encoding) *Encoding {
+	if len(encs) == 1 {
+		return encs[0]
+	}
+	out := &Encoding{}
+	for _, e := range encs {
+		out.mergeWith(e)
+	}
+	return out
+}
+
+// specialEncoding builds the encoding of special tokens added by a processor.
+func specialEncoding(ids []int, toks []string, typeID int) *Encoding {
+	n := len(ids)
+	e := &Encoding{IDs: append([]int(nil), ids...), Tokens: append([]string(nil), toks...)}
+	for i := 0; i < n; i++ {
+		e.TypeIDs = append(e.TypeIDs, typeID)
+		e.Offsets = append(e.Offsets, [2]int{0, 0})
+		e.WordIDs = append(e.WordIDs, -1)
+		e.SpecialTokensMask = append(e.SpecialTokensMask, 1)
+		e.AttentionMask = append(e.AttentionMask, 1)
+		e.SequenceIDs = append(e.SequenceIDs, -1)
+	}
+	return e
+}
+
+// ------------------------------------------------------------- processors
+
+type templatePiece struct {
+	special string // special token name, or "" for a sequence
+	seq     int    // 0 for A, 1 for B
+	typeID  int
+}
+
+type templateProcessor struct {
+	single, pair []templatePiece
+	specials     map[string]specialTokenRef
+}
+
+func (t *templateProcessor) addedTokens(pair bool) int {
+	tpl := t.single
+	if pair {
+		tpl = t.pair
+	}
+	n := 0
+	for _, p := range tpl {
+		if p.special != "" {
+			n += len(t.specials[p.special].IDs)
+		}
+	}
+	return n
+}
+
+func (t *templateProcessor) processEncodings(encs []*Encoding, addSpecial bool) ([]*Encoding, error) {
+	tpl := t.single
+	if len(encs) == 2 {
+		tpl = t.pair
+	}
+	var out []*Encoding
+	for _, p := range tpl {
+		if p.special == "" {
+			if p.seq >= len(encs) {
+				return nil, fmt.Errorf("template uses sequence %d but %d were given", p.seq, len(encs))
+			}
+			e := encs[p.seq]
+			for k := range e.TypeIDs {
+				e.TypeIDs[k] = p.typeID
+			}
+			setSequenceID(e, p.seq)
+			out = append(out, e.clone())
+			continue
+		}
+		if addSpecial {
+			s := t.specials[p.special]
+			out = append(out, specialEncoding(s.IDs, s.Tokens, p.typeID))
+		}
+	}
+	return out, nil
+}
+
+// bertProcessor is BertProcessing: [CLS] A [SEP] B [SEP].
+type bertProcessor struct {
+	sepID, clsID   int
+	sepTok, clsTok string
+}
+
+func (b *bertProcessor) addedTokens(pair bool) int {
+	if pair {
+		return 3
+	}
+	return 2
+}
+
+func wrap(e *Encoding, before, after *Encoding, innerType, typeBefore, typeAfter int, useInnerTypes bool) *Encoding {
+	out := &Encoding{}
+	if before != nil {
+		b := before.clone()
+		for k := range b.TypeIDs {
+			b.TypeIDs[k] = typeBefore
+		}
+		out.appendTokens(b)
+	}
+	in := e.clone()
+	in.Overflowing = nil
+	if !useInnerTypes {
+		for k := range in.TypeIDs {
+			in.TypeIDs[k] = innerType
+		}
+	}
+	for k := range in.SpecialTokensMask {
+		in.SpecialTokensMask[k] = 0
+	}
+	out.appendTokens(in)
+	if after != nil {
+		a := after.clone()
+		for k := range a.TypeIDs {
+			a.TypeIDs[k] = typeAfter
+		}
+		out.appendTokens(a)
+	}
+	out.Truncated = e.Truncated
+	return out
+}
+
+func (e *Encoding) appendTokens(p *Encoding) {
+	e.IDs = append(e.IDs, p.IDs...)
+	e.Tokens = append(e.Tokens, p.Tokens...)
+	e.TypeIDs = append(e.TypeIDs, p.TypeIDs...)
+	e.Offsets = append(e.Offsets, p.Offsets...)
+	e.ByteOffsets = append(e.ByteOffsets, p.ByteOffsets...)
+	e.WordIDs = append(e.WordIDs, p.WordIDs...)
+	e.SpecialTokensMask = append(e.SpecialTokensMask, p.SpecialTokensMask...)
+	e.AttentionMask = append(e.AttentionMask, p.AttentionMask...)
+	e.SequenceIDs = append(e.SequenceIDs, p.SequenceIDs...)
+}
+
+func (b *bertProcessor) processEncodings(encs []*Encoding, addSpecial bool) ([]*Encoding, error) {
+	if !addSpecial {
+		return encs, nil
+	}
+	cls := specialEncoding([]int{b.clsID}, []string{b.clsTok}, 0)
+	sep := specialEncoding([]int{b.sepID}, []string{b.sepTok}, 0)
+	out := make([]*Encoding, len(encs))
+	for i, e := range encs {
+		var w func(x *Encoding) *Encoding
+		if i == 0 {
+			w = func(x *Encoding) *Encoding { return wrap(x, cls, sep, 0, 0, 0, true) }
+		} else {
+			w = func(x *Encoding) *Encoding { return wrap(x, nil, sep, 0, 1, 1, true) }
+		}
+		n := w(e)
+		for _, o := range e.Overflowing {
+			n.Overflowing = append(n.Overflowing, w(o))
+		}
+		out[i] = n
+	}
+	return out, nil
+}
+
+// robertaProcessor is RobertaProcessing: <s> A </s></s> B </s>, all type 0,
+// with optional offset trimming.
+type robertaProcessor struct {
+	bertProcessor
+	trimOffsets, addPrefixSpace bool
+}
+
+func (r *robertaProcessor) addedTokens(pair bool) int {
+	if pair {
+		return 4
+	}
+	return 2
+}
+
+func (r *robertaProcessor) processEncodings(encs []*Encoding, addSpecial bool) ([]*Encoding, error) {
+	if r.trimOffsets {
+		for _, e := range encs {
+			trimOffsets(e, r.addPrefixSpace)
+			for _, o := range e.Overflowing {
+				trimOffsets(o, r.addPrefixSpace)
+			}
+		}
+	}
+	for _, e := range encs {
+		for k := range e.TypeIDs {
+			e.TypeIDs[k] = 0
+		}
+	}
+	if !addSpecial {
+		return encs, nil
+	}
+	cls := specialEncoding([]int{r.clsID}, []string{r.clsTok}, 0)
+	sep := specialEncoding([]int{r.sepID}, []string{r.sepTok}, 0)
+	out := make([]*Encoding, len(encs))
+	for i, e := range encs {
+		before := cls
+		if i > 0 {
+			before = sep
+		}
+		w := func(x *Encoding) *Encoding { return wrap(x, before, sep, 0, 0, 0, false) }
+		n := w(e)
+		for _, o := range e.Overflowing {
+			n.Overflowing = append(n.Overflowing, w(o))
+		}
+		out[i] = n
+	}
+	return out, nil
+}
+
+// byteLevelProcessor trims the offsets of byte-level tokens.
+type byteLevelProcessor struct {
+	trimOffsets, addPrefixSpace bool
+}
+
+func (b *byteLevelProcessor) addedTokens(bool) int { return 0 }
+
+func (b *byteLevelProcessor) processEncodings(encs []*Encoding, _ bool) ([]*Encoding, error) {
+	if b.trimOffsets {
+		for _, e := range encs {
+			trimOffsets(e, b.addPrefixSpace)
+			for _, o := range e.Overflowing {
+				trimOffsets(o, b.addPrefixSpace)
+			}
+		}
+	}
+	return encs, nil
+}
+
+// trimOffsets removes the spaces (Ġ) at the ends of byte-level tokens from
+// their offsets, as the Rust process_offsets.
+func trimOffsets(e *Encoding, addPrefixSpace bool) {
+	for i, tok := range e.Tokens {
+		lead, trail := 0, 0
+		for _, r := range tok {
+			if r != 'Ġ' && !isRustWhitespace(r) {
+				break
+			}
+			lead++
+		}
+		rs := []rune(tok)
+		for k := len(rs) - 1; k >= 0 && (rs[k] == 'Ġ' || isRustWhitespace(rs[k])); k-- {
+			trail++
+		}
+		if lead == 0 && trail == 0 {
+			continue
+		}
+		off := &e.Offsets[i]
+		if lead > 0 {
+			isFirst := i == 0 || off[0] == 0
+			if isFirst && addPrefixSpace && lead == 1 {
+				lead = 0
+			}
+			off[0] = min(off[0]+lead, off[1])
+		}
+		if trail > 0 && off[1] >= trail {
+			off[1] = max(off[1]-trail, off[0])
+		}
+	}
+}
+
+type seqProcessor []postProcessor
+
+func (s seqProcessor) addedTokens(pair bool) int {
+	n := 0
+	for _, p := range s {
+		n += p.addedTokens(pair)
+	}
+	return n
+}
+
+func (s seqProcessor) processEncodings(encs []*Encoding, addSpecial bool) ([]*Encoding, error) {
+	var err error
+	for _, p := range s {
+		if encs, err = p.processEncodings(encs, addSpecial); err != nil {
+			return nil, err
+		}
+	}
+	return encs, nil
+}
+
+func parseTokenPair(raw json.RawMessage) (string, int, error) {
+	var p [2]json.RawMessage
+	if err := json.Unmarshal(raw, &p); err != nil {
+		return "", 0, fmt.Errorf("want [token, id]: %w", err)
+	}
+	var s string
+	var id int
+	if err := json.Unmarshal(p[0], &s); err != nil {
+		return "", 0, fmt.Errorf("token: %w", err)
+	}
+	if err := json.Unmarshal(p[1], &id); err != nil {
+		return "", 0, fmt.Errorf("id: %w", err)
+	}
+	return s, id, nil
+}
+
+func buildPostProcessor(c *componentJSON) (postProcessor, error) {
+	if c == nil {
+		return nil, nil
+	}
+	switch c.Type {
+	case "TemplateProcessing":
+		t := &templateProcessor{specials: c.SpecialTokens}
+		conv := func(ps []templatePieceJSON) ([]templatePiece, error) {
+			var out []templatePiece
+			for _, p := range ps {
+				switch {
+				case p.Sequence != nil:
+					seq := 0
+					if p.Sequence.ID == "B" {
+						seq = 1
+					}
+					out = append(out, templatePiece{seq: seq, typeID: p.Sequence.TypeID})
+				case p.SpecialToken != nil:
+					s, ok := c.SpecialTokens[p.SpecialToken.ID]
+					if !ok {
+						return nil, fmt.Errorf("template special token %q is not defined", p.SpecialToken.ID)
+					}
+					if len(s.IDs) != len(s.Tokens) {
+						return nil, fmt.Errorf("template special token %q: ids and tokens differ in length", p.SpecialToken.ID)
+					}
+					out = append(out, templatePiece{special: p.SpecialToken.ID, typeID: p.SpecialToken.TypeID})
+				default:
+					return nil, fmt.Errorf("template piece is neither Sequence nor SpecialToken")
+				}
+			}
+			return out, nil
+		}
+		var err error
+		if t.single, err = conv(c.Single); err != nil {
+			return nil, fmt.Errorf("TemplateProcessing single: %w", err)
+		}
+		if t.pair, err = conv(c.Pair); err != nil {
+			return nil, fmt.Errorf("TemplateProcessing pair: %w", err)
+		}
+		return t, nil
+	case "BertProcessing", "RobertaProcessing":
+		sepTok, sepID, err := parseTokenPair(c.Sep)
+		if err != nil {
+			return nil, fmt.Errorf("%s sep: %w", c.Type, err)
+		}
+		clsTok, clsID, err := parseTokenPair(c.Cls)
+		if err != nil {
+			return nil, fmt.Errorf("%s cls: %w", c.Type, err)
+		}
+		b := bertProcessor{sepID: sepID, clsID: clsID, sepTok: sepTok, clsTok: clsTok}
+		if c.Type == "BertProcessing" {
+			return &b, nil
+		}
+		return &robertaProcessor{bertProcessor: b, trimOffsets: boolOr(c.TrimOffsets, true), addPrefixSpace: boolOr(c.AddPrefixSpace, true)}, nil
+	case "ByteLevel":
+		return &byteLevelProcessor{trimOffsets: boolOr(c.TrimOffsets, true), addPrefixSpace: boolOr(c.AddPrefixSpace, true)}, nil
+	case "Sequence":
+		var s seqProcessor
+		for i := range c.Processors {
+			p, err := buildPostProcessor(&c.Processors[i])
+			if err != nil {
+				return nil, err
+			}
+			if p != nil {
+				s = append(s, p)
+			}
+		}
+		return s, nil
+	case "":
+		return nil, fmt.Errorf("post-processor without a type")
+	}
+	return nil, fmt.Errorf("unsupported post-processor type %q", c.Type)
+}
+
+// ------------------------------------------------------------- truncation
+
+// truncateEncodings is the Rust truncate_encodings.
+func truncateEncodings(encs []*Encoding, tr *Truncation) error {
+	left := tr.Direction == "left"
+	if tr.MaxLength == 0 {
+		for _, e := range encs {
+			if err := e.truncate(0, tr.Stride, left); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	total := 0
+	for _, e := range encs {
+		total += len(e.IDs)
+	}
+	if total <= tr.MaxLength {
+		return nil
+	}
+	toRemove := total - tr.MaxLength
+	switch tr.Strategy {
+	case "longest_first":
+		if len(encs) == 1 {
+			return encs[0].truncate(total-toRemove, tr.Stride, left)
+		}
+		n1, n2 := len(encs[0].IDs), len(encs[1].IDs)
+		swap := false
+		if n1 > n2 {
+			swap = true
+			n1, n2 = n2, n1
+		}
+		if n1 > tr.MaxLength {
+			n2 = n1
+		} else {
+			n2 = max(n1, tr.MaxLength-n1)
+		}
+		if n1+n2 > tr.MaxLength {
+			n1 = tr.MaxLength / 2
+			n2 = n1 + tr.MaxLength%2
+		}
+		if swap {
+			n1, n2 = n2, n1
+		}
+		if err := encs[0].truncate(n1, tr.Stride, left); err != nil {
+			return err
+		}
+		return encs[1].truncate(n2, tr.Stride, left)
+	default:
+		i := 0
+		if tr.Strategy == "only_second" {
+			if len(encs) < 2 {
+				return fmt.Errorf("truncation only_second: no second sequence")
+			}
+			i = 1
+		}
+		n := len(encs[i].IDs)
+		if n <= toRemove {
+			return fmt.Errorf("truncation %s: sequence too short to remove %d tokens", tr.Strategy, toRemove)
+		}
+		return encs[i].truncate(n-toRemove, tr.Stride, left)
+	}
+}
+
+func (e *Encoding) sub(s, t int) *Encoding {
+	return &Encoding{
+		IDs:               append([]int(nil), e.IDs[s:t]...),
+		Tokens:            append([]string(nil), e.Tokens[s:t]...),
+		TypeIDs:           append([]int(nil), e.TypeIDs[s:t]...),
+		Offsets:           append([][2]int(nil), e.Offsets[s:t]...),
+		WordIDs:           append([]int(nil), e.WordIDs[s:t]...),
+		SpecialTokensMask: append([]int(nil), e.SpecialTokensMask[s:t]...),
+		AttentionMask:     append([]int(nil), e.AttentionMask[s:t]...),
+		SequenceIDs:       append([]int(nil), e.SequenceIDs[s:t]...),
+	}
+}
+
+// truncate is the Rust Encoding::truncate: the first window stays, the others
+// become overflowing encodings sharing stride tokens.
+func (e *Encoding) truncate(maxLen, stride int, left bool) error {
+	n := len(e.IDs)
+	if maxLen >= n {
+		return nil
+	}
+	if maxLen == 0 {
+		o := *e
+		*e = Encoding{Truncated: true, Overflowing: []*Encoding{&o}}
+		return nil
+	}
+	if stride >= maxLen {
+		return fmt.Errorf("truncation: stride %d must be less than the maximum length %d (special tokens excluded)", stride, maxLen)
+	}
+	step := maxLen - stride
+	var parts [][2]int
+	if !left {
+		for start := 0; start < n; start += step {
+			stop := min(start+maxLen, n)
+			parts = append(parts, [2]int{start, stop})
+			if stop == n {
+				break
+			}
+		}
+	} else {
+		for s := n - 1; s >= 0; s -= step {
+			stop := s + 1
+			start := 0
+			if stop >= maxLen {
+				start = stop - maxLen
+			}
+			parts = append(parts, [2]int{start, stop})
+			if start == 0 {
+				break
+			}
+		}
+	}
+	first := e.sub(parts[0][0], parts[0][1])
+	for _, p := range parts[1:] {
+		first.Overflowing = append(first.Overflowing, e.sub(p[0], p[1]))
+	}
+	first.Truncated = true
+	*e = *first
+	return nil
+}
+
+// ------------------------------------------------------------- padding
+
+func padEncodings(encs []*Encoding, p *Padding) {
+	if len(encs) == 0 {
+		return
+	}
+	length := p.Length
+	if length == 0 {
+		for _, e := range encs {
+			length = max(length, len(e.IDs))
+		}
+	}
+	if m := p.PadToMultipleOf; m > 0 && length%m != 0 {
+		length += m - length%m
+	}
+	for _, e := range encs {
+		e.pad(length, p)
+	}
+}
+
+func (e *Encoding) pad(length int, p *Padding) {
+	for _, o := range e.Overflowing {
+		o.pad(length, p)
+	}
+	n := len(e.IDs)
+	if n >= length {
+		return
+	}
+	k := length - n
+	pe := &Encoding{}
+	for i := 0; i < k; i++ {
+		pe.IDs = append(pe.IDs, p.PadID)
+		pe.Tokens = append(pe.Tokens, p.PadToken)
+		pe.TypeIDs = append(pe.TypeIDs, p.PadTypeID)
+		pe.Offsets = append(pe.Offsets, [2]int{0, 0})
+		pe.ByteOffsets = append(pe.ByteOffsets, [2]int{0, 0})
+		pe.WordIDs = append(pe.WordIDs, -1)
+		pe.SpecialTokensMask = append(pe.SpecialTokensMask, 1)
+		pe.AttentionMask = append(pe.AttentionMask, 0)
+		pe.SequenceIDs = append(pe.SequenceIDs, -1)
+	}
+	if p.Direction == "left" {
+		pe.appendTokens(e)
+		pe.Truncated, pe.Overflowing = e.Truncated, e.Overflowing
+		*e = *pe
+		return
+	}
+	e.appendTokens(pe)
+}
+
+// ------------------------------------------------------------- offsets
+
+// finalizeOffsets computes byte offsets from the char offsets and each
+// token's sequence text.
+func finalizeOffsets(e *Encoding, texts []string) {
+	idx := make([][]int, len(texts))
+	for i, s := range texts {
+		if utf8.RuneCountInString(s) == len(s) {
+			continue
+		}
+		t := make([]int, 0, len(s)+1)
+		for b := range s {
+			t = append(t, b)
+		}
+		idx[i] = append(t, len(s))
+	}
+	var fin func(e *Encoding)
+	fin = func(e *Encoding) {
+		e.ByteOffsets = make([][2]int, len(e.Offsets))
+		for k, o := range e.Offsets {
+			sid := -1
+			if k < len(e.SequenceIDs) {
+				sid = e.SequenceIDs[k]
+			}
+			if sid < 0 || sid >= len(texts) {
+				e.ByteOffsets[k] = o
+				if e.SpecialTokensMask[k] == 1 {
+					e.ByteOffsets[k] = [2]int{0, 0}
+				}
+				continue
+			}
+			t := idx[sid]
+			if t == nil {
+				e.ByteOffsets[k] = o
+				continue
+			}
+			c := func(x int) int {
+				if x < 0 {
+					return 0
+				}
+				if x >= len(t) {
+					return t[len(t)-1]
+				}
+				return t[x]
+			}
+			e.ByteOffsets[k] = [2]int{c(o[0]), c(o[1])}
+		}
+		for _, o := range e.Overflowing {
+			fin(o)
+		}
+	}
+	fin(e)
+}

@@ -1,0 +1,152 @@
+package transforms
+
+import (
+	"context"
+	"fmt"
+	"sync"
+
+	"github.com/glassbox-ai/glassbox/corpus"
+	"github.com/glassbox-ai/glassbox/explainer"
+	"github.com/glassbox-ai/glassbox/importance"
+)
+
+// ExplainFn explains records with the process's shared explainer (one ONNX
+// Runtime session per worker process, opened in Setup, released in Teardown),
+// batching the records of a bundle so inference runs on length-grouped batches.
+type ExplainFn struct {
+	// Spec is the JSON of the explainer.Spec (config in force, run id, graph to load).
+	Spec []byte
+	// Buffer is how many records are gathered before they are explained together.
+	Buffer int
+
+	ex      *explainer.Explainer
+	release func()
+	buf     []Record
+}
+
+// Setup acquires the process's explainer.
+func (f *ExplainFn) Setup() error {
+	ex, release, err := acquireExplainer(f.Spec)
+	if err != nil {
+		return err
+	}
+	f.ex, f.release = ex, release
+	return nil
+}
+
+// StartBundle starts an empty buffer.
+func (f *ExplainFn) StartBundle(_ context.Context, _ func(int, []byte), _ func([]byte), _ func(string, importance.Acc), _ func(int, []byte)) {
+	f.buf = f.buf[:0]
+}
+
+// ProcessElement buffers a record and explains the buffer when it is full.
+func (f *ExplainFn) ProcessElement(ctx context.Context, r Record, emitRow func(int, []byte), emitErr func([]byte), emitImp func(string, importance.Acc), emitAttn func(int, []byte)) error {
+	f.buf = append(f.buf, r)
+	if len(f.buf) >= max(1, f.Buffer) {
+		return f.flush(ctx, emitRow, emitErr, emitImp, emitAttn)
+	}
+	return nil
+}
+
+// FinishBundle explains what is left in the buffer.
+func (f *ExplainFn) FinishBundle(ctx context.Context, emitRow func(int, []byte), emitErr func([]byte), emitImp func(string, importance.Acc), emitAttn func(int, []byte)) error {
+	return f.flush(ctx, emitRow, emitErr, emitImp, emitAttn)
+}
+
+// Teardown releases the process's explainer.
+func (f *ExplainFn) Teardown() error {
+	if f.release != nil {
+		f.release()
+		f.release = nil
+	}
+	return nil
+}
+
+func (f *ExplainFn) flush(ctx context.Context, emitRow func(int, []byte), emitErr func([]byte), emitImp func(string, importance.Acc), emitAttn func(int, []byte)) error {
+	if len(f.buf) == 0 {
+		return nil
+	}
+	recs := make([]corpus.Record, len(f.buf))
+	for i, r := range f.buf {
+		recs[i] = r.toCorpus()
+	}
+	f.buf = f.buf[:0]
+	out, err := f.ex.Explain(ctx, recs)
+	if err != nil {
+		return fmt.Errorf("explain: %w", err)
+	}
+	for _, row := range out.Rows {
+		b, err := encodeRow(row)
+		if err != nil {
+			return err
+		}
+		emitRow(ShardOf(row.ExampleID, f.ex.Shards()), b)
+	}
+	for _, row := range out.Errors {
+		b, err := encodeRow(row)
+		if err != nil {
+			return err
+		}
+		emitErr(b)
+	}
+	for k, acc := range out.Importance {
+		emitImp(k.String(), acc)
+	}
+	for _, row := range out.Attention {
+		b, err := encodeRow(row)
+		if err != nil {
+			return err
+		}
+		emitAttn(ShardOf(row.ExampleID, f.ex.Shards()), b)
+	}
+	rowsExplained.Inc(ctx, int64(out.Explained))
+	rowsFailed.Inc(ctx, int64(len(out.Errors)))
+	LocalProgress.Explained.Add(int64(out.Explained))
+	LocalProgress.Failed.Add(int64(len(out.Errors)))
+	return nil
+}
+
+// The registry shares one explainer (and so one ONNX Runtime session) among
+// all DoFn instances of a worker process.
+var registry = struct {
+	sync.Mutex
+	m map[string]*sharedExplainer
+}{m: map[string]*sharedExplainer{}}
+
+type sharedExplainer struct {
+	refs  int
+	ex    *explainer.Explainer
+	close func() error
+}
+
+func acquireExplainer(spec []byte) (*explainer.Explainer, func(), error) {
+	key := string(spec)
+	registry.Lock()
+	defer registry.Unlock()
+	sh, ok := registry.m[key]
+	if !ok {
+		s, err := explainer.ParseSpec(spec)
+		if err != nil {
+			return nil, nil, err
+		}
+		ex, closeFn, err := explainer.Open(s)
+		if err != nil {
+			return nil, nil, err
+		}
+		sh = &sharedExplainer{ex: ex, close: closeFn}
+		registry.m[key] = sh
+	}
+	sh.refs++
+	var once sync.Once
+	return sh.ex, func() {
+		once.Do(func() {
+			registry.Lock()
+			defer registry.Unlock()
+			sh.refs--
+			if sh.refs == 0 {
+				delete(registry.m, key)
+				_ = sh.close()
+			}
+		})
+	}, nil
+}

@@ -1,0 +1,23 @@
+package transforms
+
+import (
+	"context"
+
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
+	"github.com/glassbox-ai/glassbox/importance"
+)
+
+// Registration makes the DoFns known to remote workers and lets Beam call them without reflection.
+func init() {
+	register.DoFn4x1[context.Context, string, func(Record), func([]byte), error](&ReadFileFn{})
+	register.DoFn6x1[context.Context, Record, func(int, []byte), func([]byte), func(string, importance.Acc), func(int, []byte), error](&ExplainFn{})
+	register.DoFn3x1[context.Context, int, func(*[]byte) bool, error](&WriteShardFn{})
+	register.DoFn3x1[context.Context, []byte, func(*[]byte) bool, error](&WriteSingleFn{})
+	register.Function2x1(MergeImportance)
+	register.Function3x1(FinalizeImportance)
+	register.Emitter1[Record]()
+	register.Emitter1[[]byte]()
+	register.Emitter2[int, []byte]()
+	register.Emitter2[string, importance.Acc]()
+	register.Iter1[[]byte]()
+}
