@@ -6,7 +6,7 @@ BIN     := bin/glassbox
 ORT_LIB := .cache/ort/libonnxruntime.so.1
 CONFIG  ?= configs/sample.yaml
 
-.PHONY: all setup build run test vet bench bench-models models goldens fuzz clean
+.PHONY: all setup build run test vet bench bench-models models goldens fuzz clean worker
 
 all: build
 
@@ -48,3 +48,7 @@ goldens:
 
 clean:
 	rm -rf bin out
+
+## worker: the cgo-enabled worker binary for remote runners (--worker_binary=bin/glassbox-worker)
+worker:
+	CGO_ENABLED=1 GOOS=linux GOARCH=amd64 $(GO) build -o bin/glassbox-worker ./cmd/glassbox

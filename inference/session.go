@@ -29,11 +29,11 @@ type Tensor struct {
 type Outputs map[string]*Tensor
 
 // Session runs one model through a single ONNX Runtime session; it is safe for
-// concurrent use (calls are serialised, since ORT parallelises inside a run).
+// concurrent use (ONNX Runtime sessions run concurrently; Close waits for runs).
 type Session struct {
 	model   *Model
 	outputs []string
-	mu      sync.Mutex
+	mu      sync.RWMutex
 	sess    *ort.DynamicAdvancedSession
 }
 
@@ -177,13 +177,13 @@ func (s *Session) RunPadded(p Padded) (Outputs, error) {
 		inputs = append(inputs, v)
 	}
 	outs := make([]ort.Value, len(s.outputs))
-	s.mu.Lock()
+	s.mu.RLock()
 	if s.sess == nil {
-		s.mu.Unlock()
+		s.mu.RUnlock()
 		return nil, ErrClosed
 	}
 	err := s.sess.Run(inputs, outs)
-	s.mu.Unlock()
+	s.mu.RUnlock()
 	defer func() {
 		for _, v := range outs {
 			if v != nil {

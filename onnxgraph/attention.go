@@ -21,23 +21,21 @@ const exportAdvice = "export the model with plain torch.onnx.export or optimum's
 
 // fusedAttentionOps are ops that compute attention internally and never expose the probabilities.
 var fusedAttentionOps = map[string]bool{
+	"::Attention":                                    true, // ONNX opset 23
 	"com.microsoft::Attention":                       true,
+	"com.microsoft::DecoderAttention":                true,
+	"com.microsoft::DecoderMaskedMultiHeadAttention": true,
+	"com.microsoft::DecoderMaskedSelfAttention":      true,
+	"com.microsoft::GroupQueryAttention":             true,
+	"com.microsoft::LongformerAttention":             true,
 	"com.microsoft::MultiHeadAttention":              true,
 	"com.microsoft::PackedAttention":                 true,
 	"com.microsoft::PackedMultiHeadAttention":        true,
-	"com.microsoft::GroupQueryAttention":             true,
-	"com.microsoft::DecoderAttention":                true,
-	"com.microsoft::DecoderMaskedSelfAttention":      true,
-	"com.microsoft::DecoderMaskedMultiHeadAttention": true,
-	"com.microsoft::LongformerAttention":             true,
+	"com.microsoft::PagedAttention":                  true,
 	"com.microsoft::QAttention":                      true,
 	"com.microsoft::QOrderedAttention":               true,
+	"com.microsoft::QOrderedLongformerAttention":     true,
 	"com.microsoft::SparseAttention":                 true,
-	"com.microsoft::PagedAttention":                  true,
-	"com.microsoft::MultiHeadAttentionWithPastState": true,
-	"::Attention": true, // ONNX opset 23's Attention
-	"com.microsoft::RelativePositionBiasAttention":      true,
-	"com.microsoft::GatedRelativePositionBiasAttention": true,
 }
 
 // attentionOutputName matches outputs an exporter already named as attention tensors
@@ -185,18 +183,13 @@ func isDefaultDomain(n *onnxpb.NodeProto) bool {
 	return n.GetDomain() == "" || n.GetDomain() == "ai.onnx"
 }
 
-// probeInputShapes gives every 2-D input [probeBatch, probeSeq] and fills symbolic dims of
-// other inputs by name (batch → probeBatch, past lengths → 0, sequence → probeSeq).
+// probeInputShapes keeps the static dims of every input and fills symbolic ones:
+// batch-like names and the first dim get probeBatch, past lengths 0, others probeSeq.
 func probeInputShapes(g *Graph) map[string][]int64 {
 	out := map[string][]int64{}
 	for _, vi := range g.RealInputs() {
 		dims := vi.GetType().GetTensorType().GetShape().GetDim()
-		if len(dims) == 2 {
-			out[vi.GetName()] = []int64{probeBatch, probeSeq}
-			continue
-		}
 		shape := make([]int64, len(dims))
-		ok := true
 		for k, d := range dims {
 			if dv, isVal := d.GetValue().(*onnxpb.TensorShapeProto_Dimension_DimValue); isVal {
 				shape[k] = dv.DimValue
@@ -204,19 +197,15 @@ func probeInputShapes(g *Graph) map[string][]int64 {
 			}
 			p := strings.ToLower(d.GetDimParam())
 			switch {
-			case strings.Contains(p, "batch"):
+			case strings.Contains(p, "batch") || (k == 0 && !strings.Contains(p, "seq")):
 				shape[k] = probeBatch
 			case strings.Contains(p, "past"):
 				shape[k] = 0
-			case strings.Contains(p, "seq") || strings.Contains(p, "len"):
-				shape[k] = probeSeq
 			default:
-				ok = false
+				shape[k] = probeSeq
 			}
 		}
-		if ok {
-			out[vi.GetName()] = shape
-		}
+		out[vi.GetName()] = shape
 	}
 	return out
 }
@@ -298,12 +287,12 @@ func ExposeAttention(m *onnxpb.ModelProto) (out *onnxpb.ModelProto, names []stri
 	return out, names, nil
 }
 
-// symbolicNames returns the dim_param names the model uses for batch and sequence on its 2-D inputs.
+// symbolicNames returns the dim_param names the model's first input uses for batch and sequence.
 func symbolicNames(g *Graph) (batch, seq string) {
 	batch, seq = "batch_size", "sequence_length"
 	for _, vi := range g.RealInputs() {
 		dims := vi.GetType().GetTensorType().GetShape().GetDim()
-		if len(dims) != 2 {
+		if len(dims) < 2 {
 			continue
 		}
 		if p := dims[0].GetDimParam(); p != "" {

@@ -1,6 +1,7 @@
 package onnxgraph
 
 import (
+	"strconv"
 	"testing"
 
 	"github.com/glassbox-ai/glassbox/onnxgraph/onnxpb"
@@ -78,3 +79,5 @@ func eqInts(a, b []int64) bool {
 	}
 	return true
 }
+
+func formatInt(v int64) string { return strconv.FormatInt(v, 10) }

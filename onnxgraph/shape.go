@@ -57,7 +57,13 @@ func (g *Graph) InferShapes(inputShapes map[string][]int64) (Shapes, error) {
 		}
 		s[t.GetName()] = info
 	}
-	for _, vi := range g.RealInputs() {
+	real := g.RealInputs()
+	for name := range inputShapes {
+		if vi := g.inputs[name]; vi == nil || g.initializers[name] != nil {
+			return nil, fmt.Errorf("onnxgraph: a shape was given for %q, which is not an input of the model", name)
+		}
+	}
+	for _, vi := range real {
 		name := vi.GetName()
 		tt := vi.GetType().GetTensorType()
 		if tt == nil {

@@ -148,12 +148,7 @@ func TestInferShapesOps(t *testing.T) {
 		{
 			name: "Range, Expand, ConstantOfShape, Constant and Cast",
 			build: func() *builder {
-				v := FloatTensor("", []int64{1}, []float32{0})
-				v.DataType = nil
-				dt := int32(onnxpb.TensorProto_INT64)
-				v.DataType = &dt
-				v.FloatData = nil
-				v.Int64Data = []int64{7}
+				v := Int64Tensor("", []int64{1}, []int64{7})
 				return newBuilder(14).
 					input("ids", i64, []int64{-1, -1}, []string{"b", "s"}).
 					ints("zero", []int64{}, 0).ints("one", []int64{}, 1).
@@ -291,6 +286,14 @@ func TestInferShapesErrors(t *testing.T) {
 				return newBuilder(14).input("x", f32, []int64{-1}, []string{"n"}).node("Relu", []string{"x"}, []string{"y"})
 			},
 			wantErr: []string{`input "x"`, `"n"`},
+		},
+		{
+			name: "shape for a tensor that is not an input",
+			build: func() *builder {
+				return newBuilder(14).input("x", f32, []int64{2}, nil).node("Relu", []string{"x"}, []string{"y"})
+			},
+			inputs:  map[string][]int64{"y": {2}},
+			wantErr: []string{`"y"`, "not an input"},
 		},
 		{
 			name: "Reshape to a shape that is not foldable",

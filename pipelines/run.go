@@ -72,7 +72,15 @@ func RunExplain(ctx context.Context, cfg *jobconfig.Config, o RunOptions) (*Summ
 	}
 	runID := cfg.RunID
 	if runID == "" {
-		runID = jobconfig.RunID(canon, modelSHA, files)
+		// Where the outputs go does not change what is computed: the same job
+		// written to another folder keeps its run id, so its files stay byte-identical.
+		ident := *cfg
+		ident.Output, ident.RunID = "", ""
+		identJSON, err := ident.Canonical()
+		if err != nil {
+			return nil, err
+		}
+		runID = jobconfig.RunID(identJSON, modelSHA, files)
 	}
 	spec, err := specFromConfig(cfg, runID)
 	if err != nil {

@@ -222,7 +222,10 @@ def austen_sentences(novels):
     return sents
 
 
-def build_sample(args):
+def labelled_austen(args):
+    """All Austen sentences of MIN_WORDS..MAX_WORDS words with |lexicon score| >=
+    MIN_ABS_SCORE, deduplicated, as seeded-shuffled (positive, negative) lists of
+    (novel, sentence, score)."""
     novels = read_austen(args.austen_data)
     lex = load_vader_lexicon()
     sents = austen_sentences(novels)
@@ -242,6 +245,11 @@ def build_sample(args):
     rng.shuffle(neg)
     print("austen: %d sentences, %d positive, %d negative (|score| >= %.1f, %d-%d words)"
           % (len(sents), len(pos), len(neg), MIN_ABS_SCORE, MIN_WORDS, MAX_WORDS))
+    return pos, neg, rng
+
+
+def build_sample(args):
+    pos, neg, rng = labelled_austen(args)
     rows = [(x, "POSITIVE") for x in pos[:SAMPLE_PER_CLASS]] + [(x, "NEGATIVE") for x in neg[:SAMPLE_PER_CLASS]]
     rng.shuffle(rows)
     os.makedirs(SAMPLE_DIR, exist_ok=True)
@@ -249,14 +257,16 @@ def build_sample(args):
         for i, ((name, s, sc), label) in enumerate(rows):
             f.write(json.dumps({"id": "austen-%05d" % i, "text": s, "label": label},
                                ensure_ascii=False) + "\n")
-    # The rest of the labelled Austen sentences (not in the sample) are extra
-    # training data for the classifier; kept in the ignored build folder only.
-    used = set(s for (name, s, sc), _ in rows)
-    extra = [(s, "POSITIVE" if sc > 0 else "NEGATIVE") for name, s, sc in pos + neg if s not in used]
-    with open(os.path.join(BUILD, "austen-extra.jsonl"), "w", encoding="utf-8") as f:
-        for s, label in extra:
-            f.write(json.dumps({"text": s, "label": label}, ensure_ascii=False) + "\n")
-    print("sample: %d rows -> %s; %d extra labelled sentences for training" % (len(rows), SAMPLE_FILE, len(extra)))
+    print("sample: %d rows -> %s" % (len(rows), SAMPLE_FILE))
+
+
+def extra_training(args):
+    """Labelled Austen sentences that are not in the sample file: extra
+    training data for the classifier (never the held-out rows)."""
+    pos, neg, _ = labelled_austen(args)
+    used = set(r["text"] for r in read_jsonl(SAMPLE_FILE))
+    return [{"text": s, "label": "POSITIVE" if sc > 0 else "NEGATIVE"}
+            for name, s, sc in pos + neg if s not in used]
 
 
 def read_jsonl(path):
@@ -356,10 +366,10 @@ def write_json(path, obj, compact=False):
         f.write("\n")
 
 
-def write_bert_tokenizer_files(folder, tok):
+def write_bert_tokenizer_files(folder, tok, model_max_length=MAX_LEN):
     tok.save(os.path.join(folder, "tokenizer.json"), pretty=False)
     write_json(os.path.join(folder, "tokenizer_config.json"), {
-        "tokenizer_class": "BertTokenizer", "do_lower_case": True, "model_max_length": MAX_LEN,
+        "tokenizer_class": "BertTokenizer", "do_lower_case": True, "model_max_length": model_max_length,
         "unk_token": "[UNK]", "sep_token": "[SEP]", "pad_token": "[PAD]", "cls_token": "[CLS]",
         "mask_token": "[MASK]", "tokenize_chinese_chars": True, "strip_accents": None})
     write_json(os.path.join(folder, "special_tokens_map.json"), {
@@ -394,9 +404,9 @@ def encoding_record(tok, text):
 
 
 def g8(x):
-    """Rounds to 8 significant digits (attention probabilities)."""
+    """Rounds to 8 significant digits (attention probabilities); exact 0 as 0."""
     x = float(x)
-    return 0.0 if x == 0 else float("%.8g" % x)
+    return 0 if x == 0 else float("%.8g" % x)
 
 
 def f64(x):
@@ -426,46 +436,46 @@ def pad_batch(encs, pad_id):
     return ids, mask
 
 
-class LogitsOnly:
-    """Wraps a transformers model so the traced graph returns only logits."""
-
-    @staticmethod
-    def wrap(model):
-        import torch
-
-        class _W(torch.nn.Module):
-            def __init__(self, m):
-                super().__init__()
-                self.m = m
-
-            def forward(self, input_ids, attention_mask):
-                return self.m(input_ids=input_ids, attention_mask=attention_mask,
-                              return_dict=True).logits
-
-        return _W(model)
-
-
-def export_onnx(module, path, vocab_size, seq_axis_out=False):
+def export_onnx(module, path, vocab_size, seq_axis_out=False, hf=False):
+    """Exports with torch.onnx.export: inputs input_ids, attention_mask (int64,
+    dynamic batch and sequence), output logits. A transformers model (hf=True)
+    is exported as itself (tuple output, so initializer and node names keep
+    the Hugging Face module paths, e.g. distilbert.embeddings.word_embeddings.weight)."""
     import torch
     module.eval()
+    saved = None
+    if hf:
+        saved = module.config.return_dict
+        module.config.return_dict = False
     g = torch.Generator().manual_seed(0)
     ids = torch.randint(5, vocab_size, (2, 7), generator=g)
     mask = torch.ones(2, 7, dtype=torch.long)
     mask[1, 5:] = 0
     out_axes = {0: "batch", 1: "sequence"} if seq_axis_out else {0: "batch"}
-    torch.onnx.export(
-        module, (ids, mask), path, input_names=["input_ids", "attention_mask"],
-        output_names=["logits"], opset_version=OPSET, do_constant_folding=True,
-        dynamic_axes={"input_ids": {0: "batch", 1: "sequence"},
-                      "attention_mask": {0: "batch", 1: "sequence"}, "logits": out_axes})
+    inputs = (ids, {"attention_mask": mask}) if hf else (ids, mask)
+    try:
+        _export(module, inputs, path, out_axes)
+    finally:
+        if hf:
+            module.config.return_dict = saved
     import onnx
     m = onnx.load(path)
     onnx.checker.check_model(m)
-    # Stable producer fields, no doc strings with local paths.
+    names = ([i.name for i in m.graph.input], [o.name for o in m.graph.output])
+    assert names == (["input_ids", "attention_mask"], ["logits"]), names
     for n in m.graph.node:
         n.doc_string = ""
     m.doc_string = ""
     onnx.save(m, path)
+
+
+def _export(module, inputs, path, out_axes):
+    import torch
+    torch.onnx.export(
+        module, inputs, path, input_names=["input_ids", "attention_mask"],
+        output_names=["logits"], opset_version=OPSET, do_constant_folding=True,
+        dynamic_axes={"input_ids": {0: "batch", 1: "sequence"},
+                      "attention_mask": {0: "batch", 1: "sequence"}, "logits": out_axes})
 
 
 def ort_session(path):
@@ -496,11 +506,11 @@ def train_eval_split():
 # ---------------------------------------------------------------------------
 # (a) distilbert-sentiment
 # ---------------------------------------------------------------------------
-def distilbert_config(dim, n_layers, n_heads, hidden_dim, vocab_size=30522):
+def distilbert_config(dim, n_layers, n_heads, hidden_dim, vocab_size=30522, max_pos=MAX_LEN):
     from transformers import DistilBertConfig
     cfg = DistilBertConfig(
         vocab_size=vocab_size, dim=dim, n_layers=n_layers, n_heads=n_heads, hidden_dim=hidden_dim,
-        max_position_embeddings=MAX_LEN, dropout=0.1, attention_dropout=0.1, seq_classif_dropout=0.1,
+        max_position_embeddings=max_pos, dropout=0.1, attention_dropout=0.1, seq_classif_dropout=0.1,
         num_labels=2, id2label={0: LABELS[0], 1: LABELS[1]}, label2id={LABELS[0]: 0, LABELS[1]: 1},
         problem_type="single_label_classification", pad_token_id=0)
     cfg.architectures = ["DistilBertForSequenceClassification"]
@@ -535,7 +545,7 @@ def make_distilbert(args):
     model = DistilBertForSequenceClassification(cfg)
 
     train_rows, held = train_eval_split()
-    extra = read_jsonl(os.path.join(BUILD, "austen-extra.jsonl"))
+    extra = extra_training(args)
     texts = [r["text"] for r in train_rows + extra]
     labels = [LABELS.index(r["label"]) for r in train_rows + extra]
     counts = np.bincount(labels, minlength=2)
@@ -579,7 +589,7 @@ def make_distilbert(args):
     model.config.save_pretrained(folder)
     write_bert_tokenizer_files(folder, tok)
     onnx_path = os.path.join(folder, "model.onnx")
-    export_onnx(LogitsOnly.wrap(model), onnx_path, cfg.vocab_size)
+    export_onnx(model, onnx_path, cfg.vocab_size, hf=True)
     write_reference_classifier(folder, "distilbert-sentiment", model, tok, pad_id=0,
                                embed_module=model.distilbert.embeddings.word_embeddings,
                                embed_name="distilbert.embeddings.word_embeddings",
@@ -765,7 +775,7 @@ def make_gpt2(args):
         "bos_token": EOT, "eos_token": EOT, "unk_token": EOT})
     write_json(os.path.join(folder, "special_tokens_map.json"), {
         "bos_token": EOT, "eos_token": EOT, "unk_token": EOT})
-    export_onnx(LogitsOnly.wrap(model), os.path.join(folder, "model.onnx"), V, seq_axis_out=True)
+    export_onnx(model, os.path.join(folder, "model.onnx"), V, seq_axis_out=True, hf=True)
     write_reference_lm(folder, "gpt2-tiny", model, tok, pad_id=eot, extra={"heldout_loss": held_loss})
     print("gpt2-tiny: %d bytes" % dir_size(folder))
 
@@ -970,8 +980,27 @@ def make_additive(args):
     print("additive: %d bytes" % dir_size(folder))
 
 
+# ---------------------------------------------------------------------------
+# (d) distilbert-base-random (speed work; not committed)
+# ---------------------------------------------------------------------------
 def make_bench(args):
-    raise NotImplementedError
+    import torch
+    from transformers import DistilBertForSequenceClassification
+    setup_torch()
+    set_seeds(6)
+    folder = os.path.join(ROOT, ".cache", "models", "distilbert-base-random")
+    os.makedirs(folder, exist_ok=True)
+    tok = bert_tokenizer(args.vocab)
+    cfg = distilbert_config(dim=768, n_layers=6, n_heads=12, hidden_dim=3072, max_pos=512)
+    cfg.glassbox_fixture = {"description": "DistilBERT-base-sized, random weights (seed 6), for speed work only."}
+    model = DistilBertForSequenceClassification(cfg).eval()
+    cfg.save_pretrained(folder)
+    write_bert_tokenizer_files(folder, tok, model_max_length=512)
+    with torch.no_grad():
+        export_onnx(model, os.path.join(folder, "model.onnx"), cfg.vocab_size, hf=True)
+    write_reference_classifier(folder, "distilbert-base-random", model, tok, pad_id=0, embed_module=None,
+                               embed_name=None, attentions=False, extra={})
+    print("distilbert-base-random: %d bytes in %s" % (dir_size(folder), folder))
 
 
 def main():

@@ -109,10 +109,14 @@ func (w *wordPiece) tokenize(rs []rune, out []token) ([]token, error) {
 	if len(rs) > w.maxChars {
 		return w.unkToken(len(rs), out)
 	}
-	s := string(rs)
-	idx := runeIndex(s, len(rs))
+	// Look pieces up through a UTF-8 scratch buffer: m[string(b)] does not allocate.
+	var stack [128]byte
+	s := stack[:0]
+	for _, r := range rs {
+		s = utf8.AppendRune(s, r)
+	}
 	mark := len(out)
-	start := 0
+	start, runeStart := 0, 0
 	for start < len(s) {
 		end := len(s)
 		if end-start > w.maxLen {
@@ -125,20 +129,20 @@ func (w *wordPiece) tokenize(rs []rune, out []token) ([]token, error) {
 		for end > start {
 			var id int
 			var ok bool
-			if start == 0 {
-				id, ok = w.toID[s[start:end]]
-			} else if w.prefix == "" {
-				id, ok = w.toID[s[start:end]]
+			if start == 0 || w.prefix == "" {
+				id, ok = w.toID[string(s[start:end])]
 			} else {
-				id, ok = w.cont[s[start:end]]
+				id, ok = w.cont[string(s[start:end])]
 			}
 			if ok {
-				v, _ := w.fromID[id]
-				out = append(out, token{id: id, value: v, s: byteToRune(idx, start), e: byteToRune(idx, end)})
+				v := w.fromID[id]
+				runeEnd := runeStart + utf8.RuneCount(s[start:end])
+				out = append(out, token{id: id, value: v, s: runeStart, e: runeEnd})
+				runeStart = runeEnd
 				found = true
 				break
 			}
-			_, sz := utf8.DecodeLastRuneInString(s[start:end])
+			_, sz := utf8.DecodeLastRune(s[start:end])
 			end -= sz
 		}
 		if !found {
@@ -231,14 +235,18 @@ func (b *bpe) tokenize(rs []rune, out []token) ([]token, error) {
 	if len(rs) == 0 {
 		return out, nil
 	}
-	key := string(rs)
+	var stack [128]byte
+	key := stack[:0]
+	for _, r := range rs {
+		key = utf8.AppendRune(key, r)
+	}
 	if b.ignoreMerges {
-		if id, ok := b.toID[key]; ok {
-			return append(out, token{id: id, value: key, s: 0, e: len(rs)}), nil
+		if id, ok := b.toID[string(key)]; ok {
+			return append(out, token{id: id, value: b.fromID[id], s: 0, e: len(rs)}), nil
 		}
 	}
 	b.mu.RLock()
-	toks, ok := b.cache[key]
+	toks, ok := b.cache[string(key)]
 	b.mu.RUnlock()
 	if !ok {
 		var err error
@@ -250,7 +258,7 @@ func (b *bpe) tokenize(rs []rune, out []token) ([]token, error) {
 		if len(b.cache) >= bpeCacheMax {
 			b.cache = map[string][]bpeTok{}
 		}
-		b.cache[key] = toks
+		b.cache[string(key)] = toks
 		b.mu.Unlock()
 	}
 	for _, t := range toks {

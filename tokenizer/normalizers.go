@@ -34,29 +34,44 @@ type bertNormalizer struct {
 
 func (b bertNormalizer) normalize(n nstr) (nstr, error) {
 	if b.cleanText {
-		n = n.mapRunes(func(r rune, out []rune) []rune {
-			if bertCleanRemove.has(r) && r >= 0 {
-				return out
-			}
+		// Runes are changed in place when the mapping is one to one (the
+		// common case); only removals need a new string.
+		remove := false
+		for i, r := range n.r {
 			if r < 128 {
 				if r == '\t' || r == '\n' || r == '\r' {
-					return append(out, ' ')
+					n.r[i] = ' '
+				} else if r < 0x20 || r == 0x7f {
+					remove = true
 				}
-				return append(out, r)
+				continue
 			}
-			if bertCleanSpace.has(r) {
-				return append(out, ' ')
+			if bertCleanRemove.has(r) {
+				remove = true
+			} else if bertCleanSpace.has(r) {
+				n.r[i] = ' '
 			}
-			return append(out, r)
-		})
+		}
+		if remove {
+			n = n.filter(func(r rune) bool { return !(r < 0x20 || (r >= 0x7f && bertCleanRemove.has(r))) })
+		}
 	}
 	if b.chineseChars {
-		n = n.mapRunes(func(r rune, out []rune) []rune {
+		has := false
+		for _, r := range n.r {
 			if r >= 0x3400 && bertChinese.has(r) {
-				return append(out, ' ', r, ' ')
+				has = true
+				break
 			}
-			return append(out, r)
-		})
+		}
+		if has {
+			n = n.mapRunes(func(r rune, out []rune) []rune {
+				if r >= 0x3400 && bertChinese.has(r) {
+					return append(out, ' ', r, ' ')
+				}
+				return append(out, r)
+			})
+		}
 	}
 	if b.stripAccents {
 		n = decompose(n, false)
@@ -102,6 +117,20 @@ func lowercase(n nstr) nstr {
 	if !changed {
 		return n
 	}
+	special := false
+	for _, r := range n.r {
+		if r == 0x130 {
+			special = true
+			break
+		}
+	}
+	if !special {
+		// One to one: lowercase in place.
+		for i, r := range n.r {
+			n.r[i] = rustLower(r)
+		}
+		return n
+	}
 	return n.mapRunes(func(r rune, out []rune) []rune {
 		if r == 0x130 {
 			return append(out, 'i', 0x307)
@@ -141,11 +170,11 @@ func (u unicodeNormalizer) normalize(n nstr) (nstr, error) {
 	if isNormalRunes(form, n.r) {
 		return n, nil
 	}
-	d := decompose(n, u.compat)
-	if !u.compose {
-		return d, nil
+	rs, chg := decomposeRaw(n.r, u.compat)
+	if u.compose {
+		rs, chg = composeRaw(rs, chg)
 	}
-	return composeN(d, norm.NFC), nil
+	return applyChanges(n, rs, chg), nil
 }
 
 func isNormalRunes(form norm.Form, rs []rune) bool {
@@ -162,14 +191,8 @@ func isNormalRunes(form norm.Form, rs []rune) bool {
 	return form.IsNormalString(string(rs))
 }
 
-// decompose applies NFD (or NFKD) character by character, every output rune
-// sharing its source character's alignment, then reorders combining marks
-// canonically, carrying alignments along.
+// decompose applies NFD (or NFKD) with Hugging Face's alignments.
 func decompose(n nstr, compat bool) nstr {
-	form := norm.NFD
-	if compat {
-		form = norm.NFKD
-	}
 	need := false
 	for _, r := range n.r {
 		if r >= 0xA0 {
@@ -180,63 +203,169 @@ func decompose(n nstr, compat bool) nstr {
 	if !need {
 		return n
 	}
-	b := newBuilder(len(n.r) + 8)
+	rs, chg := decomposeRaw(n.r, compat)
+	return applyChanges(n, rs, chg)
+}
+
+// decomposeRaw decomposes character by character and reorders combining
+// marks canonically. Like the Rust crate it reports a change per output rune:
+// 0 for the first rune of a decomposition (it replaces the source character)
+// and 1 for the others (inserted); reordering moves runes with their changes.
+func decomposeRaw(src []rune, compat bool) ([]rune, []int) {
+	form := norm.NFD
+	ex := decompExceptions
+	if compat {
+		form, ex = norm.NFKD, compatDecompExceptions
+	}
+	rs := make([]rune, 0, len(src)+8)
+	chg := make([]int, 0, len(src)+8)
 	var buf [utf8.UTFMax]byte
-	for i, r := range n.r {
+	for _, r := range src {
 		if r < 0xC0 && (!compat || r < 0xA0) {
-			b.add(r, n.a[i])
+			rs, chg = append(rs, r), append(chg, 0)
 			continue
 		}
-		ex := decompExceptions
-		if compat {
-			ex = compatDecompExceptions
-		}
-		if d, ok := ex[r]; ok {
-			for _, x := range d {
-				b.add(x, n.a[i])
+		var d string
+		if e, ok := ex[r]; ok {
+			d = e
+		} else {
+			k := utf8.EncodeRune(buf[:], r)
+			if form.IsNormal(buf[:k]) {
+				rs, chg = append(rs, r), append(chg, 0)
+				continue
 			}
-			continue
+			d = form.String(string(r))
 		}
-		k := utf8.EncodeRune(buf[:], r)
-		if form.IsNormal(buf[:k]) {
-			b.add(r, n.a[i])
-			continue
-		}
-		for _, x := range form.String(string(r)) {
-			b.add(x, n.a[i])
+		c := 0
+		for _, x := range d {
+			rs, chg = append(rs, x), append(chg, c)
+			c = 1
 		}
 	}
-	// Canonical ordering of runs of non-starters.
-	for i := 0; i < len(b.r); {
-		if ccc(b.r[i]) == 0 {
+	for i := 0; i < len(rs); {
+		if ccc(rs[i]) == 0 {
 			i++
 			continue
 		}
 		j := i
-		for j < len(b.r) && ccc(b.r[j]) != 0 {
+		for j < len(rs) && ccc(rs[j]) != 0 {
 			j++
 		}
 		if j-i > 1 {
-			sortMarks(b.r[i:j], b.a[i:j])
+			sortMarks(rs[i:j], chg[i:j])
 		}
 		i = j
+	}
+	return rs, chg
+}
+
+// composeRaw canonically composes a decomposed string segment by segment.
+// A composed rune's change is the sum of its components' changes minus the
+// number of components absorbed, as in the Rust crate.
+func composeRaw(rs []rune, chg []int) ([]rune, []int) {
+	s := string(rs)
+	var it norm.Iter
+	it.InitString(norm.NFC, s)
+	out := make([]rune, 0, len(rs))
+	oc := make([]int, 0, len(rs))
+	ri := 0
+	for !it.Done() {
+		startByte := it.Pos()
+		seg := it.Next()
+		nin := utf8.RuneCountInString(s[startByte:it.Pos()])
+		in := rs[ri : ri+nin]
+		inChg := chg[ri : ri+nin]
+		outRunes := []rune(string(seg))
+		if len(outRunes) == nin {
+			out = append(out, outRunes...)
+			oc = append(oc, inChg...)
+			ri += nin
+			continue
+		}
+		// The runes after the first that survive uncomposed are matched as a
+		// subsequence of the input; every other input rune was absorbed by the first.
+		matched := make([]bool, nin)
+		k := 1
+		for j := 1; j < nin && k < len(outRunes); j++ {
+			if in[j] == outRunes[k] {
+				matched[j] = true
+				k++
+			}
+		}
+		first := inChg[0]
+		for j := 1; j < nin; j++ {
+			if !matched[j] {
+				first += inChg[j] - 1
+			}
+		}
+		out = append(out, outRunes[0])
+		oc = append(oc, first)
+		for j := 1; j < nin; j++ {
+			if matched[j] {
+				out = append(out, in[j])
+				oc = append(oc, inChg[j])
+			}
+		}
+		ri += nin
+	}
+	return out, oc
+}
+
+// applyChanges assigns alignments from a change sequence, as Hugging Face's
+// NormalizedString::transform: a rune with a positive change repeats the
+// alignment of the last source character consumed; otherwise it consumes the
+// next source character, plus -change following ones that it removes.
+func applyChanges(n nstr, rs []rune, chg []int) nstr {
+	b := newBuilder(len(rs))
+	cur := -1
+	for i, r := range rs {
+		var al span
+		if chg[i] > 0 {
+			if cur >= 0 {
+				al = n.a[min(cur, len(n.a)-1)]
+			} else {
+				al = span{n.base, n.base}
+			}
+		} else {
+			cur++
+			if cur < len(n.a) {
+				al = n.a[cur]
+			} else if len(n.a) > 0 {
+				al = n.a[len(n.a)-1]
+			}
+			cur += -chg[i]
+		}
+		b.add(r, al)
 	}
 	return b.done(n)
 }
 
-func sortMarks(rs []rune, as []span) {
+// sortMarks stably sorts marks by combining class, moving their roles along;
+// it reports whether anything moved.
+func sortMarks(rs []rune, ins []int) bool {
+	sorted := true
+	for i := 1; i < len(rs); i++ {
+		if ccc(rs[i-1]) > ccc(rs[i]) {
+			sorted = false
+			break
+		}
+	}
+	if sorted {
+		return false
+	}
 	idx := make([]int, len(rs))
 	for i := range idx {
 		idx[i] = i
 	}
 	sort.SliceStable(idx, func(x, y int) bool { return ccc(rs[idx[x]]) < ccc(rs[idx[y]]) })
 	r2 := make([]rune, len(rs))
-	a2 := make([]span, len(rs))
+	i2 := make([]int, len(rs))
 	for i, k := range idx {
-		r2[i], a2[i] = rs[k], as[k]
+		r2[i], i2[i] = rs[k], ins[k]
 	}
 	copy(rs, r2)
-	copy(as, a2)
+	copy(ins, i2)
+	return true
 }
 
 func ccc(r rune) uint8 {
@@ -244,45 +373,6 @@ func ccc(r rune) uint8 {
 		return 0
 	}
 	return norm.NFD.PropertiesString(string(r)).CCC()
-}
-
-// composeN composes a decomposed string segment by segment (form is NFC:
-// compatibility mappings were applied by decompose); a composed
-// character keeps the alignment of the first character of its segment and
-// characters left uncomposed keep theirs (those of the segment's tail).
-func composeN(d nstr, form norm.Form) nstr {
-	s := string(d.r)
-	var it norm.Iter
-	it.InitString(form, s)
-	b := newBuilder(len(d.r))
-	ri := 0 // rune index of the segment start in d
-	for !it.Done() {
-		startByte := it.Pos()
-		out := it.Next()
-		endByte := it.Pos()
-		nin := utf8.RuneCountInString(s[startByte:endByte])
-		nout := utf8.RuneCount(out)
-		k := 0
-		for _, x := range string(out) {
-			src := ri
-			if k > 0 {
-				src = ri + k + (nin - nout)
-				if src < ri {
-					src = ri
-				}
-				if src >= ri+nin {
-					src = ri + nin - 1
-				}
-			}
-			if src >= len(d.a) {
-				src = len(d.a) - 1
-			}
-			b.add(x, d.a[src])
-			k++
-		}
-		ri += nin
-	}
-	return b.done(d)
 }
 
 type stripAccentsNormalizer struct{}

@@ -93,6 +93,25 @@ func mergeEncodings(encs []*Encoding) *Encoding {
 	if len(encs) == 1 {
 		return encs[0]
 	}
+	over := false
+	n := 0
+	for _, e := range encs {
+		over = over || len(e.Overflowing) > 0
+		n += len(e.IDs)
+	}
+	if !over {
+		// The common case: a plain concatenation, one allocation per field.
+		out := &Encoding{
+			IDs: make([]int, 0, n), Tokens: make([]string, 0, n), TypeIDs: make([]int, 0, n),
+			Offsets: make([][2]int, 0, n), WordIDs: make([]int, 0, n), SpecialTokensMask: make([]int, 0, n),
+			AttentionMask: make([]int, 0, n), SequenceIDs: make([]int, 0, n),
+		}
+		for _, e := range encs {
+			out.appendTokens(e)
+			out.Truncated = out.Truncated || e.Truncated
+		}
+		return out
+	}
 	out := &Encoding{}
 	for _, e := range encs {
 		out.mergeWith(e)
@@ -121,6 +140,7 @@ type templatePiece struct {
 	special string // special token name, or "" for a sequence
 	seq     int    // 0 for A, 1 for B
 	typeID  int
+	enc     *Encoding // the special token's encoding, built once and never modified
 }
 
 type templateProcessor struct {
@@ -147,23 +167,28 @@ func (t *templateProcessor) processEncodings(encs []*Encoding, addSpecial bool) 
 	if len(encs) == 2 {
 		tpl = t.pair
 	}
-	var out []*Encoding
+	out := make([]*Encoding, 0, len(tpl))
+	var used [2]bool
 	for _, p := range tpl {
 		if p.special == "" {
 			if p.seq >= len(encs) {
 				return nil, fmt.Errorf("template uses sequence %d but %d were given", p.seq, len(encs))
 			}
 			e := encs[p.seq]
+			// A sequence used twice must not share its type ids.
+			if used[p.seq] {
+				e = e.clone()
+			}
+			used[p.seq] = true
 			for k := range e.TypeIDs {
 				e.TypeIDs[k] = p.typeID
 			}
 			setSequenceID(e, p.seq)
-			out = append(out, e.clone())
+			out = append(out, e)
 			continue
 		}
 		if addSpecial {
-			s := t.specials[p.special]
-			out = append(out, specialEncoding(s.IDs, s.Tokens, p.typeID))
+			out = append(out, p.enc)
 		}
 	}
 	return out, nil
@@ -409,7 +434,7 @@ func buildPostProcessor(c *componentJSON) (postProcessor, error) {
 					if len(s.IDs) != len(s.Tokens) {
 						return nil, fmt.Errorf("template special token %q: ids and tokens differ in length", p.SpecialToken.ID)
 					}
-					out = append(out, templatePiece{special: p.SpecialToken.ID, typeID: p.SpecialToken.TypeID})
+					out = append(out, templatePiece{special: p.SpecialToken.ID, typeID: p.SpecialToken.TypeID, enc: specialEncoding(s.IDs, s.Tokens, p.SpecialToken.TypeID)})
 				default:
 					return nil, fmt.Errorf("template piece is neither Sequence nor SpecialToken")
 				}

@@ -170,22 +170,44 @@ func (b byteLevelPre) split(n nstr, out []nstr) ([]nstr, error) {
 	if b.addPrefixSpace && len(n.r) > 0 && n.r[0] != ' ' {
 		n = n.prepend(" ")
 	}
-	start := len(out)
-	if b.useRegex {
-		out = gpt2Split(n, out)
-	} else if len(n.r) > 0 {
-		out = append(out, n)
+	if len(n.r) == 0 {
+		return out, nil
 	}
-	for i := start; i < len(out); i++ {
-		out[i] = byteLevelMap(out[i])
+	// Map the whole piece once, then cut the mapped string along the split
+	// computed on the original characters.
+	mapped := byteLevelMap(n)
+	if !b.useRegex {
+		return append(out, mapped), nil
 	}
+	ascii := len(mapped.r) == len(n.r)
+	ri, bi := 0, 0 // a rune index of n and its index in mapped
+	pos := func(i int) int {
+		if ascii {
+			return i
+		}
+		for ri < i {
+			bi += utf8.RuneLen(n.r[ri])
+			ri++
+		}
+		return bi
+	}
+	gpt2SplitRanges(n.r, func(i, j int) {
+		s := pos(i)
+		out = append(out, mapped.slice(s, pos(j)))
+	})
 	return out, nil
 }
 
-// gpt2Split applies 's|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+|
-// ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+ with the Rust library's character classes.
+// gpt2Split applies the GPT-2 split to n, appending the pieces to out.
 func gpt2Split(n nstr, out []nstr) []nstr {
-	rs := n.r
+	gpt2SplitRanges(n.r, func(i, j int) { out = append(out, n.slice(i, j)) })
+	return out
+}
+
+// gpt2SplitRanges applies 's|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+|
+// ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+ with the Rust library's character classes,
+// reporting each match as a rune range.
+func gpt2SplitRanges(rs []rune, emit func(i, j int)) {
 	L := len(rs)
 	other := func(r rune) bool { return !isGPT2Space(r) && !isGPT2Letter(r) && !isGPT2Number(r) }
 	for i := 0; i < L; {
@@ -206,7 +228,7 @@ func gpt2Split(n nstr, out []nstr) []nstr {
 				}
 			}
 			if end > 0 {
-				out = append(out, n.slice(i, end))
+				emit(i, end)
 				i = end
 				continue
 			}
@@ -230,7 +252,7 @@ func gpt2Split(n nstr, out []nstr) []nstr {
 			for k < L && pred(rs[k]) {
 				k++
 			}
-			out = append(out, n.slice(i, k))
+			emit(i, k)
 			i = k
 			continue
 		}
@@ -242,10 +264,9 @@ func gpt2Split(n nstr, out []nstr) []nstr {
 		if k < L && k-1 > i {
 			k-- // \s+(?!\S): leave the last space to the next token
 		}
-		out = append(out, n.slice(i, k))
+		emit(i, k)
 		i = k
 	}
-	return out
 }
 
 // bytesChar is GPT-2's byte-to-unicode table and charBytes its inverse.

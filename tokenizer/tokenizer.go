@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"sync"
 	"unicode/utf8"
 )
 
@@ -230,16 +231,44 @@ func (t *Tokenizer) setAddedTokens(list []addedTokenJSON) error {
 
 // piece is one split of the pre-tokenized string.
 type piece struct {
-	n    nstr
-	toks []token
-	done bool // an added token, or already tokenized
+	n     nstr
+	added *addedToken // the added token this piece is, or nil
 }
+
+// scratch holds the buffers of one encodeSequence call, reused through a pool.
+type scratch struct {
+	r      []rune
+	a      []span
+	pieces []piece
+	next   []piece
+	tmp    []nstr
+	all    []token
+	kept   []keptPiece
+}
+
+type keptPiece struct {
+	p    *piece
+	s, e int // token range in scratch.all
+}
+
+var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
 
 // encodeSequence runs normalisation, pre-tokenization and the model on one
 // text, giving an encoding with char offsets (before post-processing).
 func (t *Tokenizer) encodeSequence(text string, typeID, seqID, limit int, leftTrunc bool) (*Encoding, error) {
-	root := newNstr(text)
-	var pieces []piece
+	sc := scratchPool.Get().(*scratch)
+	defer scratchPool.Put(sc)
+	root := nstr{r: sc.r[:0], a: sc.a[:0], origEnd: int32(len(text))}
+	for i, r := range text {
+		root.r = append(root.r, r)
+		e := i + utf8.RuneLen(r)
+		if e <= i {
+			e = i + 1
+		}
+		root.a = append(root.a, span{int32(i), int32(e)})
+	}
+	sc.r, sc.a = root.r, root.a
+	pieces := sc.pieces[:0]
 	addSplits := func(n nstr, m *addedMatcher) {
 		sp := m.find(n.r)
 		if sp == nil {
@@ -249,23 +278,17 @@ func (t *Tokenizer) encodeSequence(text string, typeID, seqID, limit int, leftTr
 			return
 		}
 		for _, s := range sp {
-			if s.e <= s.s {
-				continue
-			}
-			sl := n.slice(s.s, s.e)
-			if s.tok != nil {
-				pieces = append(pieces, piece{n: sl, toks: []token{{id: s.tok.id, value: string(sl.r), s: 0, e: len(sl.r)}}, done: true})
-			} else {
-				pieces = append(pieces, piece{n: sl})
+			if s.e > s.s {
+				pieces = append(pieces, piece{n: n.slice(s.s, s.e), added: s.tok})
 			}
 		}
 	}
 	addSplits(root, t.rawMatcher)
 	if t.normalizer != nil || len(t.normMatcher.patterns) > 0 {
 		first := pieces
-		pieces = nil
+		pieces = sc.next[:0]
 		for _, p := range first {
-			if p.done {
+			if p.added != nil {
 				pieces = append(pieces, p)
 				continue
 			}
@@ -278,13 +301,14 @@ func (t *Tokenizer) encodeSequence(text string, typeID, seqID, limit int, leftTr
 			}
 			addSplits(n, t.normMatcher)
 		}
+		sc.next = first
 	}
 	if t.preTokenizer != nil {
 		first := pieces
-		pieces = make([]piece, 0, len(first)*2)
-		var tmp []nstr
+		pieces = sc.next[:0]
+		tmp := sc.tmp[:0]
 		for _, p := range first {
-			if p.done {
+			if p.added != nil {
 				pieces = append(pieces, p)
 				continue
 			}
@@ -298,8 +322,10 @@ func (t *Tokenizer) encodeSequence(text string, typeID, seqID, limit int, leftTr
 				}
 			}
 		}
+		sc.tmp = tmp
+		sc.next = first
 	}
-	enc := &Encoding{}
+	sc.pieces = pieces
 	var err error
 	// Byte offsets are converted to char offsets against the sequence text.
 	ridx := runeIndex(text, utf8.RuneCountInString(text))
@@ -316,11 +342,9 @@ func (t *Tokenizer) encodeSequence(text string, typeID, seqID, limit int, leftTr
 	// With truncation, the Rust library (0.23) tokenizes words only until
 	// max_length tokens are reached, from the end being kept; the words of a
 	// left truncation are then numbered from the first word kept.
-	type tokenized struct {
-		p    *piece
-		toks []token
-	}
-	var kept []tokenized
+	kept := sc.kept[:0]
+	all := sc.all[:0]
+	defer func() { sc.kept, sc.all = kept[:0], all[:0] }()
 	count := 0
 	order := func(k int) int { return k }
 	if limit >= 0 && leftTrunc {
@@ -331,31 +355,23 @@ func (t *Tokenizer) encodeSequence(text string, typeID, seqID, limit int, leftTr
 			break
 		}
 		p := &pieces[order(k)]
-		var toks []token
-		if p.done {
-			toks = p.toks
-		} else if toks, err = t.model.tokenize(p.n.r, nil); err != nil {
+		start := len(all)
+		if p.added != nil {
+			all = append(all, token{id: p.added.id, value: string(p.n.r), s: 0, e: len(p.n.r)})
+		} else if all, err = t.model.tokenize(p.n.r, all); err != nil {
 			return nil, fmt.Errorf("model: %w", err)
 		}
-		count += len(toks)
-		kept = append(kept, tokenized{p, toks})
+		count += len(all) - start
+		kept = append(kept, keptPiece{p, start, len(all)})
 	}
 	if limit >= 0 && leftTrunc {
 		for i, j := 0, len(kept)-1; i < j; i, j = i+1, j-1 {
 			kept[i], kept[j] = kept[j], kept[i]
 		}
 	}
-	n := count
-	enc.IDs = make([]int, 0, n)
-	enc.Tokens = make([]string, 0, n)
-	enc.TypeIDs = make([]int, 0, n)
-	enc.Offsets = make([][2]int, 0, n)
-	enc.WordIDs = make([]int, 0, n)
-	enc.SequenceIDs = make([]int, 0, n)
-	enc.SpecialTokensMask = make([]int, n)
-	enc.AttentionMask = make([]int, n)
+	enc := getEncoding(count)
 	for wi, kt := range kept {
-		for _, tk := range kt.toks {
+		for _, tk := range all[kt.s:kt.e] {
 			s, e := kt.p.n.a[tk.s].s, kt.p.n.a[tk.e-1].e
 			enc.IDs = append(enc.IDs, tk.id)
 			enc.Tokens = append(enc.Tokens, tk.value)
@@ -363,10 +379,9 @@ func (t *Tokenizer) encodeSequence(text string, typeID, seqID, limit int, leftTr
 			enc.Offsets = append(enc.Offsets, [2]int{toChar(s), toChar(e)})
 			enc.WordIDs = append(enc.WordIDs, wi)
 			enc.SequenceIDs = append(enc.SequenceIDs, seqID)
+			enc.SpecialTokensMask = append(enc.SpecialTokensMask, 0)
+			enc.AttentionMask = append(enc.AttentionMask, 1)
 		}
-	}
-	for i := range enc.AttentionMask {
-		enc.AttentionMask[i] = 1
 	}
 	return enc, nil
 }
@@ -452,8 +467,36 @@ func (t *Tokenizer) encode(texts []string, addSpecial bool) (enc *Encoding, err 
 	} else {
 		enc = mergeEncodings(encs)
 	}
+	for _, e := range encs {
+		// Sequence encodings copied into the final one are recycled.
+		if e != enc {
+			putEncoding(e)
+		}
+	}
 	finalizeOffsets(enc, texts)
 	return enc, nil
+}
+
+// encPool recycles the per-sequence encodings that post-processing copies.
+var encPool = sync.Pool{New: func() any { return new(Encoding) }}
+
+func getEncoding(n int) *Encoding {
+	e := encPool.Get().(*Encoding)
+	if cap(e.IDs) < n {
+		*e = Encoding{IDs: make([]int, 0, n), Tokens: make([]string, 0, n), TypeIDs: make([]int, 0, n), Offsets: make([][2]int, 0, n),
+			WordIDs: make([]int, 0, n), SequenceIDs: make([]int, 0, n), SpecialTokensMask: make([]int, 0, n), AttentionMask: make([]int, 0, n)}
+		return e
+	}
+	*e = Encoding{IDs: e.IDs[:0], Tokens: e.Tokens[:0], TypeIDs: e.TypeIDs[:0], Offsets: e.Offsets[:0], WordIDs: e.WordIDs[:0],
+		SequenceIDs: e.SequenceIDs[:0], SpecialTokensMask: e.SpecialTokensMask[:0], AttentionMask: e.AttentionMask[:0]}
+	return e
+}
+
+func putEncoding(e *Encoding) {
+	clear(e.Tokens)
+	*e = Encoding{IDs: e.IDs[:0], Tokens: e.Tokens[:0], TypeIDs: e.TypeIDs[:0], Offsets: e.Offsets[:0], WordIDs: e.WordIDs[:0],
+		SequenceIDs: e.SequenceIDs[:0], SpecialTokensMask: e.SpecialTokensMask[:0], AttentionMask: e.AttentionMask[:0]}
+	encPool.Put(e)
 }
 
 // Truncation returns the truncation in force, or nil when it is off.

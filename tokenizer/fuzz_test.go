@@ -1,0 +1,128 @@
+package tokenizer
+
+import (
+	"strings"
+	"sync"
+	"testing"
+	"unicode/utf8"
+)
+
+var (
+	fuzzOnce sync.Once
+	fuzzToks map[string]*Tokenizer
+	fuzzErr  error
+)
+
+func fuzzTokenizers(t testing.TB) map[string]*Tokenizer {
+	fuzzOnce.Do(func() {
+		fuzzToks = map[string]*Tokenizer{}
+		for name, file := range map[string]string{"bert": "bert-base-uncased.json.gz", "gpt2": "gpt2.json.gz", "unigram": "unigram.json.gz"} {
+			tk, err := Load(testdataDir + "/" + file)
+			if err != nil {
+				fuzzErr = err
+				return
+			}
+			fuzzToks[name] = tk
+		}
+	})
+	if fuzzErr != nil {
+		t.Fatal(fuzzErr)
+	}
+	return fuzzToks
+}
+
+// checkEncoding asserts the structural invariants of an encoding of text.
+func checkEncoding(t *testing.T, name, text string, enc *Encoding) {
+	t.Helper()
+	nr := utf8.RuneCountInString(text)
+	n := enc.Len()
+	for _, l := range []int{len(enc.Tokens), len(enc.TypeIDs), len(enc.Offsets), len(enc.ByteOffsets), len(enc.WordIDs), len(enc.SpecialTokensMask), len(enc.AttentionMask), len(enc.SequenceIDs)} {
+		if l != n {
+			t.Fatalf("%s %q: field lengths differ", name, text)
+		}
+	}
+	lastStart := -1
+	for i := 0; i < n; i++ {
+		o, b := enc.Offsets[i], enc.ByteOffsets[i]
+		if o[0] < 0 || o[0] > o[1] || o[1] > nr {
+			t.Fatalf("%s %q: token %d offsets %v out of bounds (%d runes)", name, text, i, o, nr)
+		}
+		if b[0] < 0 || b[0] > b[1] || b[1] > len(text) {
+			t.Fatalf("%s %q: token %d byte offsets %v out of bounds", name, text, i, b)
+		}
+		for _, x := range b {
+			if x < len(text) && !utf8.RuneStart(text[x]) {
+				t.Fatalf("%s %q: token %d byte offset %d not on a rune boundary", name, text, i, x)
+			}
+		}
+		if got := utf8.RuneCountInString(text[:b[0]]); got != o[0] {
+			t.Fatalf("%s %q: token %d byte start %d is rune %d, want %d", name, text, i, b[0], got, o[0])
+		}
+		if got := utf8.RuneCountInString(text[:b[1]]); got != o[1] {
+			t.Fatalf("%s %q: token %d byte end %d is rune %d, want %d", name, text, i, b[1], got, o[1])
+		}
+		if enc.SpecialTokensMask[i] == 1 && enc.WordIDs[i] < 0 {
+			continue
+		}
+		if o[0] < lastStart {
+			t.Fatalf("%s %q: token %d starts at %d before the previous token (%d)", name, text, i, o[0], lastStart)
+		}
+		lastStart = o[0]
+	}
+}
+
+// FuzzEncode checks, for WordPiece, byte-level BPE and Unigram, that
+// encoding never fails or panics on valid UTF-8, that offsets are in bounds,
+// on rune boundaries, consistent between code points and bytes and
+// non-decreasing, and that decoding gives back the input (byte-level BPE) or
+// the normalised words (WordPiece).
+func FuzzEncode(f *testing.F) {
+	for _, s := range []string{"", " ", "Hello, world!", "Café naïve", "中文 😀 👨‍👩‍👧", "a\u0301\u0302 x", "<|endoftext|> hi", "[MASK] it's", "\u00a0\u2028\u0085\ufeff\u3000", "ﬁ ß İ ı Σσς", "123 4.5", "x\ty\nz\r\n", strings.Repeat("ab", 80)} {
+		f.Add(s)
+	}
+	toks := fuzzTokenizers(f)
+	f.Fuzz(func(t *testing.T, text string) {
+		if !utf8.ValidString(text) {
+			return
+		}
+		for name, tk := range toks {
+			for _, add := range []bool{true, false} {
+				enc, err := tk.Encode(text, add)
+				if err != nil {
+					t.Fatalf("%s %q: %v", name, text, err)
+				}
+				checkEncoding(t, name, text, enc)
+			}
+		}
+		// Byte-level BPE is lossless.
+		gpt2 := toks["gpt2"]
+		enc, _ := gpt2.Encode(text, false)
+		if got, err := gpt2.Decode(enc.IDs, false); err != nil || got != text {
+			t.Fatalf("gpt2 decode %q: got %q (%v)", text, got, err)
+		}
+		// WordPiece without [UNK] decodes to the normalised words joined by spaces.
+		bert := toks["bert"]
+		enc, _ = bert.Encode(text, false)
+		unk := false
+		for _, tok := range enc.Tokens {
+			if tok == "[UNK]" || strings.HasPrefix(tok, "[") {
+				unk = true
+			}
+		}
+		if !unk && !strings.Contains(text, "[") {
+			n, err := bert.normalizer.normalize(newNstr(text))
+			if err != nil {
+				t.Fatal(err)
+			}
+			words, _ := bert.preTokenizer.split(n, nil)
+			var ws []string
+			for _, w := range words {
+				ws = append(ws, w.String())
+			}
+			got, err := (wordPieceDecoder{prefix: "##"}).decodeChain(enc.Tokens)
+			if err != nil || strings.Join(got, "") != strings.Join(ws, " ") {
+				t.Fatalf("bert decode %q: got %q want %q", text, strings.Join(got, ""), strings.Join(ws, " "))
+			}
+		}
+	})
+}
