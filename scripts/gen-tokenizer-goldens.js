@@ -321,6 +321,29 @@ async function runConfig(name, base, patch, opts) {
   await runConfig('bert-random', bert, {}, { texts: rand, settings: [{ texts: rand, pairs: [], adds: [true] }] });
   await runConfig('gpt2-random', gpt2, {}, { texts: rand, settings: [{ texts: rand, pairs: [], adds: [true] }] });
   await runConfig('unigram-random', uni, {}, { texts: rand.slice(0, 500), settings: [{ texts: rand.slice(0, 500), pairs: [], adds: [true] }] });
+  const randPairs = [];
+  const rp = randomTexts(600, 424242);
+  for (let i = 0; i + 1 < rp.length; i += 2) randPairs.push([rp[i], rp[i + 1]]);
+  await runConfig('bert-random-pairs', bert, {}, { texts: [], settings: [{ texts: [], pairs: randPairs, adds: [true] }] });
+  await runConfig('roberta-random', gpt2, {
+    added_tokens: [
+      { id: 50256, content: '<|endoftext|>', single_word: false, lstrip: false, rstrip: false, normalized: true, special: true },
+      { id: 50257, content: '<s>', single_word: false, lstrip: false, rstrip: false, normalized: true, special: true },
+      { id: 50258, content: '<pad>', single_word: false, lstrip: false, rstrip: false, normalized: true, special: true },
+      { id: 50259, content: '</s>', single_word: false, lstrip: false, rstrip: false, normalized: true, special: true },
+      { id: 50260, content: '<unk>', single_word: false, lstrip: false, rstrip: false, normalized: true, special: true },
+      { id: 50261, content: '<mask>', single_word: false, lstrip: true, rstrip: false, normalized: false, special: true },
+      { id: 50262, content: 'hello', single_word: true, lstrip: false, rstrip: true, normalized: true, special: false },
+    ],
+    pre_tokenizer: { type: 'ByteLevel', add_prefix_space: true, trim_offsets: true, use_regex: true },
+    post_processor: { type: 'RobertaProcessing', sep: ['</s>', 50259], cls: ['<s>', 50257], trim_offsets: true, add_prefix_space: true },
+  }, { texts: [], settings: [{ texts: rand.slice(0, 600), pairs: randPairs.slice(0, 150), adds: [true] }] });
+  await runConfig('llama3-split', gpt2, {
+    pre_tokenizer: { type: 'Sequence', pretokenizers: [
+      { type: 'Split', pattern: { Regex: "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+" }, behavior: 'Isolated', invert: false },
+      { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: false },
+    ] },
+  }, { texts: [], settings: [{ texts: hard.concat(rand.slice(0, 400)), pairs: [], adds: [true] }] });
   await runConfig('bert-cased', bert, { normalizer: { type: 'BertNormalizer', clean_text: true, handle_chinese_chars: false, strip_accents: null, lowercase: false } }, { texts: hard });
   await runConfig('bert-strip', bert, { normalizer: { type: 'BertNormalizer', clean_text: false, handle_chinese_chars: true, strip_accents: true, lowercase: false } }, { texts: hard });
   await runConfig('gpt2', gpt2, {}, { texts: all, settings: settingsFor('<|endoftext|>', 50256) });

@@ -16,6 +16,7 @@ type addedMatcher struct {
 	toks     []*addedToken
 	patterns [][]rune
 	byFirst  map[rune][]int // pattern indices by first rune, longest first
+	ascii    [128]bool      // whether an ASCII rune starts some pattern
 }
 
 func newAddedMatcher(toks []*addedToken, patterns [][]rune) *addedMatcher {
@@ -25,6 +26,9 @@ func newAddedMatcher(toks []*addedToken, patterns [][]rune) *addedMatcher {
 			continue
 		}
 		m.byFirst[p[0]] = append(m.byFirst[p[0]], i)
+		if p[0] >= 0 && p[0] < 128 {
+			m.ascii[p[0]] = true
+		}
 	}
 	for _, l := range m.byFirst {
 		sort.SliceStable(l, func(a, b int) bool { return len(patterns[l[a]]) > len(patterns[l[b]]) })
@@ -46,6 +50,10 @@ func (m *addedMatcher) find(rs []rune) []addedSplit {
 	var out []addedSplit
 	startOffset := 0
 	for i := 0; i < len(rs); {
+		if r := rs[i]; r >= 0 && r < 128 && !m.ascii[r] {
+			i++
+			continue
+		}
 		cands := m.byFirst[rs[i]]
 		hit := -1
 		for _, c := range cands {

@@ -51,21 +51,60 @@ func byteToRune(idx []int32, b int) int {
 // vocabulary is a token <-> id table.
 type vocabulary struct {
 	toID   map[string]int
-	fromID map[int]string
+	fromID idTable
 	size   int
 }
 
+// idTable maps ids to tokens: a slice for the usual dense ids, a map for
+// sparse or negative ones.
+type idTable struct {
+	dense  []string
+	has    []bool
+	sparse map[int]string
+}
+
+func (t *idTable) set(id int, s string) {
+	if id >= 0 && id < 1<<24 {
+		for len(t.dense) <= id {
+			t.dense = append(t.dense, "")
+			t.has = append(t.has, false)
+		}
+		t.dense[id], t.has[id] = s, true
+		return
+	}
+	if t.sparse == nil {
+		t.sparse = map[int]string{}
+	}
+	t.sparse[id] = s
+}
+
+func (t *idTable) get(id int) (string, bool) {
+	if id >= 0 && id < len(t.dense) {
+		return t.dense[id], t.has[id]
+	}
+	s, ok := t.sparse[id]
+	return s, ok
+}
+
 func newVocabulary(m map[string]int) vocabulary {
-	v := vocabulary{toID: m, fromID: make(map[int]string, len(m))}
+	v := vocabulary{toID: m}
+	maxID := -1
+	for _, id := range m {
+		maxID = max(maxID, id)
+	}
+	if maxID >= 0 && maxID < 1<<24 {
+		v.fromID.dense = make([]string, 0, maxID+1)
+		v.fromID.has = make([]bool, 0, maxID+1)
+	}
 	for k, id := range m {
-		v.fromID[id] = k
+		v.fromID.set(id, k)
 	}
 	v.size = len(m)
 	return v
 }
 
 func (v *vocabulary) tokenToID(s string) (int, bool)  { id, ok := v.toID[s]; return id, ok }
-func (v *vocabulary) idToToken(id int) (string, bool) { s, ok := v.fromID[id]; return s, ok }
+func (v *vocabulary) idToToken(id int) (string, bool) { return v.fromID.get(id) }
 func (v *vocabulary) vocabSize() int                  { return v.size }
 
 // ---------------------------------------------------------------- WordPiece
@@ -135,7 +174,7 @@ func (w *wordPiece) tokenize(rs []rune, out []token) ([]token, error) {
 				id, ok = w.cont[string(s[start:end])]
 			}
 			if ok {
-				v := w.fromID[id]
+				v, _ := w.fromID.get(id)
 				runeEnd := runeStart + utf8.RuneCount(s[start:end])
 				out = append(out, token{id: id, value: v, s: runeStart, e: runeEnd})
 				runeStart = runeEnd
@@ -242,7 +281,8 @@ func (b *bpe) tokenize(rs []rune, out []token) ([]token, error) {
 	}
 	if b.ignoreMerges {
 		if id, ok := b.toID[string(key)]; ok {
-			return append(out, token{id: id, value: b.fromID[id], s: 0, e: len(rs)}), nil
+			v, _ := b.fromID.get(id)
+			return append(out, token{id: id, value: v, s: 0, e: len(rs)}), nil
 		}
 	}
 	b.mu.RLock()
@@ -262,7 +302,7 @@ func (b *bpe) tokenize(rs []rune, out []token) ([]token, error) {
 		b.mu.Unlock()
 	}
 	for _, t := range toks {
-		v, _ := b.fromID[int(t.id)]
+		v, _ := b.fromID.get(int(t.id))
 		out = append(out, token{id: int(t.id), value: v, s: int(t.s), e: int(t.e)})
 	}
 	return out, nil
@@ -435,9 +475,9 @@ func newUnigram(pieces []string, scores []float64, unkID *int, byteFallback bool
 			u.maxLen = len(p)
 		}
 	}
-	u.vocabulary = vocabulary{toID: m, fromID: make(map[int]string, len(pieces)), size: len(pieces)}
+	u.vocabulary = vocabulary{toID: m, size: len(pieces)}
 	for i, p := range pieces {
-		u.fromID[i] = p
+		u.fromID.set(i, p)
 	}
 	if unkID != nil {
 		u.unkID, u.hasUnk = *unkID, true

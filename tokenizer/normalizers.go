@@ -107,36 +107,19 @@ func (lowercaseNormalizer) normalize(n nstr) (nstr, error) { return lowercase(n)
 // lowercase maps each character with Rust's char::to_lowercase (per
 // character: no final-sigma rule, İ becomes i + U+0307).
 func lowercase(n nstr) nstr {
-	changed := false
-	for _, r := range n.r {
-		if rustLower(r) != r || r == 0x130 {
-			changed = true
-			break
-		}
-	}
-	if !changed {
-		return n
-	}
-	special := false
-	for _, r := range n.r {
+	// One to one (all but İ): lowercase in place.
+	for i, r := range n.r {
 		if r == 0x130 {
-			special = true
-			break
+			return n.mapRunes(func(r rune, out []rune) []rune {
+				if r == 0x130 {
+					return append(out, 'i', 0x307)
+				}
+				return append(out, rustLower(r))
+			})
 		}
+		n.r[i] = rustLower(r)
 	}
-	if !special {
-		// One to one: lowercase in place.
-		for i, r := range n.r {
-			n.r[i] = rustLower(r)
-		}
-		return n
-	}
-	return n.mapRunes(func(r rune, out []rune) []rune {
-		if r == 0x130 {
-			return append(out, 'i', 0x307)
-		}
-		return append(out, rustLower(r))
-	})
+	return n
 }
 
 func rustLower(r rune) rune {

@@ -101,11 +101,7 @@ func mergeEncodings(encs []*Encoding) *Encoding {
 	}
 	if !over {
 		// The common case: a plain concatenation, one allocation per field.
-		out := &Encoding{
-			IDs: make([]int, 0, n), Tokens: make([]string, 0, n), TypeIDs: make([]int, 0, n),
-			Offsets: make([][2]int, 0, n), WordIDs: make([]int, 0, n), SpecialTokensMask: make([]int, 0, n),
-			AttentionMask: make([]int, 0, n), SequenceIDs: make([]int, 0, n),
-		}
+		out := newEncodingCap(n)
 		for _, e := range encs {
 			out.appendTokens(e)
 			out.Truncated = out.Truncated || e.Truncated

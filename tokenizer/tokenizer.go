@@ -7,8 +7,10 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"unicode/utf8"
 )
 
@@ -411,16 +413,32 @@ func (t *Tokenizer) EncodePair(a, b string, addSpecialTokens bool) (*Encoding, e
 	return enc, nil
 }
 
-// EncodeBatch tokenizes several texts and pads them together (to the longest
-// one, or to the fixed length) when padding is configured.
+// EncodeBatch tokenizes several texts, in parallel, and pads them together
+// (to the longest one, or to the fixed length) when padding is configured.
 func (t *Tokenizer) EncodeBatch(texts []string, addSpecialTokens bool) ([]*Encoding, error) {
 	out := make([]*Encoding, len(texts))
-	for i, s := range texts {
-		enc, err := t.encode([]string{s}, addSpecialTokens)
+	errs := make([]error, len(texts))
+	workers := min(runtime.GOMAXPROCS(0), len(texts))
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= len(texts) {
+					return
+				}
+				out[i], errs[i] = t.encode([]string{texts[i]}, addSpecialTokens)
+			}
+		}()
+	}
+	wg.Wait()
+	for i, err := range errs {
 		if err != nil {
 			return nil, fmt.Errorf("batch item %d: %w", i, err)
 		}
-		out[i] = enc
 	}
 	if t.padding != nil {
 		padEncodings(out, t.padding)
@@ -435,6 +453,11 @@ func (t *Tokenizer) encode(texts []string, addSpecial bool) (enc *Encoding, err 
 			enc, err = nil, fmt.Errorf("tokenizer: internal error encoding %q: %v", texts, r)
 		}
 	}()
+	for i, s := range texts {
+		if !utf8.ValidString(s) {
+			return nil, fmt.Errorf("tokenizer: text %d is not valid UTF-8", i)
+		}
+	}
 	encs := make([]*Encoding, len(texts))
 	for i, s := range texts {
 		// Only the sequences the strategy may cut stop early (see encodeSequence).
@@ -477,14 +500,24 @@ func (t *Tokenizer) encode(texts []string, addSpecial bool) (enc *Encoding, err 
 	return enc, nil
 }
 
+// newEncodingCap returns an empty encoding with room for n tokens; the six
+// int fields share one allocation (capacity-limited, so appends never overlap).
+func newEncodingCap(n int) *Encoding {
+	ints := make([]int, 6*n)
+	return &Encoding{
+		IDs: ints[0:0:n], TypeIDs: ints[n : n : 2*n], WordIDs: ints[2*n : 2*n : 3*n], SequenceIDs: ints[3*n : 3*n : 4*n],
+		SpecialTokensMask: ints[4*n : 4*n : 5*n], AttentionMask: ints[5*n : 5*n : 6*n],
+		Tokens: make([]string, 0, n), Offsets: make([][2]int, 0, n),
+	}
+}
+
 // encPool recycles the per-sequence encodings that post-processing copies.
 var encPool = sync.Pool{New: func() any { return new(Encoding) }}
 
 func getEncoding(n int) *Encoding {
 	e := encPool.Get().(*Encoding)
 	if cap(e.IDs) < n {
-		*e = Encoding{IDs: make([]int, 0, n), Tokens: make([]string, 0, n), TypeIDs: make([]int, 0, n), Offsets: make([][2]int, 0, n),
-			WordIDs: make([]int, 0, n), SequenceIDs: make([]int, 0, n), SpecialTokensMask: make([]int, 0, n), AttentionMask: make([]int, 0, n)}
+		*e = *newEncodingCap(n)
 		return e
 	}
 	*e = Encoding{IDs: e.IDs[:0], Tokens: e.Tokens[:0], TypeIDs: e.TypeIDs[:0], Offsets: e.Offsets[:0], WordIDs: e.WordIDs[:0],
