@@ -156,3 +156,87 @@ func maxDiff(a, b []float64) float64 {
 	}
 	return d
 }
+
+// TestCausalLMMatchesPyTorch checks the GPT-2 fixture's last-position logits
+// and top next tokens against PyTorch's.
+func TestCausalLMMatchesPyTorch(t *testing.T) {
+	const dir = "../testdata/models/gpt2-tiny"
+	b, err := os.ReadFile(filepath.Join(dir, "reference.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ref struct {
+		Sentences []struct {
+			Text         string    `json:"text"`
+			InputIDs     []int64   `json:"input_ids"`
+			LastPosition int       `json:"last_position"`
+			LastLogits   []float64 `json:"last_logits"`
+			Top          []struct {
+				ID          int     `json:"id"`
+				Probability float64 `json:"probability"`
+			} `json:"last_top10"`
+		} `json:"sentences"`
+	}
+	if err := json.Unmarshal(b, &ref); err != nil {
+		t.Fatal(err)
+	}
+	m, err := Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Kind != CausalLM || !m.IsDecoder() {
+		t.Fatalf("kind %s", m.Kind)
+	}
+	sess, err := m.NewSession(SessionOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sess.Close()
+	var inputs []explanation.Input
+	for i, s := range ref.Sentences {
+		enc, err := m.Encode(s.Text)
+		if err != nil {
+			t.Fatal(err)
+		}
+		in := m.InputFromEncoding(enc)
+		if !equalInts(in.IDs, s.InputIDs) {
+			t.Errorf("sentence %d: ids %v, PyTorch %v", i, in.IDs, s.InputIDs)
+		}
+		inputs = append(inputs, explanation.Input{IDs: s.InputIDs, Mask: ones(len(s.InputIDs))})
+	}
+	preds, err := sess.Predict(context.Background(), inputs, 4, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, s := range ref.Sentences {
+		p := preds[i]
+		if p.Position != s.LastPosition {
+			t.Errorf("sentence %d: position %d, want %d", i, p.Position, s.LastPosition)
+		}
+		for k, tp := range p.NextTokens {
+			if tp.ID != s.Top[k].ID || math.Abs(tp.Prob-s.Top[k].Probability) > 1e-4 {
+				t.Errorf("sentence %d top %d: %d (%.6f), PyTorch %d (%.6f)", i, k, tp.ID, tp.Prob, s.Top[k].ID, s.Top[k].Probability)
+			}
+		}
+		// The scorer's log-probability of the top token matches PyTorch's logits.
+		sc, err := sess.NextTokenScorer(s.LastPosition, s.Top[0].ID, 4)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := sc.Score(context.Background(), inputs[i:i+1])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := math.Log(s.Top[0].Probability); math.Abs(got[0]-want) > 1e-4 {
+			t.Errorf("sentence %d: log p %v, PyTorch %v", i, got[0], want)
+		}
+	}
+}
+
+func ones(n int) []int64 {
+	out := make([]int64, n)
+	for i := range out {
+		out[i] = 1
+	}
+	return out
+}

@@ -156,3 +156,4 @@ for (const [k, r] of Object.entries(tables)) {
   console.error(k, r.length);
 }
 fs.writeFileSync(path.join(root, 'tokenizer', 'rust_unicode_tables.go'), go);
+require('child_process').execFileSync('gofmt', ['-w', path.join(root, 'tokenizer', 'rust_unicode_tables.go')]);

@@ -1,17 +1,69 @@
 // Package tokenizer loads Hugging Face tokenizer.json files and encodes text
-// exactly as Hugging Face's Rust tokenizers library does: the same ids, the
-// same tokens, and the same offsets, reported both in Unicode code points (as
+// exactly as Hugging Face's Rust tokenizers library (0.23) does: the same ids,
+// tokens, type ids, word ids, special-token masks, truncation windows and
+// padding, and the same offsets, reported both in Unicode code points (as
 // Python's offset_mapping) and in UTF-8 bytes.
 //
-// Supported: WordPiece (BERT), byte-level BPE (GPT-2, RoBERTa), Unigram with
-// Metaspace (SentencePiece-style: XLM-R, T5) and WordLevel models; the
-// normalizers, pre-tokenizers, post-processors and decoders these families use;
-// added tokens (single_word, lstrip, rstrip, normalized, special); truncation
-// with stride and overflow; padding. A component type that is not supported is
-// an error that names it.
+// # Supported components
 //
-// The character classes the Rust library uses come from older Unicode tables
-// than Go's; rust_unicode_tables.go holds tables probed from the Rust library
-// itself (scripts/gen-tokenizer-unicode.js), so that both agree on every code
-// point. The package is pure Go and never imports Beam.
+// Models: WordPiece (BERT, DistilBERT), BPE (byte-level GPT-2/RoBERTa, with
+// "a b" or [a, b] merges, continuing_subword_prefix, end_of_word_suffix,
+// byte_fallback, fuse_unk, ignore_merges; dropout is ignored as at inference),
+// Unigram (SentencePiece Viterbi, byte_fallback, fused unknowns) and WordLevel.
+//
+// Normalizers: Sequence, BertNormalizer, NFC, NFD, NFKC, NFKD, Lowercase,
+// StripAccents, Replace (string or regex), Prepend, Append, Strip, ByteLevel.
+// Precompiled (the SentencePiece charsmap of T5/XLM-R files) is supported only
+// when its charsmap is empty; a real charsmap is an error naming the type.
+//
+// Pre-tokenizers: Sequence, Whitespace, WhitespaceSplit, BertPreTokenizer,
+// Punctuation, Split (string or regex; removed, isolated, merged_with_previous,
+// merged_with_next, contiguous; invert), Digits, CharDelimiterSplit, Metaspace
+// (prepend_scheme first/always/never, split) and ByteLevel (add_prefix_space,
+// use_regex).
+//
+// Post-processors: TemplateProcessing, BertProcessing, RobertaProcessing,
+// ByteLevel (trim_offsets) and Sequence. Decoders: WordPiece, ByteLevel,
+// Metaspace, ByteFallback, Fuse, Strip, Replace, BPEDecoder and Sequence.
+//
+// Added tokens are matched before normalisation (normalized=false) or in the
+// normalised text (normalized=true), longest first, with single_word, lstrip
+// and rstrip. Any other component type is an error that names it.
+//
+// # Offsets
+//
+// Offsets follow the Rust library's alignment rules, quirks included: a
+// character produced by normalisation points at the original character it
+// came from (or, for an insertion, at the previous one); a composed character
+// (NFC) spans only its first component; byte-level tokens holding part of a
+// multi-byte character span the whole character, so neighbouring tokens may
+// overlap; RoBERTa and ByteLevel trim_offsets remove leading and trailing
+// spaces from the spans. Special tokens and padding get [0, 0]. For a pair,
+// the offsets of each token refer to its own sequence (see SequenceIDs).
+//
+// # Truncation
+//
+// As the Rust library 0.23 does, when truncation is on, each sequence the
+// strategy may cut is tokenized word by word only until max_length tokens are
+// reached (from the end being kept); the encoding is then truncated, with
+// stride and overflowing windows, to max_length minus the special tokens.
+// Overflowing windows therefore never reach past that first cut.
+//
+// # Unicode
+//
+// The character classes of the Rust library (Rust's char methods, the
+// unicode_categories crate, the unicode-normalization-alignments crate and
+// the Oniguruma regex of the GPT-2 split) come from Unicode versions that
+// differ from Go's. rust_unicode_tables.go and rust_unicode_exceptions.go
+// hold what was probed from the Rust library itself for every code point
+// (scripts/gen-tokenizer-unicode.js and TestWriteUnicodeExceptions), so that
+// both agree everywhere. User regexes of Split and Replace run on Go's regexp
+// (with Unicode \s \d \w) or, when they need lookarounds, on regexp2; those
+// use Go's Unicode tables, so characters new in Unicode 16 may be classified
+// differently there.
+//
+// Goldens generated with the Rust library (scripts/gen-tokenizer-goldens.js)
+// are in testdata/tokenizers; the tests need neither Node nor Python.
+//
+// Input must be valid UTF-8; the package is pure Go and never imports Beam.
 package tokenizer

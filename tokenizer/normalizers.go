@@ -507,13 +507,13 @@ func buildNormalizer(c *componentJSON) (normalizer, error) {
 	return nil, fmt.Errorf("unsupported normalizer type %q", c.Type)
 }
 
-// buildPrecompiled handles SentencePiece's Precompiled charsmap. An empty map
-// is the identity; a real one is not supported yet.
+// buildPrecompiled handles SentencePiece's Precompiled charsmap; an empty
+// map is the identity.
 func buildPrecompiled(c *componentJSON) (normalizer, error) {
 	if strings.TrimSpace(c.PrecompiledCharsmap) == "" {
 		return seqNormalizer{}, nil
 	}
-	return nil, fmt.Errorf("unsupported normalizer type %q (SentencePiece charsmap)", c.Type)
+	return newPrecompiled(c.PrecompiledCharsmap)
 }
 
 func boolOr(p *bool, def bool) bool {

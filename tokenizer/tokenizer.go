@@ -372,6 +372,9 @@ func (t *Tokenizer) encodeSequence(text string, typeID, seqID, limit int, leftTr
 		}
 	}
 	enc := getEncoding(count)
+	// Words dropped by the early stop are truncated away, though no
+	// overflowing window will hold them.
+	enc.Truncated = len(kept) < len(pieces)
 	for wi, kt := range kept {
 		for _, tk := range all[kt.s:kt.e] {
 			s, e := kt.p.n.a[tk.s].s, kt.p.n.a[tk.e-1].e

@@ -69,7 +69,7 @@ func runExplain(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		})
 		fmt.Fprintf(stderr, "\nBeam flags are passed through to Beam (default runner: %s, in-process), e.g. --runner, --endpoint, --worker_binary, --environment_type, --job_name.\n", runner.Default)
 	}
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {

@@ -111,3 +111,14 @@ func newFlagSet(name, synopsis string, out io.Writer) *flag.FlagSet {
 	}
 	return fs
 }
+
+// parseFlags parses a subcommand's flags; a bad flag is a usage error (exit 2), --help is not an error.
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return usageError("%v", err)
+	}
+	return nil
+}

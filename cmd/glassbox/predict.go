@@ -32,7 +32,7 @@ func runPredict(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	batch := fs.Int("batch-size", 32, "rows per ONNX Runtime call")
 	topK := fs.Int("top-k", 5, "next tokens reported for a causal LM")
 	threads := fs.Int("intra-op-threads", 0, "ONNX Runtime intra-op threads (0: ONNX Runtime's choice)")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {

@@ -20,7 +20,7 @@ func runTokenize(ctx context.Context, args []string, stdin io.Reader, stdout, st
 	format := fs.String("format", "", "input format: text or jsonl (default: from the file's extension, .jsonl meaning JSONL; text for standard input)")
 	textField := fs.String("text-field", "text", "JSONL field holding the text")
 	special := fs.Bool("add-special-tokens", true, "add the post-processor's special tokens ([CLS], [SEP], <s>, ...)")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
