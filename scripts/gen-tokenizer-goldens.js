@@ -290,6 +290,17 @@ async function runConfig(name, base, patch, opts) {
   writeGz('unigram.json.gz', JSON.stringify(u));
   const uni = { file: 'unigram.json.gz', json: u };
 
+  // SentencePiece's nmt_nfkc precompiled charsmap (as in T5/XLM-R files), taken
+  // from the tests of the Rust crate spm_precompiled 0.1.4; SPM_CHARSMAP may
+  // point at the raw bytes, otherwise the committed unigram-nmt.json.gz is reused.
+  let charsmap;
+  if (process.env.SPM_CHARSMAP) charsmap = fs.readFileSync(process.env.SPM_CHARSMAP).toString('base64');
+  else charsmap = JSON.parse(readGz('unigram-nmt.json.gz')).normalizer.normalizers[0].precompiled_charsmap;
+  const un = JSON.parse(JSON.stringify(u));
+  un.normalizer = { type: 'Sequence', normalizers: [{ type: 'Precompiled', precompiled_charsmap: charsmap }, { type: 'Replace', pattern: { Regex: ' {2,}' }, content: ' ' }] };
+  writeGz('unigram-nmt.json.gz', JSON.stringify(un));
+  const uniNmt = { file: 'unigram-nmt.json.gz', json: un };
+
   const eng = englishLines(300);
   const all = hard.concat(eng);
   const pairs = [
@@ -344,6 +355,7 @@ async function runConfig(name, base, patch, opts) {
       { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: false },
     ] },
   }, { texts: [], settings: [{ texts: hard.concat(rand.slice(0, 400)), pairs: [], adds: [true] }] });
+  await runConfig('unigram-nmt', uniNmt, {}, { texts: [], settings: [{ texts: hard.concat(rand.slice(0, 300)).concat(['e\u0301 ﬁ 𝔾𝕠 ＡＢ ①', 'ड़ी दुख', 'เขาไม่ได้พูดสักคำ', '\u200d x \u200b y']), pairs: [], adds: [true] }] });
   await runConfig('bert-cased', bert, { normalizer: { type: 'BertNormalizer', clean_text: true, handle_chinese_chars: false, strip_accents: null, lowercase: false } }, { texts: hard });
   await runConfig('bert-strip', bert, { normalizer: { type: 'BertNormalizer', clean_text: false, handle_chinese_chars: true, strip_accents: true, lowercase: false } }, { texts: hard });
   await runConfig('gpt2', gpt2, {}, { texts: all, settings: settingsFor('<|endoftext|>', 50256) });

@@ -38,8 +38,8 @@ func newPrecompiled(b64 string) (*precompiledNormalizer, error) {
 	return p, nil
 }
 
-// lookup returns the replacement of the longest... rather, as the Rust
-// spm_precompiled crate, the first (shortest) prefix of key found in the trie.
+// lookup returns the replacement of the shortest prefix of key found in the
+// trie, as the Rust spm_precompiled crate's transform does.
 func (p *precompiledNormalizer) lookup(key string) (string, bool) {
 	a := p.array
 	offset := func(u uint32) uint32 { return (u >> 10) << ((u & (1 << 9)) >> 6) }

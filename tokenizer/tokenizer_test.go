@@ -29,7 +29,7 @@ func TestUnknownComponentsAreErrors(t *testing.T) {
 		{"decoder", base + `,"decoder":{"type":"CTC2"}}`, `unsupported decoder type "CTC2"`},
 		{"model", `{"model":{"type":"Bigram","vocab":{}}}`, `unsupported model type "Bigram"`},
 		{"nested", base + `,"normalizer":{"type":"Sequence","normalizers":[{"type":"NFC"},{"type":"Nope"}]}}`, `unsupported normalizer type "Nope"`},
-		{"precompiled", base + `,"normalizer":{"type":"Precompiled","precompiled_charsmap":"AAAA"}}`, `unsupported normalizer type "Precompiled"`},
+		{"precompiled", base + `,"normalizer":{"type":"Precompiled","precompiled_charsmap":"AAAA"}}`, "Precompiled charsmap"},
 		{"bad json", `{`, "parse tokenizer.json"},
 	}
 	for _, c := range cases {
