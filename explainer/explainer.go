@@ -184,12 +184,14 @@ func (e *Explainer) Explain(ctx context.Context, recs []corpus.Record) (*Output,
 		return nil, err
 	}
 	for _, it := range items {
-		rows, err := e.explainItem(ctx, it)
-		if err != nil {
-			if ctx.Err() != nil {
-				return nil, ctx.Err()
-			}
+		rows, errs := e.explainItem(ctx, it)
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		for _, err := range errs {
 			out.Errors = append(out.Errors, e.errorRow(it.rec, "explain", err.Error()))
+		}
+		if len(rows) == 0 {
 			continue
 		}
 		out.Explained++
@@ -312,7 +314,10 @@ func (e *Explainer) scorer(t target, position int) (explanation.Scorer, error) {
 	return e.sess.ClassScorer(t.class, e.s.OutputKind, e.s.BatchSize)
 }
 
-func (e *Explainer) explainItem(ctx context.Context, it *item) ([]schemas.ExplanationRow, error) {
+// explainItem explains one example with every method and target. A method
+// that fails on the example (e.g. flow over its length limit) costs only its
+// own rows: the failure is returned with the rows of the methods that worked.
+func (e *Explainer) explainItem(ctx context.Context, it *item) ([]schemas.ExplanationRow, []error) {
 	n := len(it.in.IDs)
 	special := make([]bool, n)
 	for i := range special {
@@ -320,12 +325,16 @@ func (e *Explainer) explainItem(ctx context.Context, it *item) ([]schemas.Explan
 	}
 	seed := explanation.Seed(e.s.Seed, it.rec.ID)
 	var rows []schemas.ExplanationRow
+	var errs []error
 	for _, t := range e.targets(it.pred) {
 		sc, err := e.scorer(t, n-1)
 		if err != nil {
-			return nil, err
+			return nil, []error{err}
 		}
 		for _, spec := range e.s.Methods {
+			if err := ctx.Err(); err != nil {
+				return nil, []error{err}
+			}
 			var res explanation.Result
 			switch spec.Kind() {
 			case KindPerturbation:
@@ -334,20 +343,21 @@ func (e *Explainer) explainItem(ctx context.Context, it *item) ([]schemas.Explan
 			case KindAttention:
 				res, err = e.attentionResult(ctx, spec, it, special, sc)
 			}
-			if err != nil {
-				return nil, fmt.Errorf("%s for target %s: %w", spec.Name, t.label, err)
+			if err == nil {
+				err = checkFinite(res)
 			}
-			if err := checkFinite(res); err != nil {
-				return nil, fmt.Errorf("%s for target %s: %w", spec.Name, t.label, err)
+			var row schemas.ExplanationRow
+			if err == nil {
+				row, err = e.row(it, spec, t, res, special)
 			}
-			row, err := e.row(it, spec, t, res, special)
 			if err != nil {
-				return nil, err
+				errs = append(errs, fmt.Errorf("%s for target %s: %w", spec.Name, t.label, err))
+				continue
 			}
 			rows = append(rows, row)
 		}
 	}
-	return rows, nil
+	return rows, errs
 }
 
 func (e *Explainer) attentionResult(ctx context.Context, spec MethodSpec, it *item, special []bool, sc explanation.Scorer) (explanation.Result, error) {

@@ -260,3 +260,64 @@ func itoa(n int64) string {
 	b, _ := json.Marshal(n)
 	return string(b)
 }
+
+// TestExplainAttentionMethods runs the attention methods through the pipeline
+// (graph surgery in the driver, cached beside the run) and writes the heatmap
+// matrices of the selected examples.
+func TestExplainAttentionMethods(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "out")
+	cfg := jobconfig.Default()
+	cfg.Input.Path = "../testdata/corpus/mixed.jsonl"
+	cfg.Model = "../testdata/models/distilbert-sentiment"
+	cfg.Output = out
+	cfg.Shards = 1
+	cfg.Methods = jobconfig.Methods{Attention: jobconfig.DefaultAttention(), Rollout: jobconfig.DefaultRollout(), Flow: jobconfig.DefaultFlow()}
+	cfg.AttentionMatrices = jobconfig.AttentionMatrices{Examples: []string{"s3"}, FirstN: 2}
+	sum, err := RunExplain(context.Background(), cfg, RunOptions{Version: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 7 good rows: 6 sentences and the long one (flow refuses more than 64 tokens: an error row per method run).
+	rows := readRows[schemas.ExplanationRow](t, filepath.Join(out, "explanations-00000-of-00001.parquet"))
+	methods := map[string]int{}
+	for _, r := range rows {
+		methods[r.Method]++
+		var total float64
+		for _, tok := range r.Tokens {
+			if tok.Special && tok.Attribution != 0 {
+				t.Errorf("%s %s: special token %q has attribution %v", r.ExampleID, r.Method, tok.Text, tok.Attribution)
+			}
+			total += tok.Attribution
+		}
+		if r.Method == "rollout" && (total <= 0 || total > 1+1e-9) {
+			t.Errorf("%s rollout: attributions sum to %v (a row of a row-stochastic matrix, minus special tokens)", r.ExampleID, total)
+		}
+	}
+	if methods["attention"] != 7 || methods["rollout"] != 7 || methods["flow"] != 6 {
+		t.Errorf("rows per method %v", methods)
+	}
+	errs := readRows[schemas.ErrorRow](t, filepath.Join(out, schemas.ErrorsFile))
+	flowRefused := false
+	for _, e := range errs {
+		if e.ExampleID != nil && *e.ExampleID == "long" && strings.Contains(e.Reason, "flow") {
+			flowRefused = true
+		}
+	}
+	if !flowRefused || sum.Counts.RowsWritten["attention"] == 0 {
+		t.Errorf("flow refusal in errors: %v; attention matrices %d", flowRefused, sum.Counts.RowsWritten["attention"])
+	}
+	mats := readRows[schemas.AttentionMatrixRow](t, filepath.Join(out, "attention-00000-of-00001.parquet"))
+	ids := map[string]bool{}
+	for _, m := range mats {
+		ids[m.ExampleID] = true
+		if int(m.SeqLen)*int(m.SeqLen) != len(m.Weights) || int(m.SeqLen) != len(m.Tokens) {
+			t.Errorf("matrix %s layer %d head %d: seq %d, %d weights", m.ExampleID, m.Layer, m.Head, m.SeqLen, len(m.Weights))
+		}
+	}
+	if len(ids) != 3 || !ids["s0"] || !ids["s1"] || !ids["s3"] {
+		t.Errorf("matrices for %v, want s0, s1 (first 2 lines) and s3", ids)
+	}
+	if _, err := os.Stat(filepath.Join(out, ".glassbox-cache")); err != nil {
+		t.Errorf("edited model not cached beside the run: %v", err)
+	}
+}

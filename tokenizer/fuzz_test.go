@@ -16,7 +16,7 @@ var (
 func fuzzTokenizers(t testing.TB) map[string]*Tokenizer {
 	fuzzOnce.Do(func() {
 		fuzzToks = map[string]*Tokenizer{}
-		for name, file := range map[string]string{"bert": "bert-base-uncased.json.gz", "gpt2": "gpt2.json.gz", "unigram": "unigram.json.gz"} {
+		for name, file := range map[string]string{"bert": "bert-base-uncased.json.gz", "gpt2": "gpt2.json.gz", "unigram": "unigram.json.gz", "unigram-nmt": "unigram-nmt.json.gz"} {
 			tk, err := Load(testdataDir + "/" + file)
 			if err != nil {
 				fuzzErr = err

@@ -84,12 +84,19 @@ func graphemeEnd(rs []rune, i int) int {
 	if rs[i] == '\r' && i+1 < len(rs) && rs[i+1] == '\n' {
 		return i + 2
 	}
+	// Controls (and CR, LF) stand alone: GB4 and GB5.
+	if isGraphemeControl(rs[i]) {
+		return i + 1
+	}
 	if isRegional(rs[i]) && i+1 < len(rs) && isRegional(rs[i+1]) {
 		return i + 2
 	}
 	j := i + 1
 	for j < len(rs) {
 		r := rs[j]
+		if isGraphemeControl(r) {
+			return j
+		}
 		switch {
 		case r == 0x200D && j+1 < len(rs):
 			j += 2
@@ -105,6 +112,22 @@ func graphemeEnd(rs []rune, i int) int {
 }
 
 func isRegional(r rune) bool { return r >= 0x1F1E6 && r <= 0x1F1FF }
+
+// isGraphemeControl is the Grapheme_Cluster_Break=Control property (with CR
+// and LF): Cc, Zl, Zp and Cf except the joiners and prepended marks.
+func isGraphemeControl(r rune) bool {
+	if r < 0x20 || (r >= 0x7F && r <= 0x9F) || r == 0x2028 || r == 0x2029 {
+		return true
+	}
+	if r == 0x200C || r == 0x200D {
+		return false
+	}
+	switch r {
+	case 0x600, 0x601, 0x602, 0x603, 0x604, 0x605, 0x6DD, 0x70F, 0x8E2, 0x110BD, 0x110CD:
+		return false
+	}
+	return r >= 0xAD && unicode.Is(unicode.Cf, r)
+}
 
 func (p *precompiledNormalizer) normalize(n nstr) (nstr, error) {
 	rs := make([]rune, 0, len(n.r))

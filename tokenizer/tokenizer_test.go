@@ -117,6 +117,14 @@ func TestMarshalJSONLine(t *testing.T) {
 	if string(b) != want {
 		t.Fatalf("got  %s\nwant %s", b, want)
 	}
+	g := loadTest(t, "gpt2.json.gz")
+	enc, err = g.Encode("a<|endoftext|>", true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b, err = enc.MarshalJSONLine(); err != nil || !strings.Contains(string(b), `"tokens":["a","<|endoftext|>"]`) || !strings.Contains(string(b), `"word_ids":[0,1]`) {
+		t.Fatalf("gpt2 line: %s %v", b, err)
+	}
 	empty, err := (&Encoding{}).MarshalJSONLine()
 	if err != nil {
 		t.Fatal(err)

@@ -1,6 +1,10 @@
 package tokenizer
 
-import "encoding/json"
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+)
 
 // Word is a word of the original text and the tokens that make it up.
 type Word struct {
@@ -83,7 +87,14 @@ func (e *Encoding) MarshalJSONLine() ([]byte, error) {
 			l.WordIDs[i] = &v
 		}
 	}
-	return json.Marshal(l)
+	// Tokens such as <|endoftext|> are written as is, not HTML-escaped.
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(l); err != nil {
+		return nil, fmt.Errorf("marshal encoding: %w", err)
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
 }
 
 func nonNil(s []int) []int {
