@@ -144,6 +144,8 @@ type Output struct {
 	Importance map[importance.Key]importance.Acc
 	// Attention holds full attention matrices of the selected examples.
 	Attention []schemas.AttentionMatrixRow
+	// AttentionStats holds per-head attention statistics of every example, when the attention method runs.
+	AttentionStats []schemas.AttentionStatRow
 	// Explained counts the records explained.
 	Explained int
 }
@@ -207,6 +209,18 @@ func (e *Explainer) Explain(ctx context.Context, recs []corpus.Record) (*Output,
 					acc = prev.Merge(acc)
 				}
 				out.Importance[k] = acc
+			}
+		}
+		if it.attn != nil && e.hasMethod("attention") {
+			special := make([]bool, len(it.in.IDs))
+			for i := range special {
+				special[i] = it.enc.SpecialTokensMask[i] != 0
+			}
+			for _, st := range attention.Stats(it.attn, special) {
+				out.AttentionStats = append(out.AttentionStats, schemas.AttentionStatRow{
+					RunID: e.s.RunID, ExampleID: it.rec.ID, Layer: int32(st.Layer), Head: int32(st.Head), SeqLen: int32(len(special)),
+					Entropy: st.Entropy, MaxWeight: st.MaxWeight, SpecialShare: st.SpecialShare, MeanSpan: st.MeanSpan,
+				})
 			}
 		}
 		if it.attn != nil && e.wantMatrices(it.rec) {
@@ -513,6 +527,15 @@ func clean(v float64) float64 {
 		return 0
 	}
 	return v
+}
+
+func (e *Explainer) hasMethod(name string) bool {
+	for _, m := range e.s.Methods {
+		if m.Name == name {
+			return true
+		}
+	}
+	return false
 }
 
 func (e *Explainer) wantMatrices(r corpus.Record) bool {

@@ -28,6 +28,8 @@ type ExplainJob struct {
 	Buffer int
 	// AttentionMatrices says whether to write the attention matrix files.
 	AttentionMatrices bool
+	// AttentionStats says whether to write the attention statistics files (the attention method).
+	AttentionStats bool
 }
 
 // BuildExplain constructs the explain pipeline.
@@ -47,12 +49,16 @@ func BuildExplain(job ExplainJob) (*beam.Pipeline, error) {
 	records = beam.Reshuffle(read, records)
 
 	ex := s.Scope("explain")
-	rows, explainErrs, contributions, matrices := beam.ParDo4(ex, &transforms.ExplainFn{Spec: job.Spec, Buffer: job.Buffer}, records)
+	outs := beam.ParDoN(ex, &transforms.ExplainFn{Spec: job.Spec, Buffer: job.Buffer}, records)
+	rows, explainErrs, contributions, matrices, stats := outs[0], outs[1], outs[2], outs[3], outs[4]
 
 	out := s.Scope("write")
 	beam.ParDo0(out.Scope("explanations"), &transforms.WriteShardFn{Dir: job.Output, Kind: transforms.KindExplanations, Shards: job.Shards}, beam.GroupByKey(out, rows))
 	if job.AttentionMatrices {
 		beam.ParDo0(out.Scope("attention"), &transforms.WriteShardFn{Dir: job.Output, Kind: transforms.KindAttention, Shards: job.Shards}, beam.GroupByKey(out, matrices))
+	}
+	if job.AttentionStats {
+		beam.ParDo0(out.Scope("attention_stats"), &transforms.WriteShardFn{Dir: job.Output, Kind: transforms.KindStats, Shards: job.Shards}, beam.GroupByKey(out, stats))
 	}
 
 	// Single files are written from an impulse with the rows as a side input, so

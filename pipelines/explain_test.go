@@ -317,6 +317,15 @@ func TestExplainAttentionMethods(t *testing.T) {
 	if len(ids) != 3 || !ids["s0"] || !ids["s1"] || !ids["s3"] {
 		t.Errorf("matrices for %v, want s0, s1 (first 2 lines) and s3", ids)
 	}
+	stats := readRows[schemas.AttentionStatRow](t, filepath.Join(out, "attention_stats-00000-of-00001.parquet"))
+	if len(stats) != 7*2*2 { // 7 examples × 2 layers × 2 heads
+		t.Errorf("%d attention statistics rows, want 28", len(stats))
+	}
+	for _, st := range stats {
+		if st.Entropy < 0 || st.Entropy > math.Log(float64(st.SeqLen))+1e-9 || st.MaxWeight <= 0 || st.MaxWeight > 1 || st.SpecialShare < 0 || st.SpecialShare > 1 || st.MeanSpan < 0 || st.MeanSpan > float64(st.SeqLen) {
+			t.Errorf("statistics out of range: %+v", st)
+		}
+	}
 	if _, err := os.Stat(filepath.Join(out, ".glassbox-cache")); err != nil {
 		t.Errorf("edited model not cached beside the run: %v", err)
 	}

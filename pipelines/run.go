@@ -107,6 +107,7 @@ func RunExplain(ctx context.Context, cfg *jobconfig.Config, o RunOptions) (*Summ
 		TextField: cfg.Input.TextField, IDField: cfg.Input.IDField, LabelField: cfg.Input.LabelField,
 		RunID: runID, Output: cfg.Output, Shards: cfg.Shards, Buffer: cfg.BatchSize,
 		AttentionMatrices: cfg.AttentionMatrices.FirstN > 0 || len(cfg.AttentionMatrices.Examples) > 0,
+		AttentionStats:    cfg.Methods.Attention != nil,
 	}
 	p, err := BuildExplain(job)
 	if err != nil {
@@ -120,7 +121,7 @@ func RunExplain(ctx context.Context, cfg *jobconfig.Config, o RunOptions) (*Summ
 		return nil, err
 	}
 	counts := countsFrom(res, base)
-	outputs, written, err := outputRows(ctx, cfg.Output, job.AttentionMatrices)
+	outputs, written, err := outputRows(ctx, cfg.Output, job.AttentionMatrices, job.AttentionStats)
 	if err != nil {
 		return nil, err
 	}
@@ -212,7 +213,7 @@ func listInputs(ctx context.Context, pattern string) ([]string, error) {
 
 // outputPatterns are the names a run writes; a new run removes earlier ones
 // first so a changed shard count cannot leave stale shards beside new ones.
-var outputPatterns = []string{schemas.ExplanationsPrefix + "-*-of-*.parquet", schemas.AttentionPrefix + "-*-of-*.parquet", schemas.ErrorsFile, schemas.GlobalImportanceFile, schemas.ManifestFile}
+var outputPatterns = []string{schemas.ExplanationsPrefix + "-*-of-*.parquet", schemas.AttentionPrefix + "-*-of-*.parquet", schemas.AttentionStatsPrefix + "-*-of-*.parquet", schemas.ErrorsFile, schemas.GlobalImportanceFile, schemas.ManifestFile}
 
 func clearOutputs(ctx context.Context, dir string) error {
 	for _, pat := range outputPatterns {
@@ -253,7 +254,7 @@ func listOutput(ctx context.Context, dir, pattern string) ([]string, error) {
 }
 
 // outputRows lists the files written and counts their rows from the Parquet footers.
-func outputRows(ctx context.Context, dir string, attention bool) ([]string, map[string]int64, error) {
+func outputRows(ctx context.Context, dir string, attention, stats bool) ([]string, map[string]int64, error) {
 	written := map[string]int64{}
 	var outputs []string
 	kinds := []struct{ key, pattern string }{
@@ -263,6 +264,9 @@ func outputRows(ctx context.Context, dir string, attention bool) ([]string, map[
 	}
 	if attention {
 		kinds = append(kinds, struct{ key, pattern string }{"attention", schemas.AttentionPrefix + "-*-of-*.parquet"})
+	}
+	if stats {
+		kinds = append(kinds, struct{ key, pattern string }{"attention_stats", schemas.AttentionStatsPrefix + "-*-of-*.parquet"})
 	}
 	for _, k := range kinds {
 		files, err := listOutput(ctx, dir, k.pattern)

@@ -15,6 +15,8 @@ const (
 	ExplanationsPrefix = "explanations"
 	// AttentionPrefix names the optional sharded attention matrix files (attention-SSSSS-of-NNNNN.parquet).
 	AttentionPrefix = "attention"
+	// AttentionStatsPrefix names the sharded attention statistics files of the attention method (attention_stats-SSSSS-of-NNNNN.parquet).
+	AttentionStatsPrefix = "attention_stats"
 	// ErrorsFile is the single file of rows that could not be explained.
 	ErrorsFile = "errors.parquet"
 	// GlobalImportanceFile is the single file of corpus-wide word importances.
@@ -150,7 +152,7 @@ type GlobalImportanceRow struct {
 	Mean float64 `parquet:"mean,zstd"`
 	// MeanAbs is the mean of the absolute attributions.
 	MeanAbs float64 `parquet:"mean_abs,zstd"`
-	// Std is the population standard deviation of the attributions.
+	// Std is the sample standard deviation (n−1) of the attributions, 0 for a single occurrence.
 	Std float64 `parquet:"std,zstd"`
 	// TopShare is the share of Examples in which the word had the largest absolute attribution.
 	TopShare float64 `parquet:"top_share,zstd"`
@@ -172,6 +174,28 @@ type AttentionMatrixRow struct {
 	SeqLen int32 `parquet:"seq_len,zstd"`
 	// Weights is the SeqLen×SeqLen matrix in row-major order: Weights[i*SeqLen+j] is query i attending to key j.
 	Weights []float32 `parquet:"weights,list" parquet-element:",zstd"`
+}
+
+// AttentionStatRow is one head's attention statistics for one example, the row of attention_stats-SSSSS-of-NNNNN.parquet (written with the attention method).
+type AttentionStatRow struct {
+	// RunID identifies the run.
+	RunID string `parquet:"run_id,zstd"`
+	// ExampleID is the example's id.
+	ExampleID string `parquet:"example_id,zstd"`
+	// Layer is the 0-based layer.
+	Layer int32 `parquet:"layer,zstd"`
+	// Head is the 0-based head.
+	Head int32 `parquet:"head,zstd"`
+	// SeqLen is the number of (unpadded) positions.
+	SeqLen int32 `parquet:"seq_len,zstd"`
+	// Entropy is the mean over query positions of the attention row's entropy, in nats.
+	Entropy float64 `parquet:"entropy,zstd"`
+	// MaxWeight is the mean over query positions of the row's largest weight.
+	MaxWeight float64 `parquet:"max_weight,zstd"`
+	// SpecialShare is the mean over query positions of the attention mass on special tokens.
+	SpecialShare float64 `parquet:"special_share,zstd"`
+	// MeanSpan is the mean over query positions of the distance-weighted span Σ_j a_ij·|i−j|.
+	MeanSpan float64 `parquet:"mean_span,zstd"`
 }
 
 // SanitizeRaw makes s fit ErrorRow.Raw: invalid UTF-8 bytes become U+FFFD and

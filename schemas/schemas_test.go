@@ -205,7 +205,7 @@ func TestReadmeDocumentsEveryColumn(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, model := range []any{schemas.ExplanationRow{}, schemas.ErrorRow{}, schemas.GlobalImportanceRow{}, schemas.AttentionMatrixRow{}} {
+	for _, model := range []any{schemas.ExplanationRow{}, schemas.ErrorRow{}, schemas.GlobalImportanceRow{}, schemas.AttentionMatrixRow{}, schemas.AttentionStatRow{}} {
 		for _, path := range parquet.SchemaOf(model).Columns() {
 			// Leaf paths look like tokens.list.element.text; the README names them tokens[].text.
 			name := strings.ReplaceAll(strings.Join(path, "."), ".list.element", "[]")

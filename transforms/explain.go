@@ -35,22 +35,22 @@ func (f *ExplainFn) Setup() error {
 }
 
 // StartBundle starts an empty buffer.
-func (f *ExplainFn) StartBundle(_ context.Context, _ func(int, []byte), _ func([]byte), _ func(string, importance.Acc), _ func(int, []byte)) {
+func (f *ExplainFn) StartBundle(_ context.Context, _ func(int, []byte), _ func([]byte), _ func(string, importance.Acc), _ func(int, []byte), _ func(int, []byte)) {
 	f.buf = f.buf[:0]
 }
 
 // ProcessElement buffers a record and explains the buffer when it is full.
-func (f *ExplainFn) ProcessElement(ctx context.Context, r Record, emitRow func(int, []byte), emitErr func([]byte), emitImp func(string, importance.Acc), emitAttn func(int, []byte)) error {
+func (f *ExplainFn) ProcessElement(ctx context.Context, r Record, emitRow func(int, []byte), emitErr func([]byte), emitImp func(string, importance.Acc), emitAttn func(int, []byte), emitStats func(int, []byte)) error {
 	f.buf = append(f.buf, r)
 	if len(f.buf) >= max(1, f.Buffer) {
-		return f.flush(ctx, emitRow, emitErr, emitImp, emitAttn)
+		return f.flush(ctx, emitRow, emitErr, emitImp, emitAttn, emitStats)
 	}
 	return nil
 }
 
 // FinishBundle explains what is left in the buffer.
-func (f *ExplainFn) FinishBundle(ctx context.Context, emitRow func(int, []byte), emitErr func([]byte), emitImp func(string, importance.Acc), emitAttn func(int, []byte)) error {
-	return f.flush(ctx, emitRow, emitErr, emitImp, emitAttn)
+func (f *ExplainFn) FinishBundle(ctx context.Context, emitRow func(int, []byte), emitErr func([]byte), emitImp func(string, importance.Acc), emitAttn func(int, []byte), emitStats func(int, []byte)) error {
+	return f.flush(ctx, emitRow, emitErr, emitImp, emitAttn, emitStats)
 }
 
 // Teardown releases the process's explainer.
@@ -62,7 +62,7 @@ func (f *ExplainFn) Teardown() error {
 	return nil
 }
 
-func (f *ExplainFn) flush(ctx context.Context, emitRow func(int, []byte), emitErr func([]byte), emitImp func(string, importance.Acc), emitAttn func(int, []byte)) error {
+func (f *ExplainFn) flush(ctx context.Context, emitRow func(int, []byte), emitErr func([]byte), emitImp func(string, importance.Acc), emitAttn func(int, []byte), emitStats func(int, []byte)) error {
 	if len(f.buf) == 0 {
 		return nil
 	}
@@ -98,6 +98,13 @@ func (f *ExplainFn) flush(ctx context.Context, emitRow func(int, []byte), emitEr
 			return err
 		}
 		emitAttn(ShardOf(row.ExampleID, f.ex.Shards()), b)
+	}
+	for _, row := range out.AttentionStats {
+		b, err := encodeRow(row)
+		if err != nil {
+			return err
+		}
+		emitStats(ShardOf(row.ExampleID, f.ex.Shards()), b)
 	}
 	rowsExplained.Inc(ctx, int64(out.Explained))
 	rowsFailed.Inc(ctx, int64(len(out.Errors)))

@@ -10,7 +10,7 @@ import (
 // Registration makes the DoFns known to remote workers and lets Beam call them without reflection.
 func init() {
 	register.DoFn4x1[context.Context, string, func(Record), func([]byte), error](&ReadFileFn{})
-	register.DoFn6x1[context.Context, Record, func(int, []byte), func([]byte), func(string, importance.Acc), func(int, []byte), error](&ExplainFn{})
+	register.DoFn7x1[context.Context, Record, func(int, []byte), func([]byte), func(string, importance.Acc), func(int, []byte), func(int, []byte), error](&ExplainFn{})
 	register.DoFn3x1[context.Context, int, func(*[]byte) bool, error](&WriteShardFn{})
 	register.DoFn3x1[context.Context, []byte, func(*[]byte) bool, error](&WriteSingleFn{})
 	register.Function2x1(MergeImportance)

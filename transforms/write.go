@@ -27,6 +27,7 @@ func ShardOf(exampleID string, shards int) int {
 const (
 	KindExplanations = "explanations"
 	KindAttention    = "attention"
+	KindStats        = "attention_stats"
 	KindErrors       = "errors"
 	KindImportance   = "importance"
 )
@@ -72,6 +73,21 @@ func (f *WriteShardFn) ProcessElement(ctx context.Context, shard int, rows func(
 			return cmp.Or(cmp.Compare(a.ExampleID, b.ExampleID), cmp.Compare(a.Layer, b.Layer), cmp.Compare(a.Head, b.Head))
 		})
 		path := parquetsink.ShardName(f.Dir, schemas.AttentionPrefix, shard, f.Shards)
+		rowsWritten.Inc(ctx, int64(len(all)))
+		return parquetsink.WriteRows(ctx, FileSystemFor(path), path, all)
+	case KindStats:
+		var all []schemas.AttentionStatRow
+		for rows(&b) {
+			r, err := decodeRow[schemas.AttentionStatRow](b)
+			if err != nil {
+				return err
+			}
+			all = append(all, r)
+		}
+		slices.SortFunc(all, func(a, b schemas.AttentionStatRow) int {
+			return cmp.Or(cmp.Compare(a.ExampleID, b.ExampleID), cmp.Compare(a.Layer, b.Layer), cmp.Compare(a.Head, b.Head))
+		})
+		path := parquetsink.ShardName(f.Dir, schemas.AttentionStatsPrefix, shard, f.Shards)
 		rowsWritten.Inc(ctx, int64(len(all)))
 		return parquetsink.WriteRows(ctx, FileSystemFor(path), path, all)
 	}
