@@ -13,6 +13,9 @@ import (
 // the shap package's default for KernelExplainer.
 const kernelSHAPExtraSamples = 2048
 
+// MaxKernelSHAPSamples bounds the coalition budget a user may ask for.
+const MaxKernelSHAPSamples = 1 << 20
+
 // KernelSHAP estimates Shapley values by Shapley-kernel weighted least squares
 // (Lundberg & Lee 2017), sampling coalitions as the shap package's KernelExplainer does.
 type KernelSHAP struct {
@@ -42,6 +45,10 @@ func NewKernelSHAP(samples int, players explanation.Players) (KernelSHAP, error)
 func (k KernelSHAP) Validate() error {
 	if k.Samples < 0 {
 		return fmt.Errorf("kernelshap: samples must be >= 0 (0 = default 2n+2048), got %d", k.Samples)
+	}
+	if k.Samples > MaxKernelSHAPSamples {
+		// Every coalition is a model call held in memory: a typo must not become a billion of them.
+		return fmt.Errorf("kernelshap: samples must be at most %d, got %d", MaxKernelSHAPSamples, k.Samples)
 	}
 	switch k.Players {
 	case "", explanation.PlayersTokens, explanation.PlayersWords:

@@ -58,6 +58,9 @@ func (l LIME) Validate() error {
 		return fmt.Errorf("lime: samples must be 0 (default %d) or at least 2 (the original and one perturbation), got %d",
 			defaultLIMESamples, l.Samples)
 	}
+	if l.Samples > MaxKernelSHAPSamples {
+		return fmt.Errorf("lime: samples must be at most %d, got %d", MaxKernelSHAPSamples, l.Samples)
+	}
 	if !finite(l.KernelWidth) || l.KernelWidth < 0 {
 		return fmt.Errorf("lime: kernel_width must be > 0 (0 = default %d), got %v", defaultLIMEKernelWidth, l.KernelWidth)
 	}
