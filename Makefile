@@ -44,6 +44,7 @@ bench-models:
 
 ## goldens: regenerate the tokenizer goldens with Hugging Face's own tokenizers (needs Node)
 goldens:
+	cd scripts/tokenizer-goldens && npm install --no-audit --no-fund
 	node scripts/gen-tokenizer-goldens.js
 
 clean:

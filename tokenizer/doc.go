@@ -12,9 +12,12 @@
 // Unigram (SentencePiece Viterbi, byte_fallback, fused unknowns) and WordLevel.
 //
 // Normalizers: Sequence, BertNormalizer, NFC, NFD, NFKC, NFKD, Lowercase,
-// StripAccents, Replace (string or regex), Prepend, Append, Strip, ByteLevel.
-// Precompiled (the SentencePiece charsmap of T5/XLM-R files) is supported only
-// when its charsmap is empty; a real charsmap is an error naming the type.
+// StripAccents, Replace (string or regex), Prepend, Append, Strip, ByteLevel
+// and Precompiled (the SentencePiece charsmap of T5/XLM-R/mBART files: the
+// darts-clone trie is read as the Rust spm_precompiled crate does; grapheme
+// clusters, which it looks up whole when shorter than 6 bytes, follow the
+// crate's extend classes for the BMP, probed from the Rust library, and an
+// approximation of the segmentation rules elsewhere).
 //
 // Pre-tokenizers: Sequence, Whitespace, WhitespaceSplit, BertPreTokenizer,
 // Punctuation, Split (string or regex; removed, isolated, merged_with_previous,

@@ -355,6 +355,9 @@ func ccc(r rune) uint8 {
 	if r < 0x300 {
 		return 0
 	}
+	if v, ok := cccExceptions[r]; ok {
+		return v
+	}
 	return norm.NFD.PropertiesString(string(r)).CCC()
 }
 

@@ -98,17 +98,31 @@ func graphemeEnd(rs []rune, i int) int {
 			return j
 		}
 		switch {
-		case r == 0x200D && j+1 < len(rs):
-			j += 2
-		case r == 0x200C || r == 0x200D || (r >= 0xFE00 && r <= 0xFE0F) || (r >= 0x1F3FB && r <= 0x1F3FF) || (r >= 0xE0020 && r <= 0xE007F):
+		case r == 0x200D:
+			// ZWJ extends; it joins the next character only between pictographs (GB11).
 			j++
-		case r >= 0x300 && unicode.In(r, unicode.Mn, unicode.Me, unicode.Mc):
+			if j < len(rs) && isPictographic(rs[i]) && isPictographic(rs[j]) {
+				j++
+			}
+		case r <= 0xFFFF && r >= 0x300:
+			if !graphemeExtend.has(r) {
+				return j
+			}
+			j++
+		case (r >= 0x1F3FB && r <= 0x1F3FF) || (r >= 0xE0020 && r <= 0xE007F) || (r >= 0xE0100 && r <= 0xE01EF):
+			j++
+		case r > 0xFFFF && unicode.In(r, unicode.Mn, unicode.Me, unicode.Mc):
 			j++
 		default:
 			return j
 		}
 	}
 	return j
+}
+
+// isPictographic approximates Extended_Pictographic.
+func isPictographic(r rune) bool {
+	return (r >= 0x1F000 && r <= 0x1FAFF) || (r >= 0x2600 && r <= 0x27BF) || (r >= 0x2190 && r <= 0x21FF) || (r >= 0x2B00 && r <= 0x2BFF) || r == 0xA9 || r == 0xAE || r == 0x203C || r == 0x2049 || r == 0x2122 || r == 0x2139 || (r >= 0x231A && r <= 0x23FF)
 }
 
 func isRegional(r rune) bool { return r >= 0x1F1E6 && r <= 0x1F1FF }

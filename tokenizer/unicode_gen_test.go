@@ -1,7 +1,6 @@
 package tokenizer
 
 import (
-	"encoding/json"
 	"fmt"
 	"os"
 	"sort"
@@ -19,34 +18,41 @@ func TestWriteUnicodeExceptions(t *testing.T) {
 	if os.Getenv("GLASSBOX_WRITE_UNICODE") != "1" {
 		t.Skip("set GLASSBOX_WRITE_UNICODE=1 to regenerate rust_unicode_exceptions.go")
 	}
-	var maps map[string]map[string]string
-	if err := json.Unmarshal(readGz(t, "unicode-maps.json.gz"), &maps); err != nil {
-		t.Fatal(err)
-	}
+	maps, nonstarters := readUnicodeMaps(t)
 	get := func(name string, c rune) string {
 		if v, ok := maps[name][strconv.FormatInt(int64(c), 16)]; ok {
 			return v
 		}
 		return string(c)
 	}
-	lowerExceptions, decompExceptions, compatDecompExceptions, bertMnExceptions, combiningExceptions = map[rune]rune{}, map[rune]string{}, map[rune]string{}, map[rune]bool{}, map[rune]bool{}
+	lowerExceptions, decompExceptions, compatDecompExceptions, bertMnExceptions, combiningExceptions, cccExceptions = map[rune]rune{}, map[rune]string{}, map[rune]string{}, map[rune]bool{}, map[rune]bool{}, map[rune]uint8{}
 	lower, dec, cdec, mn, comb := map[rune]rune{}, map[rune]string{}, map[rune]string{}, map[rune]bool{}, map[rune]bool{}
+	cccEx := map[rune]uint8{}
 	for c := rune(0); c <= 0x10FFFF; c++ {
 		if c >= 0xD800 && c <= 0xDFFF || c == 1 {
 			continue
 		}
-		one := newNstr(string(c))
-		if w := get("lowercase", c); lowercase(one).String() != w {
+		if k := ccc(c); k > 0 && k < 240 && !nonstarters[c] {
+			cccEx[c] = 0
+		}
+	}
+	// Decompositions are compared with the Rust combining classes in force.
+	cccExceptions = cccEx
+	for c := rune(0); c <= 0x10FFFF; c++ {
+		if c >= 0xD800 && c <= 0xDFFF || c == 1 {
+			continue
+		}
+		if w := get("lowercase", c); lowercase(newNstr(string(c))).String() != w {
 			rs := []rune(w)
 			if len(rs) != 1 {
 				t.Fatalf("U+%04X lowercases to %d runes", c, len(rs))
 			}
 			lower[c] = rs[0]
 		}
-		if w := get("nfd", c); decompose(one, false).String() != w {
+		if w := get("nfd", c); decompose(newNstr(string(c)), false).String() != w {
 			dec[c] = w
 		}
-		if w := get("nfkd", c); decompose(one, true).String() != w {
+		if w := get("nfkd", c); decompose(newNstr(string(c)), true).String() != w {
 			cdec[c] = w
 		}
 		if get("nfd", c) == string(c) {
@@ -106,6 +112,15 @@ func TestWriteUnicodeExceptions(t *testing.T) {
 		}
 	}) {
 		fmt.Fprintf(&b, "\t0x%04X: %v,\n", k, comb[k])
+	}
+	b.WriteString("}\n\n")
+	b.WriteString("// cccExceptions are characters that Go's tables give a combining class but the Rust library's older ones do not (they are starters there).\nvar cccExceptions = map[rune]uint8{\n")
+	for _, k := range keys(len(cccEx), func(f func(rune)) {
+		for k := range cccEx {
+			f(k)
+		}
+	}) {
+		fmt.Fprintf(&b, "\t0x%04X: %d,\n", k, cccEx[k])
 	}
 	b.WriteString("}\n")
 	if err := os.WriteFile("rust_unicode_exceptions.go", []byte(b.String()), 0o644); err != nil {

@@ -11,10 +11,20 @@ import (
 // forms against the Rust library's (testdata/tokenizers/unicode-maps.json.gz,
 // probed by scripts/gen-tokenizer-unicode.js).
 func TestUnicodeMaps(t *testing.T) {
-	var maps map[string]map[string]string
-	if err := json.Unmarshal(readGz(t, "unicode-maps.json.gz"), &maps); err != nil {
-		t.Fatal(err)
-	}
+	maps, nonstarters := readUnicodeMaps(t)
+	t.Run("nonstarters", func(t *testing.T) {
+		for c := rune(0); c <= 0x10FFFF; c++ {
+			if c >= 0xD800 && c <= 0xDFFF || c == 1 {
+				continue
+			}
+			// A character is reordered before U+0345 when its decomposition starts with a non-starter.
+			d, _ := decomposeRaw([]rune{c}, false)
+			k := ccc(d[0])
+			if got := k > 0 && k < 240; got != nonstarters[c] {
+				t.Errorf("U+%04X: non-starter %v, the Rust library says %v", c, got, nonstarters[c])
+			}
+		}
+	})
 	norms := map[string]normalizer{
 		"lowercase":     lowercaseNormalizer{},
 		"nfd":           unicodeNormalizer{},
@@ -59,6 +69,38 @@ func TestUnicodeMaps(t *testing.T) {
 			}
 		})
 	}
+}
+
+// readUnicodeMaps reads the per-character maps and the set of non-starters.
+func readUnicodeMaps(t testing.TB) (map[string]map[string]string, map[rune]bool) {
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal(readGz(t, "unicode-maps.json.gz"), &raw); err != nil {
+		t.Fatal(err)
+	}
+	maps := map[string]map[string]string{}
+	nonstarters := map[rune]bool{}
+	for k, v := range raw {
+		if k == "nonstarters" {
+			var list []string
+			if err := json.Unmarshal(v, &list); err != nil {
+				t.Fatal(err)
+			}
+			for _, h := range list {
+				c, err := strconv.ParseInt(h, 16, 32)
+				if err != nil {
+					t.Fatal(err)
+				}
+				nonstarters[rune(c)] = true
+			}
+			continue
+		}
+		var m map[string]string
+		if err := json.Unmarshal(v, &m); err != nil {
+			t.Fatal(err)
+		}
+		maps[k] = m
+	}
+	return maps, nonstarters
 }
 
 // TestRustClasses spot-checks the probed class tables on characters whose
