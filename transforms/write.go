@@ -45,53 +45,50 @@ type WriteShardFn struct {
 
 // ProcessElement writes shard `shard`.
 func (f *WriteShardFn) ProcessElement(ctx context.Context, shard int, rows func(*[]byte) bool) error {
-	var b []byte
 	switch f.Kind {
 	case KindExplanations:
-		var all []schemas.ExplanationRow
-		for rows(&b) {
-			r, err := decodeRow[schemas.ExplanationRow](b)
-			if err != nil {
-				return err
-			}
-			all = append(all, r)
-		}
-		SortExplanations(all)
-		path := parquetsink.ShardName(f.Dir, schemas.ExplanationsPrefix, shard, f.Shards)
-		rowsWritten.Inc(ctx, int64(len(all)))
-		return parquetsink.WriteRows(ctx, FileSystemFor(path), path, all)
+		return writeShard(ctx, f, schemas.ExplanationsPrefix, shard, rows, SortExplanations)
 	case KindAttention:
-		var all []schemas.AttentionMatrixRow
-		for rows(&b) {
-			r, err := decodeRow[schemas.AttentionMatrixRow](b)
-			if err != nil {
-				return err
-			}
-			all = append(all, r)
-		}
-		slices.SortFunc(all, func(a, b schemas.AttentionMatrixRow) int {
-			return cmp.Or(cmp.Compare(a.ExampleID, b.ExampleID), cmp.Compare(a.Layer, b.Layer), cmp.Compare(a.Head, b.Head))
+		return writeShard(ctx, f, schemas.AttentionPrefix, shard, rows, func(all []schemas.AttentionMatrixRow) {
+			slices.SortFunc(all, func(a, b schemas.AttentionMatrixRow) int {
+				return cmp.Or(cmp.Compare(a.ExampleID, b.ExampleID), cmp.Compare(a.Layer, b.Layer), cmp.Compare(a.Head, b.Head))
+			})
 		})
-		path := parquetsink.ShardName(f.Dir, schemas.AttentionPrefix, shard, f.Shards)
-		rowsWritten.Inc(ctx, int64(len(all)))
-		return parquetsink.WriteRows(ctx, FileSystemFor(path), path, all)
 	case KindStats:
-		var all []schemas.AttentionStatRow
-		for rows(&b) {
-			r, err := decodeRow[schemas.AttentionStatRow](b)
-			if err != nil {
-				return err
-			}
-			all = append(all, r)
-		}
-		slices.SortFunc(all, func(a, b schemas.AttentionStatRow) int {
-			return cmp.Or(cmp.Compare(a.ExampleID, b.ExampleID), cmp.Compare(a.Layer, b.Layer), cmp.Compare(a.Head, b.Head))
+		return writeShard(ctx, f, schemas.AttentionStatsPrefix, shard, rows, func(all []schemas.AttentionStatRow) {
+			slices.SortFunc(all, func(a, b schemas.AttentionStatRow) int {
+				return cmp.Or(cmp.Compare(a.ExampleID, b.ExampleID), cmp.Compare(a.Layer, b.Layer), cmp.Compare(a.Head, b.Head))
+			})
 		})
-		path := parquetsink.ShardName(f.Dir, schemas.AttentionStatsPrefix, shard, f.Shards)
-		rowsWritten.Inc(ctx, int64(len(all)))
-		return parquetsink.WriteRows(ctx, FileSystemFor(path), path, all)
 	}
 	return fmt.Errorf("write shard: unknown kind %q", f.Kind)
+}
+
+// decodeAll decodes every encoded row of a grouped or side input.
+func decodeAll[T any](rows func(*[]byte) bool) ([]T, error) {
+	var all []T
+	var b []byte
+	for rows(&b) {
+		r, err := decodeRow[T](b)
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, r)
+	}
+	return all, nil
+}
+
+// writeShard decodes a shard's rows, sorts them so the file does not depend on
+// the order they arrived in, and writes them atomically.
+func writeShard[T any](ctx context.Context, f *WriteShardFn, prefix string, shard int, rows func(*[]byte) bool, sortRows func([]T)) error {
+	all, err := decodeAll[T](rows)
+	if err != nil {
+		return err
+	}
+	sortRows(all)
+	path := parquetsink.ShardName(f.Dir, prefix, shard, f.Shards)
+	rowsWritten.Inc(ctx, int64(len(all)))
+	return parquetsink.WriteRows(ctx, FileSystemFor(path), path, all)
 }
 
 // SortExplanations orders rows by example, method and target: the order inside every shard.
@@ -114,16 +111,11 @@ type WriteSingleFn struct {
 
 // ProcessElement writes the file.
 func (f *WriteSingleFn) ProcessElement(ctx context.Context, _ []byte, rows func(*[]byte) bool) error {
-	var b []byte
 	switch f.Kind {
 	case KindErrors:
-		var all []schemas.ErrorRow
-		for rows(&b) {
-			r, err := decodeRow[schemas.ErrorRow](b)
-			if err != nil {
-				return err
-			}
-			all = append(all, r)
+		all, err := decodeAll[schemas.ErrorRow](rows)
+		if err != nil {
+			return err
 		}
 		slices.SortStableFunc(all, func(a, b schemas.ErrorRow) int {
 			return cmp.Or(cmp.Compare(a.Source, b.Source), cmp.Compare(a.Line, b.Line), cmp.Compare(a.Stage, b.Stage), cmp.Compare(a.Reason, b.Reason))
@@ -131,13 +123,9 @@ func (f *WriteSingleFn) ProcessElement(ctx context.Context, _ []byte, rows func(
 		rowsWritten.Inc(ctx, int64(len(all)))
 		return parquetsink.WriteRows(ctx, FileSystemFor(f.Path), f.Path, all)
 	case KindImportance:
-		var rs []importance.Row
-		for rows(&b) {
-			r, err := decodeRow[importance.Row](b)
-			if err != nil {
-				return err
-			}
-			rs = append(rs, r)
+		rs, err := decodeAll[importance.Row](rows)
+		if err != nil {
+			return err
 		}
 		importance.Sort(rs)
 		out := make([]schemas.GlobalImportanceRow, len(rs))
