@@ -69,50 +69,63 @@ func BenchmarkSessionRun(b *testing.B) {
 }
 
 // BenchmarkOverhead compares Session.Run with a bare DynamicAdvancedSession.Run
-// on the same tensors: the wrapper's overhead is the difference.
+// on the same tensors: the wrapper's overhead is the difference. It runs on the
+// DistilBERT-base-sized model (8×64 tokens) and on the tiny fixture (1×16
+// tokens), where per-call costs weigh most.
 func BenchmarkOverhead(b *testing.B) {
-	m, err := Load(benchModelDir(b))
-	if err != nil {
-		b.Fatal(err)
+	cases := []struct {
+		name, dir  string
+		batch, seq int
+	}{
+		{"base", "../.cache/models/distilbert-base-random", 8, 64},
+		{"tiny", "../testdata/models/distilbert-sentiment", 1, 16},
 	}
-	sess, err := m.NewSession(SessionOptions{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer sess.Close()
-	const batch, seq = 8, 64
-	rows := benchRows(m, batch, seq)
-	b.Run("wrapper", func(b *testing.B) {
-		for b.Loop() {
-			if _, err := sess.Run(context.Background(), rows); err != nil {
-				b.Fatal(err)
-			}
+	for _, c := range cases {
+		if _, err := os.Stat(filepath.Join(c.dir, ModelFile)); err != nil {
+			continue
 		}
-	})
-	b.Run("bare", func(b *testing.B) {
-		bare, err := ort.NewDynamicAdvancedSession(m.Path, m.Inputs, []string{m.Output}, nil)
+		m, err := Load(c.dir)
 		if err != nil {
 			b.Fatal(err)
 		}
-		defer bare.Destroy()
-		p := Pad(rows, m.PadID)
-		shape := ort.NewShape(batch, seq)
-		var inputs []ort.Value
-		for _, name := range m.Inputs {
-			data := map[string][]int64{InputIDs: p.IDs, AttentionMask: p.Mask, TokenTypeIDs: p.TypeIDs, PositionIDs: p.Positions}[name]
-			t, err := ort.NewTensor(shape, data)
+		sess, err := m.NewSession(SessionOptions{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer sess.Close()
+		rows := benchRows(m, c.batch, c.seq)
+		b.Run(c.name+"/wrapper", func(b *testing.B) {
+			for b.Loop() {
+				if _, err := sess.Run(context.Background(), rows); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run(c.name+"/bare", func(b *testing.B) {
+			bare, err := ort.NewDynamicAdvancedSession(m.Path, m.Inputs, []string{m.Output}, nil)
 			if err != nil {
 				b.Fatal(err)
 			}
-			defer t.Destroy()
-			inputs = append(inputs, t)
-		}
-		for b.Loop() {
-			outs := []ort.Value{nil}
-			if err := bare.Run(inputs, outs); err != nil {
-				b.Fatal(err)
+			defer bare.Destroy()
+			p := Pad(rows, m.PadID)
+			shape := ort.NewShape(int64(c.batch), int64(c.seq))
+			var inputs []ort.Value
+			for _, name := range m.Inputs {
+				data := map[string][]int64{InputIDs: p.IDs, AttentionMask: p.Mask, TokenTypeIDs: p.TypeIDs, PositionIDs: p.Positions}[name]
+				t, err := ort.NewTensor(shape, data)
+				if err != nil {
+					b.Fatal(err)
+				}
+				defer t.Destroy()
+				inputs = append(inputs, t)
 			}
-			outs[0].Destroy()
-		}
-	})
+			for b.Loop() {
+				outs := []ort.Value{nil}
+				if err := bare.Run(inputs, outs); err != nil {
+					b.Fatal(err)
+				}
+				outs[0].Destroy()
+			}
+		})
+	}
 }
