@@ -355,7 +355,7 @@ func (e *Explainer) explainItem(ctx context.Context, it *item) ([]schemas.Explan
 				req := explanation.Request{Input: it.in, Special: special, WordIDs: it.enc.WordIDs, Masking: spec.Masking, ReplaceID: e.model.MaskID, Seed: seed}
 				res, err = spec.Perturb.Explain(ctx, sc, req)
 			case KindAttention:
-				res, err = e.attentionResult(ctx, spec, it, special, sc)
+				res, err = e.attentionResult(ctx, spec, it, t, special, sc)
 			}
 			if err == nil {
 				err = checkFinite(res)
@@ -374,7 +374,7 @@ func (e *Explainer) explainItem(ctx context.Context, it *item) ([]schemas.Explan
 	return rows, errs
 }
 
-func (e *Explainer) attentionResult(ctx context.Context, spec MethodSpec, it *item, special []bool, sc explanation.Scorer) (explanation.Result, error) {
+func (e *Explainer) attentionResult(ctx context.Context, spec MethodSpec, it *item, t target, special []bool, sc explanation.Scorer) (explanation.Result, error) {
 	n := len(it.in.IDs)
 	q := attention.QueryPosition(n, e.model.IsDecoder())
 	var attr []float64
@@ -421,11 +421,22 @@ func (e *Explainer) attentionResult(ctx context.Context, spec MethodSpec, it *it
 			tokens[i] = attr[i]
 		}
 	}
-	f, err := sc.Score(ctx, []explanation.Input{it.in})
-	if err != nil {
-		return explanation.Result{}, err
+	// A classifier's f(x) is already in the prediction; only a causal LM's
+	// target token may lie outside the top tokens kept there.
+	var fx float64
+	if e.model.Kind == inference.SequenceClassification {
+		fx = it.pred.Probs[t.class]
+		if e.s.OutputKind == inference.Logit {
+			fx = it.pred.Logits[t.class]
+		}
+	} else {
+		f, err := sc.Score(ctx, []explanation.Input{it.in})
+		if err != nil {
+			return explanation.Result{}, err
+		}
+		fx = f[0]
 	}
-	return explanation.Result{Tokens: tokens, TargetScore: f[0], Params: params}, nil
+	return explanation.Result{Tokens: tokens, TargetScore: fx, Params: params}, nil
 }
 
 func (e *Explainer) row(it *item, spec MethodSpec, t target, res explanation.Result, special []bool) (schemas.ExplanationRow, error) {
