@@ -240,3 +240,72 @@ func ones(n int) []int64 {
 	}
 	return out
 }
+
+// TestFeatureExtractionMatchesPyTorch checks the feature-extraction kind: the
+// last hidden states and their mean over real tokens against PyTorch's.
+func TestFeatureExtractionMatchesPyTorch(t *testing.T) {
+	const dir = "../testdata/models/gpt2-features"
+	b, err := os.ReadFile(filepath.Join(dir, "reference.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ref struct {
+		Sentences []struct {
+			Text       string      `json:"text"`
+			InputIDs   []int64     `json:"input_ids"`
+			MeanPooled []float64   `json:"mean_pooled"`
+			Hidden     [][]float64 `json:"last_hidden_state"`
+		} `json:"sentences"`
+	}
+	if err := json.Unmarshal(b, &ref); err != nil {
+		t.Fatal(err)
+	}
+	m, err := Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Kind != FeatureExtraction || m.Output != "last_hidden_state" {
+		t.Fatalf("kind %s output %s", m.Kind, m.Output)
+	}
+	sess, err := m.NewSession(SessionOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sess.Close()
+	var inputs []explanation.Input
+	for i, s := range ref.Sentences {
+		enc, err := m.Encode(s.Text)
+		if err != nil {
+			t.Fatal(err)
+		}
+		in := m.InputFromEncoding(enc)
+		if !equalInts(in.IDs, s.InputIDs) {
+			t.Errorf("sentence %d: ids differ from PyTorch's", i)
+		}
+		inputs = append(inputs, in)
+	}
+	// Batched with padding: the mean must cover real tokens only.
+	preds, err := sess.Predict(context.Background(), inputs, 3, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, s := range ref.Sentences {
+		if d := maxDiff(preds[i].Embedding, s.MeanPooled); d > 1e-4 {
+			t.Errorf("sentence %d: mean-pooled embedding differs from PyTorch's by %.2g", i, d)
+		}
+		o, err := sess.Run(context.Background(), inputs[i:i+1])
+		if err != nil {
+			t.Fatal(err)
+		}
+		h := o[m.Output]
+		for p, row := range s.Hidden {
+			got := make([]float64, len(row))
+			for j := range row {
+				got[j] = float64(h.Data[p*h.Shape[2]+j])
+			}
+			if d := maxDiff(got, row); d > 1e-4 {
+				t.Errorf("sentence %d position %d: hidden state differs by %.2g", i, p, d)
+			}
+		}
+	}
+}

@@ -31,6 +31,7 @@ import json
 import math
 import os
 import random
+import shutil
 import re
 import struct
 import sys
@@ -983,6 +984,66 @@ def make_additive(args):
 # ---------------------------------------------------------------------------
 # (d) distilbert-base-random (speed work; not committed)
 # ---------------------------------------------------------------------------
+def make_features(args):
+    """(e) testdata/models/gpt2-features: a feature extractor (GPT2Model, random
+    seeded weights, the gpt2-tiny byte-level BPE tokenizer) exported with output
+    last_hidden_state, and a reference.json of PyTorch's mean-pooled and full
+    last hidden states, so the third model kind is checked like the others."""
+    import numpy as np
+    import torch
+    from tokenizers import Tokenizer
+    from transformers import GPT2Config, GPT2Model
+    setup_torch()
+    set_seeds(11)
+    src = os.path.join(MODELS_DIR, "gpt2-tiny")
+    folder = os.path.join(MODELS_DIR, "gpt2-features")
+    os.makedirs(folder, exist_ok=True)
+    tok = Tokenizer.from_file(os.path.join(src, "tokenizer.json"))
+    eot = tok.token_to_id(EOT)
+    V = tok.get_vocab_size()
+    cfg = GPT2Config(vocab_size=V, n_embd=16, n_layer=1, n_head=2, n_positions=MAX_LEN, n_inner=None,
+                     bos_token_id=eot, eos_token_id=eot, use_cache=False)
+    cfg.architectures = ["GPT2Model"]
+    model = GPT2Model(cfg).eval()
+    model.config.glassbox_fixture = {"description": "Feature extractor (GPT2Model, random seeded weights) for the feature-extraction kind."}
+    model.config.save_pretrained(folder)
+    shutil.copy(os.path.join(src, "tokenizer.json"), os.path.join(folder, "tokenizer.json"))
+    path = os.path.join(folder, "model.onnx")
+    model.config.return_dict = False
+    ids = torch.randint(5, V, (2, 7), generator=torch.Generator().manual_seed(0))
+    mask = torch.ones(2, 7, dtype=torch.long)
+    torch.onnx.export(model, (ids, {"attention_mask": mask}), path, input_names=["input_ids", "attention_mask"],
+                      output_names=["last_hidden_state"], opset_version=OPSET, do_constant_folding=True,
+                      dynamic_axes={"input_ids": {0: "batch", 1: "sequence"}, "attention_mask": {0: "batch", 1: "sequence"},
+                                    "last_hidden_state": {0: "batch", 1: "sequence"}})
+    model.config.return_dict = True
+    import onnx
+    m = onnx.load(path)
+    m.graph.ClearField("output")
+    m.graph.output.extend([o for o in onnx.load(path).graph.output if o.name == "last_hidden_state"])
+    for n in m.graph.node:
+        n.doc_string = ""
+    onnx.save(m, path)
+    import onnxruntime as ort
+    sess = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
+    sentences = []
+    worst = 0.0
+    for text in REFERENCE_SENTENCES[:6]:
+        enc = tok.encode(text)
+        ids = enc.ids[:MAX_LEN]
+        with torch.no_grad():
+            h = model(input_ids=torch.tensor([ids]), attention_mask=torch.ones(1, len(ids), dtype=torch.long)).last_hidden_state[0].double().numpy()
+        o = sess.run(["last_hidden_state"], {"input_ids": np.asarray([ids], dtype=np.int64),
+                                             "attention_mask": np.ones((1, len(ids)), dtype=np.int64)})[0][0]
+        worst = max(worst, float(np.abs(o - h).max()))
+        sentences.append({"text": text, "input_ids": ids, "mean_pooled": [f64(x) for x in h.mean(axis=0)],
+                          "last_hidden_state": [[f64(x) for x in row] for row in h]})
+    write_json(os.path.join(folder, "reference.json"), {
+        "model": "gpt2-features", "generator": "scripts/make_test_models.py", "versions": versions(),
+        "task": "feature_extraction", "onnx_vs_pytorch_max_abs_diff": worst, "sentences": sentences}, compact=True)
+    print("gpt2-features: %d bytes, onnx vs pytorch %.2g" % (dir_size(folder), worst))
+
+
 def make_bench(args):
     import torch
     from transformers import DistilBertForSequenceClassification
@@ -1006,7 +1067,7 @@ def make_bench(args):
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--sample", action="store_true", help="(re)build testdata/sample from janeaustenr")
-    ap.add_argument("--models", default="", help="comma list of a,b,c (distilbert, gpt2, additive)")
+    ap.add_argument("--models", default="", help="comma list of a,b,c,e (distilbert, gpt2, additive, gpt2 features; e needs b)")
     ap.add_argument("--bench", action="store_true", help="write .cache/models/distilbert-base-random")
     ap.add_argument("--austen-data", default=os.path.join(
         BUILD, "janeaustenr", "usr", "lib", "R", "site-library", "janeaustenr", "data"))
@@ -1020,7 +1081,7 @@ def main():
         build_sample(args)
     wanted = [m for m in args.models.split(",") if m]
     for m in wanted:
-        {"a": make_distilbert, "b": make_gpt2, "c": make_additive}[m](args)
+        {"a": make_distilbert, "b": make_gpt2, "c": make_additive, "e": make_features}[m](args)
     if args.bench:
         make_bench(args)
 
