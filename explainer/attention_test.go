@@ -21,7 +21,7 @@ func TestAttentionMethodsMatchPyTorch(t *testing.T) {
 	for _, tc := range []struct {
 		dir     string
 		decoder bool
-	}{{"../testdata/models/distilbert-sentiment", false}, {"../testdata/models/gpt2-tiny", true}} {
+	}{{"../testdata/models/distilbert-sentiment", false}, {"../testdata/models/gpt2-tiny", true}, {"../testdata/models/bert-tiny", false}, {"../testdata/models/roberta-tiny", false}} {
 		t.Run(filepath.Base(tc.dir), func(t *testing.T) {
 			b, err := os.ReadFile(filepath.Join(tc.dir, "reference.json"))
 			if err != nil {

@@ -51,7 +51,7 @@ func loadReference(t *testing.T, dir string) reference {
 }
 
 // classifierFixtures are the committed sequence classifiers.
-var classifierFixtures = []string{"../testdata/models/distilbert-sentiment", "../testdata/models/additive"}
+var classifierFixtures = []string{"../testdata/models/distilbert-sentiment", "../testdata/models/additive", "../testdata/models/bert-tiny", "../testdata/models/roberta-tiny"}
 
 // TestClassifierLogitsMatchPyTorch checks Glassbox's logits and probabilities
 // against PyTorch's, recorded by the fixture script, within 1e-4; and that

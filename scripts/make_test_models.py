@@ -1044,6 +1044,120 @@ def make_features(args):
     print("gpt2-features: %d bytes, onnx vs pytorch %.2g" % (dir_size(folder), worst))
 
 
+def _small_tokenizer(kind, texts):
+    """A small tokenizer trained on the sample: WordPiece for BERT, byte-level BPE for RoBERTa."""
+    from tokenizers import Tokenizer, decoders, normalizers, pre_tokenizers, processors
+    from tokenizers.models import BPE, WordPiece
+    from tokenizers.trainers import BpeTrainer, WordPieceTrainer
+    if kind == "bert":
+        specials = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+        tok = Tokenizer(WordPiece(unk_token="[UNK]", continuing_subword_prefix="##", max_input_chars_per_word=100))
+        tok.normalizer = normalizers.BertNormalizer(clean_text=True, handle_chinese_chars=True, strip_accents=None, lowercase=True)
+        tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+        tok.train_from_iterator(texts, WordPieceTrainer(vocab_size=800, special_tokens=specials, continuing_subword_prefix="##"))
+        cls, sep = tok.token_to_id("[CLS]"), tok.token_to_id("[SEP]")
+        tok.post_processor = processors.TemplateProcessing(
+            single="[CLS]:0 $A:0 [SEP]:0", pair="[CLS]:0 $A:0 [SEP]:0 $B:1 [SEP]:1",
+            special_tokens=[("[CLS]", cls), ("[SEP]", sep)])
+        tok.decoder = decoders.WordPiece(prefix="##", cleanup=True)
+        return tok, tok.token_to_id("[PAD]")
+    specials = ["<s>", "<pad>", "</s>", "<unk>", "<mask>"]
+    tok = Tokenizer(BPE(unk_token=None, continuing_subword_prefix="", end_of_word_suffix="", fuse_unk=False))
+    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=True)
+    tok.decoder = decoders.ByteLevel()
+    tok.train_from_iterator(texts, BpeTrainer(vocab_size=800, special_tokens=specials,
+                                              initial_alphabet=pre_tokenizers.ByteLevel.alphabet()))
+    tok.post_processor = processors.RobertaProcessing(sep=("</s>", tok.token_to_id("</s>")), cls=("<s>", tok.token_to_id("<s>")),
+                                                      trim_offsets=True, add_prefix_space=False)
+    return tok, tok.token_to_id("<pad>")
+
+
+def make_encoder(args, kind):
+    """(f) bert-tiny and (g) roberta-tiny: small random-weight BERT and RoBERTa
+    sequence classifiers with tokenizers trained on the sample, exported as
+    torch.onnx exports them (BERT with token_type_ids), so the input discovery,
+    the attention surgery and the logits are checked on those layouts too."""
+    import numpy as np
+    import torch
+    from transformers import BertConfig, BertForSequenceClassification, RobertaConfig, RobertaForSequenceClassification
+    setup_torch()
+    set_seeds(21 if kind == "bert" else 22)
+    folder = os.path.join(MODELS_DIR, kind + "-tiny")
+    os.makedirs(folder, exist_ok=True)
+    tok, pad = _small_tokenizer(kind, [r["text"] for r in read_jsonl(SAMPLE_FILE)])
+    V = tok.get_vocab_size()
+    common = dict(vocab_size=V, hidden_size=16, num_hidden_layers=2, num_attention_heads=2, intermediate_size=32,
+                  num_labels=2, id2label=dict(enumerate(LABELS)), label2id={l: i for i, l in enumerate(LABELS)},
+                  problem_type="single_label_classification", pad_token_id=pad)
+    if kind == "bert":
+        cfg = BertConfig(max_position_embeddings=MAX_LEN, type_vocab_size=2, **common)
+        cfg.architectures = ["BertForSequenceClassification"]
+        model = BertForSequenceClassification(cfg).eval()
+    else:
+        cfg = RobertaConfig(max_position_embeddings=MAX_LEN + 2, type_vocab_size=1, bos_token_id=tok.token_to_id("<s>"),
+                            eos_token_id=tok.token_to_id("</s>"), **common)
+        cfg.architectures = ["RobertaForSequenceClassification"]
+        model = RobertaForSequenceClassification(cfg).eval()
+    model.config.glassbox_fixture = {"description": "Random-weight %s classifier for layout checks (not trained)." % kind}
+    model.config.save_pretrained(folder)
+    tok.save(os.path.join(folder, "tokenizer.json"), pretty=False)
+    path = os.path.join(folder, "model.onnx")
+    g = torch.Generator().manual_seed(0)
+    ids = torch.randint(5, V, (2, 7), generator=g)
+    mask = torch.ones(2, 7, dtype=torch.long)
+    mask[1, 5:] = 0
+    names = ["input_ids", "attention_mask"]
+    kwargs = {"attention_mask": mask}
+    if kind == "bert":
+        names.append("token_type_ids")
+        kwargs["token_type_ids"] = torch.zeros(2, 7, dtype=torch.long)
+    model.config.return_dict = False
+    axes = {n: {0: "batch", 1: "sequence"} for n in names}
+    axes["logits"] = {0: "batch"}
+    torch.onnx.export(model, (ids, kwargs), path, input_names=names, output_names=["logits"],
+                      opset_version=OPSET, do_constant_folding=True, dynamic_axes=axes)
+    model.config.return_dict = True
+    import onnx
+    m = onnx.load(path)
+    assert [i.name for i in m.graph.input] == names, [i.name for i in m.graph.input]
+    for n in m.graph.node:
+        n.doc_string = ""
+    onnx.save(m, path)
+    import onnxruntime as ort
+    sess = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
+    sentences, worst = [], 0.0
+    for text in REFERENCE_SENTENCES:
+        rec = encoding_record(tok, text)
+        t_ids, t_mask = torch.tensor([rec["input_ids"]]), torch.tensor([rec["attention_mask"]])
+        with torch.no_grad():
+            out = model(input_ids=t_ids, attention_mask=t_mask, output_attentions=True, return_dict=True)
+        logits = out.logits[0].double().numpy()
+        feed = {"input_ids": t_ids.numpy(), "attention_mask": t_mask.numpy()}
+        if kind == "bert":
+            feed["token_type_ids"] = np.zeros_like(t_ids.numpy())
+        worst = max(worst, float(np.abs(sess.run(["logits"], feed)[0][0] - logits).max()))
+        if len(rec["input_ids"]) <= 40:  # the 128-token attention would double the fixture's size
+            rec["attentions"] = [nested(a[0].numpy(), g8) for a in out.attentions]
+        rec["logits"] = [f64(x) for x in logits]
+        rec["probabilities"] = [f64(x) for x in softmax64(logits)]
+        rec["predicted_label"] = LABELS[int(np.argmax(logits))]
+        sentences.append(rec)
+    batches = []
+    for bi in PADDED_BATCHES:
+        encs = [sentences[i] for i in bi]
+        b_ids, b_mask = pad_batch(encs, pad)
+        with torch.no_grad():
+            logits = model(input_ids=torch.tensor(b_ids), attention_mask=torch.tensor(b_mask)).logits.double().numpy()
+        batches.append({"sentences": bi, "pad_id": pad, "input_ids": b_ids, "attention_mask": b_mask,
+                        "logits": nested(logits, f64)})
+    assert worst < 1e-5, worst
+    write_json(os.path.join(folder, "reference.json"), {
+        "model": kind + "-tiny", "generator": "scripts/make_test_models.py", "versions": versions(),
+        "task": "sequence_classification", "labels": LABELS, "max_length": MAX_LEN, "pad_id": pad,
+        "onnx_vs_pytorch_max_abs_diff": worst, "sentences": sentences, "padded_batches": batches}, compact=True)
+    print("%s-tiny: %d bytes, onnx vs pytorch %.2g" % (kind, dir_size(folder), worst))
+
+
 def make_bench(args):
     import torch
     from transformers import DistilBertForSequenceClassification
@@ -1067,7 +1181,7 @@ def make_bench(args):
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--sample", action="store_true", help="(re)build testdata/sample from janeaustenr")
-    ap.add_argument("--models", default="", help="comma list of a,b,c,e (distilbert, gpt2, additive, gpt2 features; e needs b)")
+    ap.add_argument("--models", default="", help="comma list of a,b,c,e,f,g (distilbert, gpt2, additive, gpt2 features (needs b), bert-tiny, roberta-tiny)")
     ap.add_argument("--bench", action="store_true", help="write .cache/models/distilbert-base-random")
     ap.add_argument("--austen-data", default=os.path.join(
         BUILD, "janeaustenr", "usr", "lib", "R", "site-library", "janeaustenr", "data"))
@@ -1081,7 +1195,8 @@ def main():
         build_sample(args)
     wanted = [m for m in args.models.split(",") if m]
     for m in wanted:
-        {"a": make_distilbert, "b": make_gpt2, "c": make_additive, "e": make_features}[m](args)
+        {"a": make_distilbert, "b": make_gpt2, "c": make_additive, "e": make_features,
+         "f": lambda a: make_encoder(a, "bert"), "g": lambda a: make_encoder(a, "roberta")}[m](args)
     if args.bench:
         make_bench(args)
 
