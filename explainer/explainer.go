@@ -7,7 +7,6 @@ import (
 	"math"
 	"sort"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/glassbox-ai/glassbox/attention"
 	"github.com/glassbox-ai/glassbox/corpus"
@@ -167,7 +166,7 @@ func (e *Explainer) Explain(ctx context.Context, recs []corpus.Record) (*Output,
 	for _, r := range recs {
 		enc, err := e.model.Encode(r.Text)
 		if err != nil {
-			out.Errors = append(out.Errors, e.errorRow(r, "tokenize", err.Error()))
+			out.Errors = append(out.Errors, e.errorRow(r, schemas.StageTokenize, err.Error()))
 			continue
 		}
 		real := 0
@@ -177,7 +176,7 @@ func (e *Explainer) Explain(ctx context.Context, recs []corpus.Record) (*Output,
 			}
 		}
 		if real == 0 {
-			out.Errors = append(out.Errors, e.errorRow(r, "tokenize", "the text has no tokens besides special tokens"))
+			out.Errors = append(out.Errors, e.errorRow(r, schemas.StageTokenize, "the text has no tokens besides special tokens"))
 			continue
 		}
 		items = append(items, &item{rec: r, enc: enc, in: e.model.InputFromEncoding(enc), words: tokenizer.Words(enc, r.Text)})
@@ -191,7 +190,7 @@ func (e *Explainer) Explain(ctx context.Context, recs []corpus.Record) (*Output,
 			return nil, ctx.Err()
 		}
 		for _, err := range errs {
-			out.Errors = append(out.Errors, e.errorRow(it.rec, "explain", err.Error()))
+			out.Errors = append(out.Errors, e.errorRow(it.rec, schemas.StageExplain, err.Error()))
 		}
 		if len(rows) == 0 {
 			continue
@@ -580,18 +579,6 @@ func (e *Explainer) matrixRows(it *item) []schemas.AttentionMatrixRow {
 
 func (e *Explainer) errorRow(r corpus.Record, stage, reason string) schemas.ErrorRow {
 	id := r.ID
-	return schemas.ErrorRow{RunID: e.s.RunID, Source: r.Source, Line: r.Line, ExampleID: &id, Stage: stage, Reason: reason, Raw: truncateRaw(r.Text)}
+	return schemas.ErrorRow{RunID: e.s.RunID, Source: r.Source, Line: r.Line, ExampleID: &id, Stage: stage, Reason: reason, Raw: schemas.SanitizeRaw(r.Text)}
 }
 
-// truncateRaw keeps the first 4 KB of a raw row, cut on a rune boundary.
-func truncateRaw(s string) string {
-	const limit = 4096
-	if len(s) <= limit {
-		return strings.ToValidUTF8(s, "\uFFFD")
-	}
-	cut := limit
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return strings.ToValidUTF8(s[:cut], "\uFFFD")
-}

@@ -196,9 +196,14 @@ func (m *Model) setLengthAndTokens() error {
 	if m.MaxLength <= 0 {
 		return fmt.Errorf("%s: field \"max_position_embeddings\" is missing (and tokenizer.json sets no truncation length)", filepath.Join(m.Dir, ConfigFile))
 	}
-	m.Tokenizer.SetTruncation(&tokenizer.Truncation{MaxLength: m.MaxLength, Strategy: "longest_first", Direction: "right"})
+	tokPath := filepath.Join(m.Dir, TokenizerFile)
+	if err := m.Tokenizer.SetTruncation(&tokenizer.Truncation{MaxLength: m.MaxLength, Strategy: "longest_first", Direction: "right"}); err != nil {
+		return fmt.Errorf("%s: truncation to the model's %d tokens: %w", tokPath, m.MaxLength, err)
+	}
 	// Padding is done by Session.Run, on ids; the tokenizer must not pad single encodings.
-	m.Tokenizer.SetPadding(nil)
+	if err := m.Tokenizer.SetPadding(nil); err != nil {
+		return fmt.Errorf("%s: %w", tokPath, err)
+	}
 	switch {
 	case m.Config.PadTokenID >= 0:
 		m.PadID = int64(m.Config.PadTokenID)

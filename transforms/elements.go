@@ -61,5 +61,5 @@ func decodeRow[T any](b []byte) (T, error) {
 }
 
 func badToErrorRow(runID string, b corpus.BadRecord) schemas.ErrorRow {
-	return schemas.ErrorRow{RunID: runID, Source: b.Source, Line: b.Line, ExampleID: b.ID, Stage: "read", Reason: b.Reason, Raw: b.Raw}
+	return schemas.ErrorRow{RunID: runID, Source: b.Source, Line: b.Line, ExampleID: b.ID, Stage: schemas.StageRead, Reason: b.Reason, Raw: b.Raw}
 }
