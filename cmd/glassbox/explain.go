@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"sort"
 	"strings"
 
@@ -48,6 +49,7 @@ func runExplain(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return nil
 	})
 	quiet := fs.Bool("quiet", false, "no progress line")
+	verbose := fs.Bool("verbose", false, "show the Beam runner's own log lines")
 	ours := map[string]bool{}
 	fs.VisitAll(func(f *flag.Flag) { ours[f.Name] = true })
 	// Beam's flags (--runner, --endpoint, --worker_binary, --project, ...) pass
@@ -84,6 +86,10 @@ func runExplain(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	if err := cfg.ApplyOverrides(o); err != nil {
 		return usageError("%v", err)
+	}
+	if !*verbose {
+		// Prism logs every job transition at INFO; the progress line says what matters.
+		slog.SetDefault(slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
 	}
 	beam.Init()
 	ro := pipelines.RunOptions{Version: version}
