@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/runners"
 	"github.com/glassbox-ai/glassbox/importance"
 	"github.com/glassbox-ai/glassbox/jobconfig"
 	"github.com/glassbox-ai/glassbox/schemas"
@@ -328,5 +329,19 @@ func TestExplainAttentionMethods(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(out, ".glassbox-cache")); err != nil {
 		t.Errorf("edited model not cached beside the run: %v", err)
+	}
+}
+
+// TestRemoteRunnerNeedsWorkerBinary checks that a remote runner without a
+// cgo-built worker binary is refused before anything runs, with the fix.
+func TestRemoteRunnerNeedsWorkerBinary(t *testing.T) {
+	saved := *runners.Runner
+	defer func() { *runners.Runner = saved }()
+	*runners.Runner = "flink"
+	cfg := e2eConfig(t.TempDir())
+	cfg.Input.Path = "../testdata/corpus/mixed.jsonl"
+	_, err := RunExplain(context.Background(), cfg, RunOptions{})
+	if err == nil || !strings.Contains(err.Error(), "--worker_binary") || !strings.Contains(err.Error(), "make worker") {
+		t.Fatalf("flink without a worker binary: %v", err)
 	}
 }

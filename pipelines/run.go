@@ -57,6 +57,9 @@ func RunExplain(ctx context.Context, cfg *jobconfig.Config, o RunOptions) (*Summ
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
+	if err := runner.Check(); err != nil {
+		return nil, err
+	}
 	files, err := listInputs(ctx, cfg.Input.Path)
 	if err != nil {
 		return nil, err
