@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/options/jobopts"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/runners"
 	"github.com/glassbox-ai/glassbox/importance"
 	"github.com/glassbox-ai/glassbox/jobconfig"
@@ -335,9 +336,10 @@ func TestExplainAttentionMethods(t *testing.T) {
 // TestRemoteRunnerNeedsWorkerBinary checks that a remote runner without a
 // cgo-built worker binary is refused before anything runs, with the fix.
 func TestRemoteRunnerNeedsWorkerBinary(t *testing.T) {
-	saved := *runners.Runner
-	defer func() { *runners.Runner = saved }()
-	*runners.Runner = "flink"
+	// An earlier Prism run in this process leaves loopback mode and its endpoint set.
+	saved, env, endpoint := *runners.Runner, *jobopts.EnvironmentType, *jobopts.Endpoint
+	defer func() { *runners.Runner, *jobopts.EnvironmentType, *jobopts.Endpoint = saved, env, endpoint }()
+	*runners.Runner, *jobopts.EnvironmentType, *jobopts.Endpoint = "flink", "", ""
 	cfg := e2eConfig(t.TempDir())
 	cfg.Input.Path = "../testdata/corpus/mixed.jsonl"
 	_, err := RunExplain(context.Background(), cfg, RunOptions{})
