@@ -581,4 +581,3 @@ func (e *Explainer) errorRow(r corpus.Record, stage, reason string) schemas.Erro
 	id := r.ID
 	return schemas.ErrorRow{RunID: e.s.RunID, Source: r.Source, Line: r.Line, ExampleID: &id, Stage: stage, Reason: reason, Raw: schemas.SanitizeRaw(r.Text)}
 }
-
