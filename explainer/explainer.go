@@ -339,9 +339,17 @@ func (e *Explainer) explainItem(ctx context.Context, it *item) ([]schemas.Explan
 	seed := explanation.Seed(e.s.Seed, it.rec.ID)
 	var rows []schemas.ExplanationRow
 	var errs []error
-	for _, t := range e.targets(it.pred) {
-		sc, err := e.scorer(t, n-1)
-		if err != nil {
+	targets := e.targets(it.pred)
+	var cache *logitCache
+	if len(targets) > 1 && e.model.Kind == inference.SequenceClassification {
+		cache = newLogitCache(e.sess, e.s.BatchSize)
+	}
+	for _, t := range targets {
+		var sc explanation.Scorer
+		var err error
+		if cache != nil {
+			sc = cache.scorer(t.class, e.s.OutputKind)
+		} else if sc, err = e.scorer(t, n-1); err != nil {
 			return nil, []error{err}
 		}
 		for _, spec := range e.s.Methods {

@@ -107,3 +107,45 @@ func TestTargetsAndErrors(t *testing.T) {
 		t.Errorf("rollout without attention outputs: %v", err)
 	}
 }
+
+// TestAllTargetsEqualSingleTargets checks that explaining every class at once
+// (which scores each perturbed input once, through a per-example cache) gives
+// the same attributions as explaining each class on its own.
+func TestAllTargetsEqualSingleTargets(t *testing.T) {
+	const dir = "../testdata/models/distilbert-sentiment"
+	methods := []MethodConfig{{Name: "occlusion"}, {Name: "kernelshap", Samples: 300}, {Name: "lime", Samples: 500}}
+	recs := []corpus.Record{{ID: "a", Text: "It was a dreadful, wonderful and strange evening at the park."}}
+	run := func(target string) map[string][]float64 {
+		ex := openSpec(t, Spec{ModelDir: dir, RunID: "r", Seed: 3, Target: target, OutputKind: "probability", BatchSize: 16, Methods: methods})
+		out, err := ex.Explain(context.Background(), recs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := map[string][]float64{}
+		for _, r := range out.Rows {
+			var a []float64
+			for _, tok := range r.Tokens {
+				a = append(a, tok.Attribution)
+			}
+			got[r.Method+"/"+r.Target] = append(a, r.TargetScore)
+		}
+		return got
+	}
+	all := run("all")
+	if len(all) != 6 {
+		t.Fatalf("%d rows for all targets", len(all))
+	}
+	for _, label := range []string{"NEGATIVE", "POSITIVE"} {
+		for k, want := range run(label) {
+			got := all[k]
+			if len(got) != len(want) {
+				t.Fatalf("%s: %d values, want %d", k, len(got), len(want))
+			}
+			for i := range want {
+				if math.Abs(got[i]-want[i]) > 1e-12 {
+					t.Errorf("%s[%d]: all-targets %v, single target %v", k, i, got[i], want[i])
+				}
+			}
+		}
+	}
+}

@@ -1,0 +1,97 @@
+package explainer
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/binary"
+
+	"github.com/glassbox-ai/glassbox/explanation"
+	"github.com/glassbox-ai/glassbox/inference"
+)
+
+// logitCache keeps one example's classifier logits by input, so explaining
+// several targets (target: all) scores each perturbed input once: the methods
+// draw the same coalitions for every target, since their seed depends only on
+// the run seed and the example id.
+type logitCache struct {
+	sess      *inference.Session
+	batchSize int
+	rows      map[[32]byte][]float64
+}
+
+func newLogitCache(sess *inference.Session, batchSize int) *logitCache {
+	return &logitCache{sess: sess, batchSize: batchSize, rows: map[[32]byte][]float64{}}
+}
+
+func inputKey(in explanation.Input) [32]byte {
+	h := sha256.New()
+	var b [8]byte
+	for _, s := range [][]int64{in.IDs, in.Mask, in.TypeIDs} {
+		binary.LittleEndian.PutUint64(b[:], uint64(len(s)))
+		h.Write(b[:])
+		for _, v := range s {
+			binary.LittleEndian.PutUint64(b[:], uint64(v))
+			h.Write(b[:])
+		}
+	}
+	var k [32]byte
+	copy(k[:], h.Sum(nil))
+	return k
+}
+
+// logits returns the logits of every input, running only the ones not seen yet.
+func (c *logitCache) logits(ctx context.Context, inputs []explanation.Input) ([][]float64, error) {
+	keys := make([][32]byte, len(inputs))
+	var missing []explanation.Input
+	var missingKeys [][32]byte
+	pending := map[[32]byte]bool{}
+	for i, in := range inputs {
+		keys[i] = inputKey(in)
+		if _, ok := c.rows[keys[i]]; !ok && !pending[keys[i]] {
+			pending[keys[i]] = true
+			missing = append(missing, in)
+			missingKeys = append(missingKeys, keys[i])
+		}
+	}
+	m := c.sess.Model()
+	err := c.sess.ForBatches(ctx, missing, c.batchSize, func(idx []int, o inference.Outputs) error {
+		t := o[m.Output]
+		classes := t.Shape[1]
+		for b, i := range idx {
+			row := make([]float64, classes)
+			for j := range row {
+				row[j] = float64(t.Data[b*classes+j])
+			}
+			c.rows[missingKeys[i]] = row
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := make([][]float64, len(inputs))
+	for i, k := range keys {
+		out[i] = c.rows[k]
+	}
+	return out, nil
+}
+
+// scorer explains class `class` (probability or logit) from the cache.
+func (c *logitCache) scorer(class int, kind inference.OutputKind) explanation.Scorer {
+	problem := c.sess.Model().Config.ProblemType
+	return explanation.ScorerFunc(func(ctx context.Context, inputs []explanation.Input) ([]float64, error) {
+		rows, err := c.logits(ctx, inputs)
+		if err != nil {
+			return nil, err
+		}
+		out := make([]float64, len(rows))
+		for i, r := range rows {
+			if kind == inference.Logit {
+				out[i] = r[class]
+			} else {
+				out[i] = inference.Probabilities(r, problem)[class]
+			}
+		}
+		return out, nil
+	})
+}
