@@ -184,6 +184,11 @@ func (m *Model) discoverOutputs(outs []ort.InputOutputInfo) error {
 		} else if classes > 0 && int(classes) != len(m.Labels) {
 			return fmt.Errorf("%s: field \"id2label\" has %d labels but %s outputs %d classes", filepath.Join(m.Dir, ConfigFile), len(m.Labels), ModelFile, classes)
 		}
+		// As Hugging Face's text-classification pipeline does: one logit and no
+		// problem_type means a sigmoid score, not a softmax over one class.
+		if m.Config.ProblemType == "" && len(m.Labels) == 1 {
+			m.Config.ProblemType = MultiLabel
+		}
 	}
 	return nil
 }
