@@ -60,18 +60,10 @@ func TestClassifierLogitsMatchPyTorch(t *testing.T) {
 	for _, dir := range classifierFixtures {
 		t.Run(filepath.Base(dir), func(t *testing.T) {
 			ref := loadReference(t, dir)
-			m, err := Load(dir)
-			if err != nil {
-				t.Fatal(err)
-			}
+			m, sess := openFixture(t, dir)
 			if m.Kind != SequenceClassification {
 				t.Fatalf("kind %s", m.Kind)
 			}
-			sess, err := m.NewSession(SessionOptions{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer sess.Close()
 			var inputs []explanation.Input
 			for i, s := range ref.Sentences {
 				enc, err := m.Encode(s.Text)
@@ -180,18 +172,10 @@ func TestCausalLMMatchesPyTorch(t *testing.T) {
 	if err := json.Unmarshal(b, &ref); err != nil {
 		t.Fatal(err)
 	}
-	m, err := Load(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	m, sess := openFixture(t, dir)
 	if m.Kind != CausalLM || !m.IsDecoder() {
 		t.Fatalf("kind %s", m.Kind)
 	}
-	sess, err := m.NewSession(SessionOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sess.Close()
 	var inputs []explanation.Input
 	for i, s := range ref.Sentences {
 		enc, err := m.Encode(s.Text)
@@ -260,18 +244,10 @@ func TestFeatureExtractionMatchesPyTorch(t *testing.T) {
 	if err := json.Unmarshal(b, &ref); err != nil {
 		t.Fatal(err)
 	}
-	m, err := Load(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	m, sess := openFixture(t, dir)
 	if m.Kind != FeatureExtraction || m.Output != "last_hidden_state" {
 		t.Fatalf("kind %s output %s", m.Kind, m.Output)
 	}
-	sess, err := m.NewSession(SessionOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sess.Close()
 	var inputs []explanation.Input
 	for i, s := range ref.Sentences {
 		enc, err := m.Encode(s.Text)
@@ -308,4 +284,19 @@ func TestFeatureExtractionMatchesPyTorch(t *testing.T) {
 			}
 		}
 	}
+}
+
+// openFixture loads a fixture model and opens a session closed at the test's end.
+func openFixture(t *testing.T, dir string) (*Model, *Session) {
+	t.Helper()
+	m, err := Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sess, err := m.NewSession(SessionOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sess.Close() })
+	return m, sess
 }

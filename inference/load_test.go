@@ -140,15 +140,7 @@ func TestProbabilities(t *testing.T) {
 
 // TestScorersAgreeWithPredict checks the class scorer's probability and logit against Predict.
 func TestScorersAgreeWithPredict(t *testing.T) {
-	m, err := Load(distilbert)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sess, err := m.NewSession(SessionOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sess.Close()
+	m, sess := openFixture(t, distilbert)
 	var inputs []explanation.Input
 	for _, s := range []string{"A wonderful day.", "It was dreadful and sad, truly awful.", "Fine."} {
 		enc, err := m.Encode(s)
