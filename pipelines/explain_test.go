@@ -347,3 +347,43 @@ func TestRemoteRunnerNeedsWorkerBinary(t *testing.T) {
 		t.Fatalf("flink without a worker binary: %v", err)
 	}
 }
+
+// TestExplainParquetInput reads the corpus from a Parquet file (any schema with
+// string text and id columns), as a warehouse export would provide it.
+func TestExplainParquetInput(t *testing.T) {
+	type row struct {
+		Key  string  `parquet:"key"`
+		Body *string `parquet:"body,optional"`
+		Tag  string  `parquet:"tag"`
+	}
+	s := func(v string) *string { return &v }
+	rows := []row{{"p1", s("What a wonderful evening."), "POSITIVE"}, {"p2", nil, "NEGATIVE"}, {"p3", s("The dinner was dreadful."), "NEGATIVE"}}
+	dir := t.TempDir()
+	in := filepath.Join(dir, "corpus.parquet")
+	if err := parquet.WriteFile(in, rows); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "out")
+	cfg := e2eConfig(out)
+	cfg.Input = jobconfig.Input{Path: in, TextField: "body", IDField: "key", LabelField: "tag"}
+	cfg.Methods = jobconfig.Methods{Occlusion: jobconfig.DefaultOcclusion()}
+	cfg.Shards = 1
+	sum, err := RunExplain(context.Background(), cfg, RunOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := readRows[schemas.ExplanationRow](t, filepath.Join(out, "explanations-00000-of-00001.parquet"))
+	ids := map[string]string{}
+	for _, r := range got {
+		if r.GoldLabel != nil {
+			ids[r.ExampleID] = *r.GoldLabel
+		}
+	}
+	if len(got) != 4 || ids["p1"] != "POSITIVE" || ids["p3"] != "NEGATIVE" {
+		t.Errorf("rows %d, gold labels %v", len(got), ids)
+	}
+	errs := readRows[schemas.ErrorRow](t, filepath.Join(out, schemas.ErrorsFile))
+	if len(errs) != 1 || errs[0].Line != 2 || errs[0].ExampleID == nil || *errs[0].ExampleID != "p2" || sum.Counts.Read != 3 {
+		t.Errorf("errors %+v, counts %+v", errs, sum.Counts)
+	}
+}
