@@ -150,12 +150,13 @@ type Output struct {
 }
 
 type item struct {
-	rec   corpus.Record
-	enc   *tokenizer.Encoding
-	in    explanation.Input
-	pred  inference.Prediction
-	attn  attention.Weights
-	words []tokenizer.Word
+	rec     corpus.Record
+	enc     *tokenizer.Encoding
+	in      explanation.Input
+	special []bool // never perturbed, attribution 0
+	pred    inference.Prediction
+	attn    attention.Weights
+	words   []tokenizer.Word
 }
 
 // Explain explains a batch of records. Per-record failures become error rows;
@@ -169,8 +170,10 @@ func (e *Explainer) Explain(ctx context.Context, recs []corpus.Record) (*Output,
 			out.Errors = append(out.Errors, e.errorRow(r, schemas.StageTokenize, err.Error()))
 			continue
 		}
+		special := make([]bool, enc.Len())
 		real := 0
-		for _, sp := range enc.SpecialTokensMask {
+		for i, sp := range enc.SpecialTokensMask {
+			special[i] = sp != 0
 			if sp == 0 {
 				real++
 			}
@@ -179,7 +182,7 @@ func (e *Explainer) Explain(ctx context.Context, recs []corpus.Record) (*Output,
 			out.Errors = append(out.Errors, e.errorRow(r, schemas.StageTokenize, "the text has no tokens besides special tokens"))
 			continue
 		}
-		items = append(items, &item{rec: r, enc: enc, in: e.model.InputFromEncoding(enc), words: tokenizer.Words(enc, r.Text)})
+		items = append(items, &item{rec: r, enc: enc, in: e.model.InputFromEncoding(enc), special: special, words: tokenizer.Words(enc, r.Text)})
 	}
 	if err := e.predict(ctx, items); err != nil {
 		return nil, err
@@ -211,13 +214,9 @@ func (e *Explainer) Explain(ctx context.Context, recs []corpus.Record) (*Output,
 			}
 		}
 		if it.attn != nil && e.hasMethod("attention") {
-			special := make([]bool, len(it.in.IDs))
-			for i := range special {
-				special[i] = it.enc.SpecialTokensMask[i] != 0
-			}
-			for _, st := range attention.Stats(it.attn, special) {
+			for _, st := range attention.Stats(it.attn, it.special) {
 				out.AttentionStats = append(out.AttentionStats, schemas.AttentionStatRow{
-					RunID: e.s.RunID, ExampleID: it.rec.ID, Layer: int32(st.Layer), Head: int32(st.Head), SeqLen: int32(len(special)),
+					RunID: e.s.RunID, ExampleID: it.rec.ID, Layer: int32(st.Layer), Head: int32(st.Head), SeqLen: int32(len(it.special)),
 					Entropy: st.Entropy, MaxWeight: st.MaxWeight, SpecialShare: st.SpecialShare, MeanSpan: st.MeanSpan,
 				})
 			}
@@ -332,10 +331,7 @@ func (e *Explainer) scorer(t target, position int) (explanation.Scorer, error) {
 // own rows: the failure is returned with the rows of the methods that worked.
 func (e *Explainer) explainItem(ctx context.Context, it *item) ([]schemas.ExplanationRow, []error) {
 	n := len(it.in.IDs)
-	special := make([]bool, n)
-	for i := range special {
-		special[i] = it.enc.SpecialTokensMask[i] != 0
-	}
+	special := it.special
 	seed := explanation.Seed(e.s.Seed, it.rec.ID)
 	var rows []schemas.ExplanationRow
 	var errs []error

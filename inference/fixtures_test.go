@@ -18,14 +18,13 @@ type reference struct {
 	Labels    []string `json:"labels"`
 	MaxLength int      `json:"max_length"`
 	Sentences []struct {
-		Text          string      `json:"text"`
-		InputIDs      []int64     `json:"input_ids"`
-		AttentionMask []int64     `json:"attention_mask"`
-		Truncated     bool        `json:"truncated"`
-		Logits        []float64   `json:"logits"`
-		Probabilities []float64   `json:"probabilities"`
-		Predicted     string      `json:"predicted_label"`
-		NextLogits    [][]float64 `json:"-"`
+		Text          string    `json:"text"`
+		InputIDs      []int64   `json:"input_ids"`
+		AttentionMask []int64   `json:"attention_mask"`
+		Truncated     bool      `json:"truncated"`
+		Logits        []float64 `json:"logits"`
+		Probabilities []float64 `json:"probabilities"`
+		Predicted     string    `json:"predicted_label"`
 	} `json:"sentences"`
 	PaddedBatches []struct {
 		InputIDs      [][]int64   `json:"input_ids"`
@@ -36,18 +35,24 @@ type reference struct {
 
 func loadReference(t *testing.T, dir string) reference {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(dir, "reference.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	var r reference
-	if err := json.Unmarshal(b, &r); err != nil {
-		t.Fatalf("%s/reference.json: %v", dir, err)
-	}
+	readReference(t, dir, &r)
 	if len(r.Sentences) == 0 {
 		t.Fatalf("%s/reference.json has no sentences", dir)
 	}
 	return r
+}
+
+// readReference decodes a fixture's reference.json into v.
+func readReference(t *testing.T, dir string, v any) {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(dir, "reference.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		t.Fatalf("%s/reference.json: %v", dir, err)
+	}
 }
 
 // classifierFixtures are the committed sequence classifiers.
@@ -153,10 +158,6 @@ func maxDiff(a, b []float64) float64 {
 // and top next tokens against PyTorch's.
 func TestCausalLMMatchesPyTorch(t *testing.T) {
 	const dir = "../testdata/models/gpt2-tiny"
-	b, err := os.ReadFile(filepath.Join(dir, "reference.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	var ref struct {
 		Sentences []struct {
 			Text         string    `json:"text"`
@@ -169,9 +170,7 @@ func TestCausalLMMatchesPyTorch(t *testing.T) {
 			} `json:"last_top10"`
 		} `json:"sentences"`
 	}
-	if err := json.Unmarshal(b, &ref); err != nil {
-		t.Fatal(err)
-	}
+	readReference(t, dir, &ref)
 	m, sess := openFixture(t, dir)
 	if m.Kind != CausalLM || !m.IsDecoder() {
 		t.Fatalf("kind %s", m.Kind)
@@ -202,6 +201,19 @@ func TestCausalLMMatchesPyTorch(t *testing.T) {
 				t.Errorf("sentence %d top %d: %d (%.6f), PyTorch %d (%.6f)", i, k, tp.ID, tp.Prob, s.Top[k].ID, s.Top[k].Probability)
 			}
 		}
+		o, err := sess.Run(context.Background(), inputs[i:i+1])
+		if err != nil {
+			t.Fatal(err)
+		}
+		lt := o[m.Output]
+		vocab := lt.Shape[2]
+		last := make([]float64, vocab)
+		for j := range last {
+			last[j] = float64(lt.Data[s.LastPosition*vocab+j])
+		}
+		if d := maxDiff(last, s.LastLogits); d > 1e-4 {
+			t.Errorf("sentence %d: last-position logits differ from PyTorch's by %.2g", i, d)
+		}
 		// The scorer's log-probability of the top token matches PyTorch's logits.
 		sc, err := sess.NextTokenScorer(s.LastPosition, s.Top[0].ID, 4)
 		if err != nil {
@@ -229,10 +241,6 @@ func ones(n int) []int64 {
 // last hidden states and their mean over real tokens against PyTorch's.
 func TestFeatureExtractionMatchesPyTorch(t *testing.T) {
 	const dir = "../testdata/models/gpt2-features"
-	b, err := os.ReadFile(filepath.Join(dir, "reference.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	var ref struct {
 		Sentences []struct {
 			Text       string      `json:"text"`
@@ -241,9 +249,7 @@ func TestFeatureExtractionMatchesPyTorch(t *testing.T) {
 			Hidden     [][]float64 `json:"last_hidden_state"`
 		} `json:"sentences"`
 	}
-	if err := json.Unmarshal(b, &ref); err != nil {
-		t.Fatal(err)
-	}
+	readReference(t, dir, &ref)
 	m, sess := openFixture(t, dir)
 	if m.Kind != FeatureExtraction || m.Output != "last_hidden_state" {
 		t.Fatalf("kind %s output %s", m.Kind, m.Output)

@@ -240,3 +240,29 @@ func TestLengthGroupingWaste(t *testing.T) {
 		t.Logf("batch %d: padding waste %.4f grouped, %.4f in input order", bs, w, wn)
 	}
 }
+
+// TestTopTokens checks the one-pass top-k against a full sort, ties included.
+func TestTopTokens(t *testing.T) {
+	m, err := Load("../testdata/models/gpt2-tiny")
+	if err != nil {
+		t.Fatal(err)
+	}
+	logits := []float32{0.5, 2, -1, 2, 3, 0.5, 2, -4}
+	got := topTokens(m, logits, 5)
+	wantIDs := []int{4, 1, 3, 6, 0} // 3, then the three 2s by id, then the first 0.5
+	var sum float64
+	for _, z := range logits {
+		sum += math.Exp(float64(z))
+	}
+	if len(got) != len(wantIDs) {
+		t.Fatalf("%d tokens", len(got))
+	}
+	for i, tp := range got {
+		if tp.ID != wantIDs[i] || math.Abs(tp.Prob-math.Exp(float64(logits[tp.ID]))/sum) > 1e-12 {
+			t.Errorf("rank %d: %+v, want id %d", i, tp, wantIDs[i])
+		}
+	}
+	if n := len(topTokens(m, logits[:3], 5)); n != 3 {
+		t.Errorf("k beyond the vocabulary: %d tokens", n)
+	}
+}

@@ -1,11 +1,8 @@
 package inference
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 
@@ -236,25 +233,6 @@ func (m *Model) Encode(text string) (*tokenizer.Encoding, error) {
 
 // IsDecoder reports whether the model attends causally (its explained position is the last real token).
 func (m *Model) IsDecoder() bool { return m.Kind == CausalLM }
-
-// SHA256 returns the hex sha256 of the ONNX file in use.
-func (m *Model) SHA256() (string, error) {
-	return FileSHA256(m.Path)
-}
-
-// FileSHA256 returns the hex sha256 of a file.
-func FileSHA256(path string) (string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", fmt.Errorf("hash %s: %w", path, err)
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", fmt.Errorf("hash %s: %w", path, err)
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
-}
 
 // ErrClosed is returned by a Session used after Close.
 var ErrClosed = errors.New("inference: session is closed")

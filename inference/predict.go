@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"sort"
 
 	"github.com/glassbox-ai/glassbox/explanation"
 	"github.com/glassbox-ai/glassbox/tokenizer"
@@ -139,22 +138,41 @@ func (m *Model) PredictionAt(o Outputs, b int, in explanation.Input, topK int) (
 	return p, nil
 }
 
+// topTokens returns the k most likely next tokens (ties: lower id first) in
+// one pass over the vocabulary, with the normaliser computed once.
 func topTokens(m *Model, logits []float32, k int) []TokenProb {
 	if k <= 0 {
 		k = 5
 	}
-	idx := make([]int, len(logits))
-	for i := range idx {
-		idx[i] = i
+	k = min(k, len(logits))
+	top := make([]int, 0, k+1)
+	maxLogit := math.Inf(-1)
+	for id, z := range logits {
+		maxLogit = math.Max(maxLogit, float64(z))
+		if len(top) == k && z <= logits[top[k-1]] {
+			continue
+		}
+		// Insert after every kept id with a logit >= z, so earlier ids win ties.
+		at := len(top)
+		for at > 0 && logits[top[at-1]] < z {
+			at--
+		}
+		top = append(top, 0)
+		copy(top[at+1:], top[at:])
+		top[at] = id
+		if len(top) > k {
+			top = top[:k]
+		}
 	}
-	sort.SliceStable(idx, func(a, b int) bool { return logits[idx[a]] > logits[idx[b]] })
-	if k > len(idx) {
-		k = len(idx)
+	var sum float64
+	for _, z := range logits {
+		sum += math.Exp(float64(z) - maxLogit)
 	}
-	out := make([]TokenProb, k)
-	for j := 0; j < k; j++ {
-		tok, _ := m.Tokenizer.IDToToken(idx[j])
-		out[j] = TokenProb{ID: idx[j], Token: tok, Prob: math.Exp(LogSoftmaxAt(logits, idx[j]))}
+	logZ := maxLogit + math.Log(sum)
+	out := make([]TokenProb, len(top))
+	for j, id := range top {
+		tok, _ := m.Tokenizer.IDToToken(id)
+		out[j] = TokenProb{ID: id, Token: tok, Prob: math.Exp(float64(logits[id]) - logZ)}
 	}
 	return out
 }

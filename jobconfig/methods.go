@@ -121,54 +121,56 @@ func DefaultGradXInput() *GradXInputParams { return &GradXInputParams{} }
 // DefaultIG returns integrated gradients' default parameters.
 func DefaultIG() *IGParams { return &IGParams{Steps: 50, Baseline: "pad"} }
 
-// slot returns the field of m for a method name, with a constructor of its defaults.
-func (m *Methods) slot(name string) (get func() any, enable func() any, ok bool) {
-	switch name {
-	case "occlusion":
-		return func() any { return m.Occlusion }, func() any { m.Occlusion = DefaultOcclusion(); return m.Occlusion }, true
-	case "kernelshap":
-		return func() any { return m.KernelSHAP }, func() any { m.KernelSHAP = DefaultKernelSHAP(); return m.KernelSHAP }, true
-	case "lime":
-		return func() any { return m.LIME }, func() any { m.LIME = DefaultLIME(); return m.LIME }, true
-	case "attention":
-		return func() any { return m.Attention }, func() any { m.Attention = DefaultAttention(); return m.Attention }, true
-	case "rollout":
-		return func() any { return m.Rollout }, func() any { m.Rollout = DefaultRollout(); return m.Rollout }, true
-	case "flow":
-		return func() any { return m.Flow }, func() any { m.Flow = DefaultFlow(); return m.Flow }, true
-	case "saliency":
-		return func() any { return m.Saliency }, func() any { m.Saliency = DefaultSaliency(); return m.Saliency }, true
-	case "gradxinput":
-		return func() any { return m.GradXInput }, func() any { m.GradXInput = DefaultGradXInput(); return m.GradXInput }, true
-	case "ig":
-		return func() any { return m.IG }, func() any { m.IG = DefaultIG(); return m.IG }, true
-	}
-	return nil, nil, false
+// methodSlot gives uniform access to one method's field of Methods.
+type methodSlot struct {
+	// isSet reports whether the method is enabled.
+	isSet func() bool
+	// value returns the field (e.g. *KernelSHAPParams); meaningful when isSet.
+	value func() any
+	// reset enables the method with its defaults and returns the new field.
+	reset func() any
+	// setCopy enables the method with a copy of another slot's value.
+	setCopy func(v any)
 }
 
-// enabled reports whether the method's field is set (a typed nil inside any is not).
-func (m *Methods) enabled(name string) bool {
+func slotFor[T any](field **T, defaults func() *T) methodSlot {
+	return methodSlot{
+		isSet:   func() bool { return *field != nil },
+		value:   func() any { return *field },
+		reset:   func() any { *field = defaults(); return *field },
+		setCopy: func(v any) { c := *v.(*T); *field = &c },
+	}
+}
+
+// slot returns the field of m for a method name.
+func (m *Methods) slot(name string) (methodSlot, bool) {
 	switch name {
 	case "occlusion":
-		return m.Occlusion != nil
+		return slotFor(&m.Occlusion, DefaultOcclusion), true
 	case "kernelshap":
-		return m.KernelSHAP != nil
+		return slotFor(&m.KernelSHAP, DefaultKernelSHAP), true
 	case "lime":
-		return m.LIME != nil
+		return slotFor(&m.LIME, DefaultLIME), true
 	case "attention":
-		return m.Attention != nil
+		return slotFor(&m.Attention, DefaultAttention), true
 	case "rollout":
-		return m.Rollout != nil
+		return slotFor(&m.Rollout, DefaultRollout), true
 	case "flow":
-		return m.Flow != nil
+		return slotFor(&m.Flow, DefaultFlow), true
 	case "saliency":
-		return m.Saliency != nil
+		return slotFor(&m.Saliency, DefaultSaliency), true
 	case "gradxinput":
-		return m.GradXInput != nil
+		return slotFor(&m.GradXInput, DefaultGradXInput), true
 	case "ig":
-		return m.IG != nil
+		return slotFor(&m.IG, DefaultIG), true
 	}
-	return false
+	return methodSlot{}, false
+}
+
+// enabled reports whether the named method is set.
+func (m *Methods) enabled(name string) bool {
+	s, ok := m.slot(name)
+	return ok && s.isSet()
 }
 
 // Names returns the enabled methods' names in canonical order.
@@ -187,8 +189,8 @@ func (m Methods) Params(name string) any {
 	if !m.enabled(name) {
 		return nil
 	}
-	get, _, _ := m.slot(name)
-	return get()
+	s, _ := m.slot(name)
+	return s.value()
 }
 
 // UnmarshalYAML makes a methods mapping list exactly the methods to run, each
@@ -204,11 +206,11 @@ func (m *Methods) UnmarshalYAML(n *yaml.Node) error {
 	}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		name, val := n.Content[i].Value, n.Content[i+1]
-		_, enable, ok := m.slot(name)
+		slot, ok := m.slot(name)
 		if !ok {
 			return fmt.Errorf("methods.%s: unknown method (known: %s)", name, strings.Join(MethodNames, ", "))
 		}
-		params := enable()
+		params := slot.reset()
 		if isNull(val) {
 			continue
 		}
@@ -229,7 +231,7 @@ func (m Methods) restrict(list string) (Methods, error) {
 		if name == "" {
 			continue
 		}
-		_, enable, ok := out.slot(name)
+		slot, ok := out.slot(name)
 		if !ok {
 			return Methods{}, fmt.Errorf("unknown method %q (known: %s)", name, strings.Join(MethodNames, ", "))
 		}
@@ -237,49 +239,16 @@ func (m Methods) restrict(list string) (Methods, error) {
 		if out.enabled(name) {
 			continue // listed twice
 		}
-		if m.enabled(name) {
-			copyMethod(&out, &m, name)
+		if src, _ := m.slot(name); src.isSet() {
+			slot.setCopy(src.value())
 		} else {
-			enable()
+			slot.reset()
 		}
 	}
 	if !listed {
 		return Methods{}, fmt.Errorf("empty method list (known: %s)", strings.Join(MethodNames, ", "))
 	}
 	return out, nil
-}
-
-// copyMethod copies one method's parameters (by value) from src to dst.
-func copyMethod(dst, src *Methods, name string) {
-	switch name {
-	case "occlusion":
-		p := *src.Occlusion
-		dst.Occlusion = &p
-	case "kernelshap":
-		p := *src.KernelSHAP
-		dst.KernelSHAP = &p
-	case "lime":
-		p := *src.LIME
-		dst.LIME = &p
-	case "attention":
-		p := *src.Attention
-		dst.Attention = &p
-	case "rollout":
-		p := *src.Rollout
-		dst.Rollout = &p
-	case "flow":
-		p := *src.Flow
-		dst.Flow = &p
-	case "saliency":
-		p := *src.Saliency
-		dst.Saliency = &p
-	case "gradxinput":
-		p := *src.GradXInput
-		dst.GradXInput = &p
-	case "ig":
-		p := *src.IG
-		dst.IG = &p
-	}
 }
 
 func oneOf(errs *[]error, key, value string, allowed ...string) {

@@ -94,14 +94,17 @@ func RunExplain(ctx context.Context, cfg *jobconfig.Config, o RunOptions) (*Summ
 			return nil, err
 		}
 	}
-	// Fail here, once, with the model's own error, rather than in every worker.
-	if err := checkOpens(spec); err != nil {
-		return nil, err
-	}
 	specJSON, err := spec.Encode()
 	if err != nil {
 		return nil, err
 	}
+	// Fail here, once, with the model's own error, rather than in every worker;
+	// in-process workers reuse this session.
+	release, err := transforms.Preload(specJSON)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
 	if err := clearOutputs(ctx, cfg.Output); err != nil {
 		return nil, err
 	}
@@ -175,14 +178,6 @@ func specFromConfig(cfg *jobconfig.Config, runID string) (explainer.Spec, error)
 		return explainer.Spec{}, err
 	}
 	return s, nil
-}
-
-func checkOpens(s explainer.Spec) error {
-	_, closeFn, err := explainer.Open(s)
-	if err != nil {
-		return err
-	}
-	return closeFn()
 }
 
 // listInputs expands the input pattern: local paths through corpus.ListInputs,

@@ -26,15 +26,6 @@ func Name() string {
 	return Default
 }
 
-// InProcess reports whether the selected runner executes the workers inside this process.
-func InProcess() bool {
-	switch Name() {
-	case "prism", "direct":
-		return *jobopts.Endpoint == "" || Name() == "direct"
-	}
-	return false
-}
-
 // Check validates the runner options before the pipeline is built: remote
 // runners cross-compile the worker without cgo, which cannot include ONNX
 // Runtime, so they need a worker binary built with cgo (`make worker`).

@@ -16,10 +16,7 @@ type postProcessor interface {
 // first, then the processor, then the merge of the resulting encodings.
 func processDefault(p postProcessor, encs []*Encoding, addSpecial bool) (*Encoding, error) {
 	for i, e := range encs {
-		setSequenceID(e, i)
-		for _, o := range e.Overflowing {
-			setSequenceID(o, i)
-		}
+		eachWindow(e, func(w *Encoding) { setSequenceID(w, i) })
 		for k := range e.TypeIDs {
 			e.TypeIDs[k] = i
 		}
@@ -29,6 +26,24 @@ func processDefault(p postProcessor, encs []*Encoding, addSpecial bool) (*Encodi
 		return nil, err
 	}
 	return mergeEncodings(out), nil
+}
+
+// eachWindow calls f on e and then on each of its overflowing windows.
+func eachWindow(e *Encoding, f func(*Encoding)) {
+	f(e)
+	for _, o := range e.Overflowing {
+		f(o)
+	}
+}
+
+// wrapWindows applies w to e and to each overflowing window, keeping the
+// wrapped windows on the wrapped encoding.
+func wrapWindows(e *Encoding, w func(*Encoding) *Encoding) *Encoding {
+	n := w(e)
+	for _, o := range e.Overflowing {
+		n.Overflowing = append(n.Overflowing, w(o))
+	}
+	return n
 }
 
 func setSequenceID(e *Encoding, id int) {
@@ -260,11 +275,7 @@ func (b *bertProcessor) processEncodings(encs []*Encoding, addSpecial bool) ([]*
 		} else {
 			w = func(x *Encoding) *Encoding { return wrap(x, nil, sep, 0, 1, 1, true) }
 		}
-		n := w(e)
-		for _, o := range e.Overflowing {
-			n.Overflowing = append(n.Overflowing, w(o))
-		}
-		out[i] = n
+		out[i] = wrapWindows(e, w)
 	}
 	return out, nil
 }
@@ -286,10 +297,7 @@ func (r *robertaProcessor) addedTokens(pair bool) int {
 func (r *robertaProcessor) processEncodings(encs []*Encoding, addSpecial bool) ([]*Encoding, error) {
 	if r.trimOffsets {
 		for _, e := range encs {
-			trimOffsets(e, r.addPrefixSpace)
-			for _, o := range e.Overflowing {
-				trimOffsets(o, r.addPrefixSpace)
-			}
+			eachWindow(e, func(w *Encoding) { trimOffsets(w, r.addPrefixSpace) })
 		}
 	}
 	for _, e := range encs {
@@ -309,11 +317,7 @@ func (r *robertaProcessor) processEncodings(encs []*Encoding, addSpecial bool) (
 			before = sep
 		}
 		w := func(x *Encoding) *Encoding { return wrap(x, before, sep, 0, 0, 0, false) }
-		n := w(e)
-		for _, o := range e.Overflowing {
-			n.Overflowing = append(n.Overflowing, w(o))
-		}
-		out[i] = n
+		out[i] = wrapWindows(e, w)
 	}
 	return out, nil
 }
@@ -328,10 +332,7 @@ func (b *byteLevelProcessor) addedTokens(bool) int { return 0 }
 func (b *byteLevelProcessor) processEncodings(encs []*Encoding, _ bool) ([]*Encoding, error) {
 	if b.trimOffsets {
 		for _, e := range encs {
-			trimOffsets(e, b.addPrefixSpace)
-			for _, o := range e.Overflowing {
-				trimOffsets(o, b.addPrefixSpace)
-			}
+			eachWindow(e, func(w *Encoding) { trimOffsets(w, b.addPrefixSpace) })
 		}
 	}
 	return encs, nil

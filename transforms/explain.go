@@ -126,6 +126,15 @@ type sharedExplainer struct {
 	close func() error
 }
 
+// Preload opens the explainer of spec in this process's registry and keeps it
+// until release is called: the driver checks the model opens before a run,
+// and in-process workers (Prism) then reuse that session instead of loading
+// the model a second time.
+func Preload(spec []byte) (release func(), err error) {
+	_, release, err = acquireExplainer(spec)
+	return release, err
+}
+
 func acquireExplainer(spec []byte) (*explainer.Explainer, func(), error) {
 	key := string(spec)
 	registry.Lock()
