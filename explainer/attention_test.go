@@ -42,7 +42,7 @@ func TestAttentionMethodsMatchPyTorch(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			spec := Spec{ModelDir: tc.dir, GraphPath: graph, AttentionOutputs: names, RunID: "r", Seed: 1, Target: "predicted", BatchSize: 4,
+			spec := Spec{Model: tc.dir, GraphPath: graph, AttentionOutputs: names, RunID: "r", Seed: 1, Target: "predicted", BatchSize: 4,
 				Methods: []MethodConfig{{Name: "attention", Layer: -1, Head: -1}, {Name: "rollout"}, {Name: "flow", MaxLength: 64}}, AttentionFirstN: 100}
 			ex := openSpec(t, spec)
 			checked, worst := 0, 0.0

@@ -29,7 +29,9 @@ type MethodSpec struct {
 	Name string
 	// Perturb is the method for perturbation kinds.
 	Perturb explanation.Method
-	// Masking is how perturbation methods make tokens absent.
+	// MaskingRequested is what the job asked for: auto, attention or replace (perturbation methods).
+	MaskingRequested string
+	// Masking is how perturbation methods make tokens absent, once resolved (see MaskingAuto).
 	Masking explanation.Masking
 	// Layer is the attention method's layer (-1 = last).
 	Layer int
@@ -77,6 +79,7 @@ type Explainer struct {
 	attnNames []string
 	s         Settings
 	shards    int
+	maskCheck *inference.MaskCheck
 }
 
 // New makes an explainer over an open session; attnNames are the session's
@@ -106,7 +109,72 @@ func New(sess *inference.Session, attnNames []string, s Settings) (*Explainer, e
 	if err := checkTarget(m, s.Target); err != nil {
 		return nil, err
 	}
-	return &Explainer{model: m, sess: sess, attnNames: attnNames, s: s}, nil
+	e := &Explainer{model: m, sess: sess, attnNames: attnNames, s: s}
+	if err := e.resolveMasking(context.Background()); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+// resolveMasking checks, once, whether the model honours holes in the
+// attention mask when a method would rely on it, and settles each method's
+// masking: auto becomes attention or replace; an explicit attention on a model
+// that does not honour it is refused, since its numbers would be wrong.
+func (e *Explainer) resolveMasking(ctx context.Context) error {
+	methods := make([]MethodSpec, len(e.s.Methods))
+	copy(methods, e.s.Methods)
+	for i, spec := range methods {
+		if spec.Kind() != KindPerturbation {
+			continue
+		}
+		// Specs built in code may set Masking alone: that is an explicit request.
+		req := spec.MaskingRequested
+		if req == "" {
+			req = string(spec.Masking)
+		}
+		if req == "" {
+			req = MaskingAuto
+		}
+		methods[i].MaskingRequested = req
+		if req == string(explanation.MaskReplace) {
+			methods[i].Masking = explanation.MaskReplace
+			continue
+		}
+		if e.maskCheck == nil {
+			c, err := e.sess.CheckAttentionMask(ctx)
+			if err != nil {
+				return fmt.Errorf("explain: %w", err)
+			}
+			e.maskCheck = &c
+		}
+		switch {
+		case e.maskCheck.Honoured:
+			methods[i].Masking = explanation.MaskAttention
+		case req == MaskingAuto:
+			methods[i].Masking = explanation.MaskReplace
+		default:
+			return fmt.Errorf("explain: methods.%s.masking is %q, but %s does not honour holes in the attention mask, so its numbers would be wrong (%s): use masking %q or %q (replace masking where needed)",
+				spec.Name, req, e.model.Files.ONNX, e.maskCheck.Evidence, explanation.MaskReplace, MaskingAuto)
+		}
+	}
+	e.s.Methods = methods
+	return nil
+}
+
+// Model returns the explained model.
+func (e *Explainer) Model() *inference.Model { return e.model }
+
+// MaskCheck returns what the attention-mask check found, or nil when no method needed it.
+func (e *Explainer) MaskCheck() *inference.MaskCheck { return e.maskCheck }
+
+// MaskingFallback reports whether a method asked for auto masking got replace masking because the model does not honour attention masking.
+func (e *Explainer) MaskingFallback() bool {
+	for _, spec := range e.s.Methods {
+		if spec.MaskingRequested == MaskingAuto && spec.Masking == explanation.MaskReplace {
+			return true
+		}
+	}
+	return false
 }
 
 func checkTarget(m *inference.Model, target string) error {
@@ -452,6 +520,7 @@ func (e *Explainer) row(it *item, spec MethodSpec, t target, res explanation.Res
 	}
 	if spec.Kind() == KindPerturbation {
 		params["masking"] = string(spec.Masking)
+		params["masking_requested"] = spec.MaskingRequested
 	}
 	if e.model.Kind == inference.SequenceClassification {
 		params["output"] = string(e.s.OutputKind)

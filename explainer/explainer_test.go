@@ -25,7 +25,7 @@ func openSpec(t *testing.T, s Spec) *Explainer {
 // probabilities computed independently through the session.
 func TestCausalLMOcclusion(t *testing.T) {
 	const dir = "../testdata/models/gpt2-tiny"
-	ex := openSpec(t, Spec{ModelDir: dir, RunID: "r", Seed: 1, Target: "predicted", BatchSize: 8, Methods: []MethodConfig{{Name: "occlusion"}}})
+	ex := openSpec(t, Spec{Model: dir, RunID: "r", Seed: 1, Target: "predicted", BatchSize: 8, Methods: []MethodConfig{{Name: "occlusion"}}})
 	rec := corpus.Record{ID: "a", Text: "She walked to the window", Source: "t", Line: 1}
 	out, err := ex.Explain(context.Background(), []corpus.Record{rec})
 	if err != nil || len(out.Rows) != 1 {
@@ -71,7 +71,7 @@ func TestCausalLMOcclusion(t *testing.T) {
 
 func TestTargetsAndErrors(t *testing.T) {
 	const dir = "../testdata/models/additive"
-	base := Spec{ModelDir: dir, RunID: "r", Seed: 1, OutputKind: "logit", BatchSize: 8, Methods: []MethodConfig{{Name: "occlusion"}}}
+	base := Spec{Model: dir, RunID: "r", Seed: 1, OutputKind: "logit", BatchSize: 8, Methods: []MethodConfig{{Name: "occlusion"}}}
 	for _, tc := range []struct {
 		target string
 		want   []string
@@ -116,7 +116,7 @@ func TestAllTargetsEqualSingleTargets(t *testing.T) {
 	methods := []MethodConfig{{Name: "occlusion"}, {Name: "kernelshap", Samples: 300}, {Name: "lime", Samples: 500}}
 	recs := []corpus.Record{{ID: "a", Text: "It was a dreadful, wonderful and strange evening at the park."}}
 	run := func(target string) map[string][]float64 {
-		ex := openSpec(t, Spec{ModelDir: dir, RunID: "r", Seed: 3, Target: target, OutputKind: "probability", BatchSize: 16, Methods: methods})
+		ex := openSpec(t, Spec{Model: dir, RunID: "r", Seed: 3, Target: target, OutputKind: "probability", BatchSize: 16, Methods: methods})
 		out, err := ex.Explain(context.Background(), recs)
 		if err != nil {
 			t.Fatal(err)

@@ -13,7 +13,7 @@ import (
 type MethodConfig struct {
 	// Name is the method name.
 	Name string `json:"name"`
-	// Masking is attention or replace (perturbation methods).
+	// Masking is auto (the default), attention or replace (perturbation methods).
 	Masking string `json:"masking,omitempty"`
 	// Level is tokens or words (occlusion).
 	Level string `json:"level,omitempty"`
@@ -35,8 +35,10 @@ type MethodConfig struct {
 
 // Spec is a serialisable description of an explainer, from which every worker opens its own.
 type Spec struct {
-	// ModelDir is the model folder.
-	ModelDir string `json:"model_dir"`
+	// Model is the model as the user named it: a folder or an .onnx file (see inference.Locate).
+	Model string `json:"model"`
+	// MaxLength is the truncation length in tokens; 0 means the model's default.
+	MaxLength int `json:"max_length,omitempty"`
 	// GraphPath is the ONNX file to load in place of model.onnx ("" = model.onnx), e.g. one exposing attention.
 	GraphPath string `json:"graph_path,omitempty"`
 	// AttentionOutputs are GraphPath's attention outputs in layer order.
@@ -95,14 +97,19 @@ func (s Spec) NeedsAttention() bool {
 func BuildMethods(cfgs []MethodConfig) ([]MethodSpec, error) {
 	var out []MethodSpec
 	for _, c := range cfgs {
-		spec := MethodSpec{Name: c.Name, Masking: explanation.Masking(c.Masking), Layer: c.Layer, Head: c.Head, FlowMaxLength: c.MaxLength, Params: map[string]any{}}
+		spec := MethodSpec{Name: c.Name, MaskingRequested: c.Masking, Layer: c.Layer, Head: c.Head, FlowMaxLength: c.MaxLength, Params: map[string]any{}}
 		switch c.Name {
 		case "occlusion", "kernelshap", "lime":
-			if spec.Masking == "" {
-				spec.Masking = explanation.MaskAttention
+			if spec.MaskingRequested == "" {
+				spec.MaskingRequested = MaskingAuto
 			}
-			if spec.Masking != explanation.MaskAttention && spec.Masking != explanation.MaskReplace {
-				return nil, fmt.Errorf("methods.%s.masking: %q is not %q or %q", c.Name, c.Masking, explanation.MaskAttention, explanation.MaskReplace)
+			switch spec.MaskingRequested {
+			case MaskingAuto, string(explanation.MaskAttention), string(explanation.MaskReplace):
+			default:
+				return nil, fmt.Errorf("methods.%s.masking: %q is not %q, %q or %q", c.Name, c.Masking, MaskingAuto, explanation.MaskAttention, explanation.MaskReplace)
+			}
+			if spec.MaskingRequested != MaskingAuto {
+				spec.Masking = explanation.Masking(spec.MaskingRequested)
 			}
 		}
 		var err error
@@ -143,6 +150,11 @@ func BuildMethods(cfgs []MethodConfig) ([]MethodSpec, error) {
 	return out, nil
 }
 
+// MaskingAuto is the default masking request: attention masking where the model
+// honours holes in the attention mask (checked when the explainer opens), else
+// replace masking, with the reason in the run's manifest.
+const MaskingAuto = "auto"
+
 // DefaultFlowMaxLength bounds attention flow by default: its cost grows as n^4 or so.
 const DefaultFlowMaxLength = 64
 
@@ -153,7 +165,7 @@ func Open(s Spec) (*Explainer, func() error, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	m, err := inference.LoadWithGraph(s.ModelDir, s.GraphPath)
+	m, err := inference.LoadWith(s.Model, inference.LoadOptions{Graph: s.GraphPath, MaxLength: s.MaxLength})
 	if err != nil {
 		return nil, nil, err
 	}

@@ -92,7 +92,7 @@ func TestLoadErrorsNameFileAndField(t *testing.T) {
 			}
 		})
 	}
-	if _, err := Load(filepath.Join(distilbert, ConfigFile)); err == nil || !strings.Contains(err.Error(), "not a directory") {
+	if _, err := Load(filepath.Join(distilbert, ConfigFile)); err == nil || !strings.Contains(err.Error(), "neither a folder nor an .onnx file") {
 		t.Errorf("a file as model folder: %v", err)
 	}
 }

@@ -26,11 +26,13 @@ const (
 	PositionIDs   = "position_ids"
 )
 
-// Model is a model folder in Hugging Face layout, checked and described.
+// Model is a model in Hugging Face layout, checked and described.
 type Model struct {
-	// Dir is the model folder.
+	// Dir is the folder holding tokenizer.json and config.json.
 	Dir string
-	// Path is the ONNX file in use.
+	// Files are the model's files as Locate found them.
+	Files Files
+	// Path is the ONNX file in use: Files.ONNX, or a derived graph (e.g. one exposing attention).
 	Path string
 	// Kind is what the model computes.
 	Kind Kind
@@ -48,6 +50,8 @@ type Model struct {
 	Labels []string
 	// MaxLength is the longest input in tokens, special tokens included.
 	MaxLength int
+	// MaxLengthRule says where MaxLength came from (one of the MaxLength* rules).
+	MaxLengthRule string
 	// PadID is the id used for padding.
 	PadID int64
 	// MaskID is the mask token's id, or PadID when the vocabulary has no mask token.
@@ -55,47 +59,61 @@ type Model struct {
 	// HasMaskToken reports whether the vocabulary has a mask token.
 	HasMaskToken bool
 
+	// dataDir is where the graph's external data lives when Path is a derived graph elsewhere.
+	dataDir     string
 	int32Inputs map[string]bool
 	outputInfo  map[string]ort.InputOutputInfo
 }
 
-// Load opens a model folder: it reads config.json and tokenizer.json, and
-// discovers the inputs and outputs from the ONNX graph. Errors name the file
-// and the field that does not fit.
-func Load(dir string) (*Model, error) {
-	return LoadWithGraph(dir, "")
+// LoadOptions are choices for Load that are not in the model's files.
+type LoadOptions struct {
+	// Graph is an ONNX file to run in place of the located one, derived from it (e.g. exposing
+	// attention); its external data, if any, is read from the located file's folder.
+	Graph string
+	// MaxLength is the truncation length in tokens; 0 means the model's default (see resolveMaxLength).
+	MaxLength int
 }
 
-// LoadWithGraph is Load with another ONNX file in place of model.onnx (for
-// example a copy edited to expose attention); "" means model.onnx.
-func LoadWithGraph(dir, onnxPath string) (*Model, error) {
+// Load opens a model (a folder or an .onnx file, see Locate): it reads config.json
+// and tokenizer.json, and discovers the inputs and outputs from the ONNX graph.
+// Errors name the file and the field that does not fit.
+func Load(path string) (*Model, error) {
+	return LoadWith(path, LoadOptions{})
+}
+
+// LoadWith is Load with options.
+func LoadWith(path string, o LoadOptions) (*Model, error) {
 	if err := ortlib.Init(); err != nil {
 		return nil, err
 	}
-	st, err := os.Stat(dir)
+	files, err := Locate(path)
 	if err != nil {
-		return nil, fmt.Errorf("model folder: %w", err)
-	}
-	if !st.IsDir() {
-		return nil, fmt.Errorf("model folder %s is not a directory (want a folder with %s, %s and %s)", dir, ModelFile, TokenizerFile, ConfigFile)
-	}
-	m := &Model{Dir: dir, Path: filepath.Join(dir, ModelFile), int32Inputs: map[string]bool{}, outputInfo: map[string]ort.InputOutputInfo{}}
-	if onnxPath != "" {
-		m.Path = onnxPath
-	}
-	for _, f := range []string{m.Path, filepath.Join(dir, TokenizerFile), filepath.Join(dir, ConfigFile)} {
-		if _, err := os.Stat(f); err != nil {
-			return nil, fmt.Errorf("model folder %s: %s is missing: %w", dir, filepath.Base(f), err)
-		}
-	}
-	if m.Config, err = readConfig(filepath.Join(dir, ConfigFile)); err != nil {
 		return nil, err
 	}
-	tokPath := filepath.Join(dir, TokenizerFile)
-	if m.Tokenizer, err = tokenizer.Load(tokPath); err != nil {
-		return nil, fmt.Errorf("load %s: %w", tokPath, err)
+	m := &Model{Dir: files.Dir, Files: files, Path: files.ONNX, int32Inputs: map[string]bool{}, outputInfo: map[string]ort.InputOutputInfo{}}
+	if o.Graph != "" {
+		m.Path = o.Graph
+		if filepath.Dir(o.Graph) != filepath.Dir(files.ONNX) {
+			m.dataDir = filepath.Dir(files.ONNX)
+		}
 	}
-	ins, outs, err := ort.GetInputOutputInfo(m.Path)
+	for _, f := range []string{m.Path, files.Tokenizer(), files.Config()} {
+		if _, err := os.Stat(f); err != nil {
+			return nil, fmt.Errorf("model %s: %s is missing: %w", path, filepath.Base(f), err)
+		}
+	}
+	if m.Config, err = readConfig(files.Config()); err != nil {
+		return nil, err
+	}
+	if m.Tokenizer, err = tokenizer.Load(files.Tokenizer()); err != nil {
+		return nil, fmt.Errorf("load %s: %w", files.Tokenizer(), err)
+	}
+	opts, err := m.sessionOptions(0)
+	if err != nil {
+		return nil, err
+	}
+	defer opts.Destroy()
+	ins, outs, err := ort.GetInputOutputInfoWithOptions(m.Path, opts)
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", m.Path, err)
 	}
@@ -105,10 +123,37 @@ func LoadWithGraph(dir, onnxPath string) (*Model, error) {
 	if err := m.discoverOutputs(outs); err != nil {
 		return nil, err
 	}
-	if err := m.setLengthAndTokens(); err != nil {
+	if err := m.setLengthAndTokens(o.MaxLength); err != nil {
 		return nil, err
 	}
 	return m, nil
+}
+
+// externalDataFolderKey is ONNX Runtime's session option naming the folder
+// external data is read from. Its own check (external data must lie inside
+// the model's folder) is what makes a derived graph written elsewhere need it.
+const externalDataFolderKey = "session.model_external_initializers_file_folder_path"
+
+// sessionOptions returns ONNX Runtime options for this model: intra-op
+// threads (0 = ORT's choice) and, for a derived graph, where its external data is.
+func (m *Model) sessionOptions(intraOpThreads int) (*ort.SessionOptions, error) {
+	opts, err := ort.NewSessionOptions()
+	if err != nil {
+		return nil, fmt.Errorf("session options: %w", err)
+	}
+	if intraOpThreads > 0 {
+		if err := opts.SetIntraOpNumThreads(intraOpThreads); err != nil {
+			opts.Destroy()
+			return nil, fmt.Errorf("set intra-op threads: %w", err)
+		}
+	}
+	if m.dataDir != "" {
+		if err := opts.AddSessionConfigEntry(externalDataFolderKey, m.dataDir); err != nil {
+			opts.Destroy()
+			return nil, fmt.Errorf("session options: external data folder: %w", err)
+		}
+	}
+	return opts, nil
 }
 
 func (m *Model) discoverInputs(ins []ort.InputOutputInfo) error {
@@ -153,7 +198,7 @@ func (m *Model) discoverOutputs(outs []ort.InputOutputInfo) error {
 			return fmt.Errorf("%s: output \"logits\" has rank %d; want [batch, classes] or [batch, sequence, vocab]", m.Path, len(o.Dimensions))
 		}
 		if kind != "" && kind != FeatureExtraction && kind != graphKind {
-			return fmt.Errorf("%s: field \"architectures\" says %s but %s's logits have rank %d", filepath.Join(m.Dir, ConfigFile), kind, ModelFile, len(o.Dimensions))
+			return fmt.Errorf("%s: field \"architectures\" says %s but %s's logits have rank %d", m.Files.Config(), kind, filepath.Base(m.Files.ONNX), len(o.Dimensions))
 		}
 		m.Kind, m.Output = graphKind, "logits"
 	} else if _, ok := byName["last_hidden_state"]; ok {
@@ -173,13 +218,13 @@ func (m *Model) discoverOutputs(outs []ort.InputOutputInfo) error {
 		m.Labels = m.Config.Labels
 		if len(m.Labels) == 0 {
 			if classes <= 0 {
-				return fmt.Errorf("%s: field \"id2label\" is missing and the graph does not fix the number of classes", filepath.Join(m.Dir, ConfigFile))
+				return fmt.Errorf("%s: field \"id2label\" is missing and the graph does not fix the number of classes", m.Files.Config())
 			}
 			for i := 0; i < int(classes); i++ {
 				m.Labels = append(m.Labels, fmt.Sprintf("LABEL_%d", i))
 			}
 		} else if classes > 0 && int(classes) != len(m.Labels) {
-			return fmt.Errorf("%s: field \"id2label\" has %d labels but %s outputs %d classes", filepath.Join(m.Dir, ConfigFile), len(m.Labels), ModelFile, classes)
+			return fmt.Errorf("%s: field \"id2label\" has %d labels but %s outputs %d classes", m.Files.Config(), len(m.Labels), filepath.Base(m.Files.ONNX), classes)
 		}
 		// As Hugging Face's text-classification pipeline does: one logit and no
 		// problem_type means a sigmoid score, not a softmax over one class.
@@ -190,17 +235,14 @@ func (m *Model) discoverOutputs(outs []ort.InputOutputInfo) error {
 	return nil
 }
 
-func (m *Model) setLengthAndTokens() error {
-	m.MaxLength = m.Config.MaxPositions
-	if tr := m.Tokenizer.Truncation(); tr != nil && tr.MaxLength > 0 && (m.MaxLength == 0 || tr.MaxLength < m.MaxLength) {
-		m.MaxLength = tr.MaxLength
+func (m *Model) setLengthAndTokens(requested int) error {
+	var err error
+	if m.MaxLength, m.MaxLengthRule, err = resolveMaxLength(requested, m.Files, m.Config, m.Tokenizer); err != nil {
+		return err
 	}
-	if m.MaxLength <= 0 {
-		return fmt.Errorf("%s: field \"max_position_embeddings\" is missing (and tokenizer.json sets no truncation length)", filepath.Join(m.Dir, ConfigFile))
-	}
-	tokPath := filepath.Join(m.Dir, TokenizerFile)
+	tokPath := m.Files.Tokenizer()
 	if err := m.Tokenizer.SetTruncation(&tokenizer.Truncation{MaxLength: m.MaxLength, Strategy: "longest_first", Direction: "right"}); err != nil {
-		return fmt.Errorf("%s: truncation to the model's %d tokens: %w", tokPath, m.MaxLength, err)
+		return fmt.Errorf("%s: truncation to %d tokens: %w", tokPath, m.MaxLength, err)
 	}
 	// Padding is done by Session.Run, on ids; the tokenizer must not pad single encodings.
 	if err := m.Tokenizer.SetPadding(nil); err != nil {

@@ -39,16 +39,11 @@ type Session struct {
 
 // NewSession opens an ONNX Runtime session on the model.
 func (m *Model) NewSession(o SessionOptions) (*Session, error) {
-	opts, err := ort.NewSessionOptions()
+	opts, err := m.sessionOptions(o.IntraOpThreads)
 	if err != nil {
-		return nil, fmt.Errorf("session options: %w", err)
+		return nil, err
 	}
 	defer opts.Destroy()
-	if o.IntraOpThreads > 0 {
-		if err := opts.SetIntraOpNumThreads(o.IntraOpThreads); err != nil {
-			return nil, fmt.Errorf("set intra-op threads: %w", err)
-		}
-	}
 	outputs := []string{m.Output}
 	if m.PooledOutput != "" {
 		outputs = append(outputs, m.PooledOutput)

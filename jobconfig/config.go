@@ -14,7 +14,8 @@ import (
 type Config struct {
 	// Input says where the corpus is and how to read it.
 	Input Input `yaml:"input" json:"input"`
-	// Model is the model folder in Hugging Face layout (model.onnx, tokenizer.json, config.json).
+	// Model is the model: a folder in Hugging Face layout (model.onnx or onnx/model.onnx,
+	// tokenizer.json, config.json) or the .onnx file itself (see inference.Locate).
 	Model string `yaml:"model" json:"model"`
 	// Target is which label is explained: "predicted", "all" or a label name.
 	Target string `yaml:"target" json:"target"`
@@ -36,6 +37,9 @@ type Config struct {
 	AttentionMatrices AttentionMatrices `yaml:"attention_matrices" json:"attention_matrices"`
 	// IntraOpThreads is ONNX Runtime's intra-op thread count; 0 lets ONNX Runtime choose.
 	IntraOpThreads int `yaml:"intra_op_threads" json:"intra_op_threads"`
+	// MaxLength is the truncation length in tokens; 0 uses the model's own (tokenizer_config.json's
+	// model_max_length, else tokenizer.json's truncation, capped by the position embeddings).
+	MaxLength int `yaml:"max_length" json:"max_length"`
 }
 
 // Input locates and describes the corpus.
@@ -162,6 +166,7 @@ type Overrides struct {
 	Seed      *uint64
 	RunID     *string
 	BatchSize *int
+	MaxLength *int
 }
 
 // ApplyOverrides applies CLI flag values; it fails only on a malformed
@@ -186,6 +191,9 @@ func (c *Config) ApplyOverrides(o Overrides) error {
 	}
 	if o.BatchSize != nil {
 		c.BatchSize = *o.BatchSize
+	}
+	if o.MaxLength != nil {
+		c.MaxLength = *o.MaxLength
 	}
 	if o.Methods != nil {
 		m, err := c.Methods.restrict(*o.Methods)
@@ -222,7 +230,7 @@ func (c *Config) Validate() error {
 		bad("input.label_field", "must not be empty")
 	}
 	if strings.TrimSpace(c.Model) == "" {
-		bad("model", "required (a model folder with model.onnx, tokenizer.json, config.json)")
+		bad("model", "required (a model folder with model.onnx, tokenizer.json, config.json, or the .onnx file)")
 	}
 	if strings.TrimSpace(c.Target) == "" {
 		bad("target", "must not be empty (allowed: predicted, all, or a label name)")
@@ -243,6 +251,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Shards < 1 {
 		bad("shards", "%d is not allowed (must be at least 1)", c.Shards)
+	}
+	if c.MaxLength < 0 {
+		bad("max_length", "%d is not allowed (0 = the model's own length, or a positive token count)", c.MaxLength)
 	}
 	if c.IntraOpThreads < 0 {
 		bad("intra_op_threads", "%d is not allowed (0 = ONNX Runtime's choice, or a positive count)", c.IntraOpThreads)

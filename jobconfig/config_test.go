@@ -99,10 +99,10 @@ intra_op_threads: 2
 	if got := c.Methods.Names(); !reflect.DeepEqual(got, []string{"kernelshap", "lime", "attention", "rollout"}) {
 		t.Errorf("methods %v (a methods mapping lists exactly the methods to run)", got)
 	}
-	if *c.Methods.KernelSHAP != (KernelSHAPParams{Samples: 300, Players: "tokens", Masking: "attention"}) {
+	if *c.Methods.KernelSHAP != (KernelSHAPParams{Samples: 300, Players: "tokens", Masking: "auto"}) {
 		t.Errorf("kernelshap %+v", *c.Methods.KernelSHAP)
 	}
-	if *c.Methods.LIME != (LIMEParams{Samples: 5000, KernelWidth: 25, Alpha: 0.5, Masking: "attention"}) {
+	if *c.Methods.LIME != (LIMEParams{Samples: 5000, KernelWidth: 25, Alpha: 0.5, Masking: "auto"}) {
 		t.Errorf("lime %+v", *c.Methods.LIME)
 	}
 	if *c.Methods.Attention != (AttentionParams{Layer: 3, Head: -1}) {
@@ -171,7 +171,7 @@ func TestValidate(t *testing.T) {
 			`output_kind: "prob" is not allowed (allowed: probability, logit)`,
 			`input.format: "json" is not allowed (allowed: text, jsonl, csv, parquet, or empty`,
 			`methods.occlusion.level: "chars" is not allowed (allowed: tokens, words)`,
-			`methods.occlusion.masking: "zero" is not allowed (allowed: attention, replace)`,
+			`methods.occlusion.masking: "zero" is not allowed (allowed: auto, attention, replace)`,
 		}},
 		{"numbers", func(c *Config) {
 			c.BatchSize = 0
@@ -238,7 +238,7 @@ func TestApplyOverrides(t *testing.T) {
 	want := Default()
 	want.Input = Input{Path: "b/*.csv", Format: "csv", TextField: "t", IDField: "i", LabelField: "l"}
 	want.Model, want.Target, want.Output, want.Seed, want.RunID, want.BatchSize = "m2", "POSITIVE", "o", 9, "r1", 4
-	want.Methods = Methods{KernelSHAP: &KernelSHAPParams{Samples: 77, Players: "tokens", Masking: "attention"}, LIME: DefaultLIME()}
+	want.Methods = Methods{KernelSHAP: &KernelSHAPParams{Samples: 77, Players: "tokens", Masking: "auto"}, LIME: DefaultLIME()}
 	if !reflect.DeepEqual(c, want) {
 		a, _ := c.Canonical()
 		b, _ := want.Canonical()
@@ -267,7 +267,7 @@ func TestApplyOverrides(t *testing.T) {
 
 func TestCanonical(t *testing.T) {
 	a := mustParse(t, "model: m\nmethods: {lime: {}, occlusion: {}}\nseed: 3\n")
-	b := mustParse(t, "seed: 3\nmethods:\n  occlusion: {masking: attention}\n  lime: {samples: 5000}\nmodel: m\n")
+	b := mustParse(t, "seed: 3\nmethods:\n  occlusion: {masking: auto}\n  lime: {samples: 5000}\nmodel: m\n")
 	ca, err := a.Canonical()
 	if err != nil {
 		t.Fatal(err)

@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/glassbox-ai/glassbox/inference"
 )
 
 // Manifest describes one run; it is written as manifest.json beside the outputs.
@@ -18,8 +20,12 @@ type Manifest struct {
 	GlassboxVersion string `json:"glassbox_version"`
 	// Config is the config in force (Config.Canonical), embedded as JSON.
 	Config json.RawMessage `json:"config"`
-	// ModelSHA256 is the sha256 of the model's model.onnx.
+	// ModelSHA256 is the sha256 of the model's ONNX file (Model.ONNX).
 	ModelSHA256 string `json:"model_sha256"`
+	// Model says which files the run used and what it decided about the model.
+	Model ModelInfo `json:"model"`
+	// Warnings are the run's warnings (also printed when it starts), e.g. a masking fallback.
+	Warnings []string `json:"warnings"`
 	// InputFiles are the input files read, sorted.
 	InputFiles []string `json:"input_files"`
 	// Counts are the run's row counts.
@@ -32,6 +38,32 @@ type Manifest struct {
 	FinishedAt time.Time `json:"finished_at"`
 	// WallSeconds is FinishedAt − StartedAt in seconds.
 	WallSeconds float64 `json:"wall_seconds"`
+}
+
+// ModelInfo describes the model a run used.
+type ModelInfo struct {
+	// Path is the model as the job named it (a folder or an .onnx file).
+	Path string `json:"path"`
+	// ONNX is the ONNX file used (see inference.Locate).
+	ONNX string `json:"onnx"`
+	// SHA256 is the ONNX file's sha256.
+	SHA256 string `json:"sha256"`
+	// ExternalData lists the files the graph's weights live in, with their sha256.
+	ExternalData []FileDigest `json:"external_data,omitempty"`
+	// MaxLength is the truncation length in force, in tokens.
+	MaxLength int `json:"max_length"`
+	// MaxLengthRule says where MaxLength came from.
+	MaxLengthRule string `json:"max_length_rule"`
+	// AttentionMask is the check of whether the model honours holes in the attention mask; nil when no method needed it.
+	AttentionMask *inference.MaskCheck `json:"attention_mask,omitempty"`
+}
+
+// FileDigest is a file and its sha256.
+type FileDigest struct {
+	// Path is the file's path.
+	Path string `json:"path"`
+	// SHA256 is its sha256.
+	SHA256 string `json:"sha256"`
 }
 
 // Counts are a run's row counts.
@@ -56,6 +88,9 @@ func EncodeManifest(m Manifest) ([]byte, error) {
 	}
 	if m.Outputs == nil {
 		m.Outputs = []string{}
+	}
+	if m.Warnings == nil {
+		m.Warnings = []string{}
 	}
 	if m.Counts.RowsWritten == nil {
 		m.Counts.RowsWritten = map[string]int64{}

@@ -31,7 +31,7 @@ type Methods struct {
 type OcclusionParams struct {
 	// Level is "tokens" (one token absent at a time) or "words" (all tokens of a word together).
 	Level string `yaml:"level" json:"level"`
-	// Masking is "attention" or "replace" (conventions.md).
+	// Masking is "auto", "attention" or "replace" (see MaskingValues).
 	Masking string `yaml:"masking" json:"masking"`
 }
 
@@ -41,7 +41,7 @@ type KernelSHAPParams struct {
 	Samples int `yaml:"samples" json:"samples"`
 	// Players is "tokens" or "words".
 	Players string `yaml:"players" json:"players"`
-	// Masking is "attention" or "replace".
+	// Masking is "auto", "attention" or "replace" (see MaskingValues).
 	Masking string `yaml:"masking" json:"masking"`
 }
 
@@ -53,7 +53,7 @@ type LIMEParams struct {
 	KernelWidth float64 `yaml:"kernel_width" json:"kernel_width"`
 	// Alpha is the ridge surrogate's L2 penalty.
 	Alpha float64 `yaml:"alpha" json:"alpha"`
-	// Masking is how removed words are made absent: "attention" or "replace".
+	// Masking is how removed words are made absent: "auto", "attention" or "replace" (see MaskingValues).
 	Masking string `yaml:"masking" json:"masking"`
 }
 
@@ -88,19 +88,28 @@ type IGParams struct {
 	Baseline string `yaml:"baseline" json:"baseline"`
 }
 
+// MaskingAuto is the default masking: attention masking (conventions.md) where the
+// model honours holes in the attention mask, else replace masking with a warning in
+// the manifest. The check runs when the model opens (inference.Session.CheckAttentionMask).
+const MaskingAuto = "auto"
+
+// MaskingValues are the allowed masking values; an explicit "attention" is refused
+// on a model that does not honour it rather than silently giving wrong numbers.
+var MaskingValues = []string{MaskingAuto, "attention", "replace"}
+
 // DefaultOcclusion returns occlusion's default parameters.
 func DefaultOcclusion() *OcclusionParams {
-	return &OcclusionParams{Level: "tokens", Masking: "attention"}
+	return &OcclusionParams{Level: "tokens", Masking: MaskingAuto}
 }
 
 // DefaultKernelSHAP returns KernelSHAP's default parameters.
 func DefaultKernelSHAP() *KernelSHAPParams {
-	return &KernelSHAPParams{Samples: 0, Players: "tokens", Masking: "attention"}
+	return &KernelSHAPParams{Samples: 0, Players: "tokens", Masking: MaskingAuto}
 }
 
 // DefaultLIME returns LIME's default parameters (Ribeiro et al. 2016's text defaults).
 func DefaultLIME() *LIMEParams {
-	return &LIMEParams{Samples: 5000, KernelWidth: 25, Alpha: 1, Masking: "attention"}
+	return &LIMEParams{Samples: 5000, KernelWidth: 25, Alpha: 1, Masking: MaskingAuto}
 }
 
 // DefaultAttention returns raw attention's default parameters: last layer, head average.
@@ -276,12 +285,12 @@ func (m Methods) validate() []error {
 	}
 	if p := m.Occlusion; p != nil {
 		oneOf(&errs, "methods.occlusion.level", p.Level, "tokens", "words")
-		oneOf(&errs, "methods.occlusion.masking", p.Masking, "attention", "replace")
+		oneOf(&errs, "methods.occlusion.masking", p.Masking, MaskingValues...)
 	}
 	if p := m.KernelSHAP; p != nil {
 		atLeast(&errs, "methods.kernelshap.samples", p.Samples, 0, "0 = automatic, or a positive budget")
 		oneOf(&errs, "methods.kernelshap.players", p.Players, "tokens", "words")
-		oneOf(&errs, "methods.kernelshap.masking", p.Masking, "attention", "replace")
+		oneOf(&errs, "methods.kernelshap.masking", p.Masking, MaskingValues...)
 	}
 	if p := m.LIME; p != nil {
 		atLeast(&errs, "methods.lime.samples", p.Samples, 1, "must be at least 1")
@@ -291,7 +300,7 @@ func (m Methods) validate() []error {
 		if !(p.Alpha >= 0) {
 			errs = append(errs, fmt.Errorf("methods.lime.alpha: %v is not allowed (must be at least 0)", p.Alpha))
 		}
-		oneOf(&errs, "methods.lime.masking", p.Masking, "attention", "replace")
+		oneOf(&errs, "methods.lime.masking", p.Masking, MaskingValues...)
 	}
 	if p := m.Attention; p != nil {
 		atLeast(&errs, "methods.attention.layer", p.Layer, -1, "-1 = last layer, or a 0-based layer")

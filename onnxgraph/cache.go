@@ -41,9 +41,9 @@ func ExposeAttentionFile(modelPath, cacheDir string) (editedPath string, names [
 		}
 	}
 
-	m, err := Parse(data)
+	m, err := ParseFile(modelPath, data)
 	if err != nil {
-		return "", nil, fmt.Errorf("onnxgraph: %s: %w", modelPath, err)
+		return "", nil, err
 	}
 	out, names, err := ExposeAttention(m)
 	if err != nil {

@@ -10,32 +10,56 @@ import (
 	"github.com/glassbox-ai/glassbox/onnxgraph/onnxpb"
 )
 
-// Load reads and parses the ONNX model at path; models with external data are refused.
+// Load reads and parses the ONNX model at path. Tensors stored as external data
+// are checked against the model's folder (see resolveExternal): small ones are
+// read in, big ones stay references to their files.
 func Load(path string) (*onnxpb.ModelProto, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("onnxgraph: reading model: %w", err)
 	}
-	m, err := Parse(data)
+	m, err := ParseFile(path, data)
 	if err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// ParseFile decodes data, read from path, as Load does.
+func ParseFile(path string, data []byte) (*onnxpb.ModelProto, error) {
+	m, err := decode(data)
+	if err != nil {
+		return nil, fmt.Errorf("onnxgraph: %s: %w", path, err)
+	}
+	if err := resolveExternal(m, filepath.Dir(path)); err != nil {
 		return nil, fmt.Errorf("onnxgraph: %s: %w", path, err)
 	}
 	return m, nil
 }
 
-// Parse decodes a serialized ModelProto; models with external data are refused.
+// Parse decodes a serialized ModelProto that has no folder: a model with
+// external data is refused, since its locations mean nothing without one.
 func Parse(data []byte) (*onnxpb.ModelProto, error) {
+	m, err := decode(data)
+	if err != nil {
+		return nil, err
+	}
+	err = externalTensors(m.GetGraph(), func(t *onnxpb.TensorProto) error {
+		return fmt.Errorf("tensor %q is stored as external data, which needs the model's folder: load the model from its file", t.GetName())
+	})
+	if err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+func decode(data []byte) (*onnxpb.ModelProto, error) {
 	m := &onnxpb.ModelProto{}
 	if err := proto.Unmarshal(data, m); err != nil {
 		return nil, fmt.Errorf("parsing ONNX ModelProto: %w", err)
 	}
 	if m.GetGraph() == nil {
 		return nil, fmt.Errorf("parsing ONNX ModelProto: the model has no graph (is this an ONNX file?)")
-	}
-	if name, ok := findExternalData(m.GetGraph()); ok {
-		// Glassbox reads, edits and rewrites models as a single file; tensors
-		// stored beside it would be silently lost on rewrite.
-		return nil, fmt.Errorf("tensor %q is stored as external data, which Glassbox does not support: re-export the model as a single .onnx file (under 2 GiB) without external data", name)
 	}
 	return m, nil
 }
@@ -78,43 +102,4 @@ func writeFileAtomic(path string, data []byte) error {
 		return fmt.Errorf("onnxgraph: writing %s: %w", path, err)
 	}
 	return nil
-}
-
-// findExternalData reports the first tensor (initializer, Constant attribute or
-// subgraph tensor) whose data lives outside the model file.
-func findExternalData(g *onnxpb.GraphProto) (string, bool) {
-	for _, t := range g.GetInitializer() {
-		if t.GetDataLocation() == onnxpb.TensorProto_EXTERNAL {
-			return t.GetName(), true
-		}
-	}
-	for _, st := range g.GetSparseInitializer() {
-		if st.GetValues().GetDataLocation() == onnxpb.TensorProto_EXTERNAL {
-			return st.GetValues().GetName(), true
-		}
-	}
-	for _, n := range g.GetNode() {
-		for _, a := range n.GetAttribute() {
-			ts := append([]*onnxpb.TensorProto{a.GetT()}, a.GetTensors()...)
-			for _, t := range ts {
-				if t != nil && t.GetDataLocation() == onnxpb.TensorProto_EXTERNAL {
-					name := t.GetName()
-					if name == "" {
-						name = n.GetName() + "." + a.GetName()
-					}
-					return name, true
-				}
-			}
-			gs := append([]*onnxpb.GraphProto{a.GetG()}, a.GetGraphs()...)
-			for _, sg := range gs {
-				if sg == nil {
-					continue
-				}
-				if name, ok := findExternalData(sg); ok {
-					return name, true
-				}
-			}
-		}
-	}
-	return "", false
 }

@@ -34,7 +34,7 @@ func TensorValues(t *onnxpb.TensorProto) (ints []int64, floats []float64, err er
 	dt := onnxpb.TensorProto_DataType(t.GetDataType())
 	n := numel(t.GetDims())
 	if t.GetDataLocation() == onnxpb.TensorProto_EXTERNAL {
-		return nil, nil, fmt.Errorf("tensor %q: external data is not supported", t.GetName())
+		return nil, nil, fmt.Errorf("tensor %q: its values are stored as external data (load the model with Load to read small ones in)", t.GetName())
 	}
 	raw := t.GetRawData()
 	le := binary.LittleEndian

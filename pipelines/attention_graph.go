@@ -13,7 +13,8 @@ import (
 // attention probabilities, cached beside the run (in the output folder's
 // .glassbox-cache, keyed inside by the original's sha256); remote outputs
 // cache in the user's cache folder instead, since ONNX Runtime loads local files.
-func exposeAttention(modelPath, output, modelSHA string) (string, []string, error) {
+// users names what asked for the attention (methods, attention_matrices).
+func exposeAttention(modelPath, output, modelSHA, users string) (string, []string, error) {
 	dir := filepath.Join(output, ".glassbox-cache")
 	if strings.Contains(output, "://") {
 		base, err := os.UserCacheDir()
@@ -24,10 +25,10 @@ func exposeAttention(modelPath, output, modelSHA string) (string, []string, erro
 	}
 	path, names, err := onnxgraph.ExposeAttentionFile(modelPath, dir)
 	if err != nil {
-		return "", nil, fmt.Errorf("attention methods need the model's attention: %w", err)
+		return "", nil, fmt.Errorf("%s need the model's attention probabilities: %w", users, err)
 	}
 	if len(names) == 0 {
-		return "", nil, fmt.Errorf("attention methods: no attention found in %s (model sha256 %s)", modelPath, modelSHA)
+		return "", nil, fmt.Errorf("%s: no attention found in %s (model sha256 %s)", users, modelPath, modelSHA)
 	}
 	return path, names, nil
 }

@@ -15,7 +15,6 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/io/filesystem"
 	"github.com/glassbox-ai/glassbox/corpus"
 	"github.com/glassbox-ai/glassbox/explainer"
-	"github.com/glassbox-ai/glassbox/inference"
 	"github.com/glassbox-ai/glassbox/jobconfig"
 	"github.com/glassbox-ai/glassbox/runner"
 	"github.com/glassbox-ai/glassbox/schemas"
@@ -31,6 +30,8 @@ type RunOptions struct {
 	Progress io.Writer
 	// ProgressEvery is the progress interval (default 2s).
 	ProgressEvery time.Duration
+	// Warnings receives each warning as a "warning: ..." line when the run finds it; nil discards them (they stay in the manifest).
+	Warnings io.Writer
 }
 
 // Summary is what a finished explain run reports.
@@ -47,6 +48,8 @@ type Summary struct {
 	Outputs []string
 	// Wall is the run's wall-clock time.
 	Wall time.Duration
+	// Warnings are the run's warnings, as in the manifest.
+	Warnings []string
 }
 
 // RunExplain validates the config, lists the inputs, derives the run id,
@@ -64,11 +67,11 @@ func RunExplain(ctx context.Context, cfg *jobconfig.Config, o RunOptions) (*Summ
 	if err != nil {
 		return nil, err
 	}
-	modelPath := filepath.Join(cfg.Model, inference.ModelFile)
-	modelSHA, err := jobconfig.SHA256File(modelPath)
+	model, err := describeModel(cfg.Model)
 	if err != nil {
-		return nil, fmt.Errorf("model: %w", err)
+		return nil, err
 	}
+	modelPath, modelSHA := model.ONNX, model.identity()
 	canon, err := cfg.Canonical()
 	if err != nil {
 		return nil, err
@@ -90,7 +93,7 @@ func RunExplain(ctx context.Context, cfg *jobconfig.Config, o RunOptions) (*Summ
 		return nil, err
 	}
 	if spec.NeedsAttention() {
-		if spec.GraphPath, spec.AttentionOutputs, err = exposeAttention(modelPath, cfg.Output, modelSHA); err != nil {
+		if spec.GraphPath, spec.AttentionOutputs, err = exposeAttention(modelPath, cfg.Output, modelSHA, attentionUsers(spec)); err != nil {
 			return nil, err
 		}
 	}
@@ -100,11 +103,23 @@ func RunExplain(ctx context.Context, cfg *jobconfig.Config, o RunOptions) (*Summ
 	}
 	// Fail here, once, with the model's own error, rather than in every worker;
 	// in-process workers reuse this session.
-	release, err := transforms.Preload(specJSON)
+	ex, release, err := transforms.Preload(specJSON)
 	if err != nil {
 		return nil, err
 	}
 	defer release()
+	model.MaxLength, model.MaxLengthRule = ex.Model().MaxLength, ex.Model().MaxLengthRule
+	model.AttentionMask = ex.MaskCheck()
+	var warnings []string
+	if ex.MaskingFallback() {
+		warnings = append(warnings, fmt.Sprintf("masking: %s does not honour holes in the attention mask, so perturbation methods asked for masking %q use replace masking (token id %d) instead: %s",
+			model.ONNX, explainer.MaskingAuto, ex.Model().MaskID, model.AttentionMask.Evidence))
+	}
+	if o.Warnings != nil {
+		for _, w := range warnings {
+			fmt.Fprintf(o.Warnings, "warning: %s\n", w)
+		}
+	}
 	if err := clearOutputs(ctx, cfg.Output); err != nil {
 		return nil, err
 	}
@@ -134,7 +149,7 @@ func RunExplain(ctx context.Context, cfg *jobconfig.Config, o RunOptions) (*Summ
 	counts.RowsWritten = written
 	finished := time.Now().UTC()
 	m := jobconfig.Manifest{
-		RunID: runID, GlassboxVersion: o.Version, Config: canon, ModelSHA256: modelSHA,
+		RunID: runID, GlassboxVersion: o.Version, Config: canon, ModelSHA256: model.SHA256, Model: model.ModelInfo, Warnings: warnings,
 		InputFiles: files, Counts: counts, Outputs: outputs,
 		StartedAt: started, FinishedAt: finished, WallSeconds: finished.Sub(started).Seconds(),
 	}
@@ -142,13 +157,27 @@ func RunExplain(ctx context.Context, cfg *jobconfig.Config, o RunOptions) (*Summ
 	if err := writeManifest(ctx, manifestPath, m); err != nil {
 		return nil, err
 	}
-	return &Summary{RunID: runID, Output: cfg.Output, Manifest: manifestPath, Counts: counts, Outputs: outputs, Wall: finished.Sub(started)}, nil
+	return &Summary{RunID: runID, Output: cfg.Output, Manifest: manifestPath, Counts: counts, Outputs: outputs, Wall: finished.Sub(started), Warnings: warnings}, nil
+}
+
+// attentionUsers names what in the job needs the attention probabilities, for error messages.
+func attentionUsers(s explainer.Spec) string {
+	var users []string
+	for _, m := range s.Methods {
+		if (explainer.MethodSpec{Name: m.Name}).Kind() == explainer.KindAttention {
+			users = append(users, "method "+m.Name)
+		}
+	}
+	if s.AttentionFirstN > 0 || len(s.AttentionExamples) > 0 {
+		users = append(users, "attention_matrices")
+	}
+	return strings.Join(users, ", ")
 }
 
 // specFromConfig maps the job config onto the workers' explainer spec.
 func specFromConfig(cfg *jobconfig.Config, runID string) (explainer.Spec, error) {
 	s := explainer.Spec{
-		ModelDir: cfg.Model, IntraOpThreads: cfg.IntraOpThreads, RunID: runID, Seed: cfg.Seed,
+		Model: cfg.Model, MaxLength: cfg.MaxLength, IntraOpThreads: cfg.IntraOpThreads, RunID: runID, Seed: cfg.Seed,
 		Target: cfg.Target, OutputKind: cfg.OutputKind, BatchSize: cfg.BatchSize, Shards: cfg.Shards,
 		AttentionExamples: cfg.AttentionMatrices.Examples, AttentionFirstN: cfg.AttentionMatrices.FirstN,
 	}

@@ -130,9 +130,8 @@ type sharedExplainer struct {
 // until release is called: the driver checks the model opens before a run,
 // and in-process workers (Prism) then reuse that session instead of loading
 // the model a second time.
-func Preload(spec []byte) (release func(), err error) {
-	_, release, err = acquireExplainer(spec)
-	return release, err
+func Preload(spec []byte) (ex *explainer.Explainer, release func(), err error) {
+	return acquireExplainer(spec)
 }
 
 func acquireExplainer(spec []byte) (*explainer.Explainer, func(), error) {

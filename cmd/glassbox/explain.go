@@ -22,7 +22,7 @@ func runExplain(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	strFlag := func(dst **string, name, usage string) {
 		fs.Func(name, usage, func(v string) error { *dst = &v; return nil })
 	}
-	strFlag(&o.Model, "model", "model folder in Hugging Face layout")
+	strFlag(&o.Model, "model", modelFlagUsage)
 	strFlag(&o.Input, "input", "input path or glob, local or gs://")
 	strFlag(&o.Format, "format", "input format: text, jsonl, csv or parquet (default: by extension)")
 	strFlag(&o.TextField, "text-field", "field holding the text")
@@ -46,6 +46,14 @@ func runExplain(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			return fmt.Errorf("not an integer: %q", v)
 		}
 		o.BatchSize = &n
+		return nil
+	})
+	fs.Func("max-length", maxLengthFlagUsage, func(v string) error {
+		var n int
+		if _, err := fmt.Sscan(v, &n); err != nil {
+			return fmt.Errorf("not an integer: %q", v)
+		}
+		o.MaxLength = &n
 		return nil
 	})
 	quiet := fs.Bool("quiet", false, "no progress line")
@@ -92,7 +100,7 @@ func runExplain(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		slog.SetDefault(slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
 	}
 	beam.Init()
-	ro := pipelines.RunOptions{Version: version}
+	ro := pipelines.RunOptions{Version: version, Warnings: stderr}
 	if !*quiet {
 		ro.Progress = stderr
 	}

@@ -122,3 +122,9 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 	}
 	return nil
 }
+
+// Usage lines shared by the subcommands that load a model.
+const (
+	modelFlagUsage     = "the model: a folder in Hugging Face layout (model.onnx or onnx/model.onnx or one other .onnx file, tokenizer.json, config.json) or the .onnx file, with tokenizer.json and config.json beside it or in its parent folder"
+	maxLengthFlagUsage = "truncation length in tokens (default 0: tokenizer_config.json's model_max_length, else tokenizer.json's truncation, capped by the model's positions)"
+)

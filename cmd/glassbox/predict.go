@@ -24,14 +24,15 @@ type predictLine struct {
 }
 
 func runPredict(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	fs := newFlagSet("predict", "predict --model DIR [--input FILE] [flags]", stderr)
-	model := fs.String("model", "", "model folder in Hugging Face layout (model.onnx, tokenizer.json, config.json)")
+	fs := newFlagSet("predict", "predict --model DIR|FILE.onnx [--input FILE] [flags]", stderr)
+	model := fs.String("model", "", modelFlagUsage)
 	input := fs.String("input", "", "input file: text lines or JSONL with a text field (default: standard input)")
 	format := fs.String("format", "", "input format: text or jsonl (default: from the file's extension; text for standard input)")
 	textField := fs.String("text-field", "text", "JSONL field holding the text")
 	batch := fs.Int("batch-size", 32, "rows per ONNX Runtime call")
 	topK := fs.Int("top-k", 5, "next tokens reported for a causal LM")
 	threads := fs.Int("intra-op-threads", 0, "ONNX Runtime intra-op threads (0: ONNX Runtime's choice)")
+	maxLength := fs.Int("max-length", 0, maxLengthFlagUsage)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -44,11 +45,14 @@ func runPredict(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	if *batch <= 0 || *topK <= 0 {
 		return usageError("--batch-size and --top-k must be positive")
 	}
+	if *maxLength < 0 {
+		return usageError("--max-length must be positive (0: the model's own length)")
+	}
 	rows, err := readInput(ctx, *input, *format, *textField, stdin)
 	if err != nil {
 		return err
 	}
-	m, err := inference.Load(*model)
+	m, err := inference.LoadWith(*model, inference.LoadOptions{MaxLength: *maxLength})
 	if err != nil {
 		return err
 	}
