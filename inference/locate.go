@@ -43,6 +43,9 @@ func (f Files) TokenizerConfig() string { return filepath.Join(f.Dir, TokenizerC
 // picks one silently.
 func Locate(path string) (Files, error) {
 	st, err := os.Stat(path)
+	if os.IsNotExist(err) {
+		return Files{}, fmt.Errorf("model %s does not exist (want a model folder or an .onnx file)", path)
+	}
 	if err != nil {
 		return Files{}, fmt.Errorf("model: %w", err)
 	}

@@ -51,7 +51,7 @@ func TestLocate(t *testing.T) {
 		{"file in fused/ subfolder", append(hf, "fused/model_optimized.onnx"), "fused/model_optimized.onnx", "", "fused/model_optimized.onnx", nil},
 		{"file without tokenizer", []string{"x/y/model.onnx"}, "x/y/model.onnx", "", "", []string{"tokenizer.json is missing", "looked beside it"}},
 		{"not onnx", append(hf, "model.bin"), "model.bin", "", "", []string{"neither a folder nor an .onnx file"}},
-		{"missing", hf, "nope", "", "", []string{"nope"}},
+		{"missing", hf, "nope", "", "", []string{"nope does not exist"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -114,7 +114,7 @@ func TestPredictCausalLMAndErrors(t *testing.T) {
 		{"no model", "", []string{"predict"}, 2, "--model is required"},
 		{"unknown flag", "", []string{"predict", "--nope"}, 2, "nope"},
 		{"bad jsonl", "{\"text\": \"fine\"}\nnot json\n", []string{"predict", "--model", "../../testdata/models/distilbert-sentiment", "--format", "jsonl"}, 1, "line 2"},
-		{"missing model dir", "x\n", []string{"predict", "--model", "/nonexistent"}, 1, "model folder"},
+		{"missing model dir", "x\n", []string{"predict", "--model", "/nonexistent"}, 1, "model /nonexistent does not exist"},
 		{"tokenize help", "", []string{"tokenize", "--help"}, 0, "--tokenizer"},
 		{"explain help", "", []string{"explain", "--help"}, 0, "--config"},
 		{"explain bad key", "", []string{"explain", "--config", "testdata/bad.yaml"}, 1, "sampels"},
