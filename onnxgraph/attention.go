@@ -139,7 +139,9 @@ func FindAttention(g *Graph) ([]AttentionSite, error) {
 
 // followToMatMul walks from a Softmax's output through ops that mask or pass the
 // probabilities on (Where, Add, Mul, Cast, Dropout, Identity) to the MatMul that
-// multiplies them, as its left operand, with the values.
+// multiplies them, as its left operand, with the values. The dynamo exporter's
+// SDPA decomposition guards the Softmax with Where(IsNaN(p), 0, p): the IsNaN
+// branch is a side consumer and the walk continues through the Where.
 func followToMatMul(g *Graph, softmax int) (AttentionSite, bool) {
 	t := g.Node(softmax).GetOutput()[0]
 	chain := []string{t}

@@ -2,6 +2,7 @@ package onnxgraph
 
 import (
 	"errors"
+	"math"
 	"strings"
 	"testing"
 
@@ -15,6 +16,11 @@ type synthOptions struct {
 	reverseFile     bool // list the layers' nodes in reverse file order
 	classifier      bool // end with a classifier Softmax that must not be picked
 	outputSoftmaxes bool // declare each layer's Softmax output as a graph output
+	// sdpa shapes each layer like the dynamo exporter's decomposition of
+	// scaled_dot_product_attention: Q and Kᵀ each scaled by √scale, a float mask
+	// bias made by Where(mask, 0, -inf) added to the scores, and the Softmax
+	// output guarded by Where(IsNaN(p), 0, p) before the MatMul with V.
+	sdpa bool
 }
 
 // synthAttention builds x [batch, seq, 8] → layers of 2-head attention (no projections
@@ -37,10 +43,28 @@ func synthAttention(o synthOptions) *builder {
 			node("Reshape", []string{p + "k", "split_heads"}, []string{p + "k4"}).
 			node("Transpose", []string{p + "k4"}, []string{p + "kt"}, IntsAttribute("perm", []int64{0, 2, 3, 1})).
 			node("Reshape", []string{prev, "split_heads"}, []string{p + "v4"}).
-			node("Transpose", []string{p + "v4"}, []string{p + "vt"}, IntsAttribute("perm", []int64{0, 2, 1, 3})).
-			node("MatMul", []string{p + "qt", p + "kt"}, []string{p + "scores"}).
-			node("Softmax", []string{p + "scores"}, []string{p + "probs"}, IntAttribute("axis", -1))
+			node("Transpose", []string{p + "v4"}, []string{p + "vt"}, IntsAttribute("perm", []int64{0, 2, 1, 3}))
+		scores := p + "scores"
+		if !o.sdpa {
+			b.node("MatMul", []string{p + "qt", p + "kt"}, []string{scores})
+		} else {
+			b.floats(p+"sqrt_scale", []int64{}, 0.8408964).floats(p+"zero", []int64{}, 0).floats(p+"ninf", []int64{}, float32(math.Inf(-1))).
+				ints(p+"keep", []int64{1, 1, 1, 1}, 1).
+				node("Cast", []string{p + "keep"}, []string{p + "keepb"}, IntAttribute("to", int64(onnxpb.TensorProto_BOOL))).
+				node("Where", []string{p + "keepb", p + "zero", p + "ninf"}, []string{p + "bias"}).
+				node("Mul", []string{p + "qt", p + "sqrt_scale"}, []string{p + "qs"}).
+				node("Mul", []string{p + "kt", p + "sqrt_scale"}, []string{p + "ks"}).
+				node("MatMul", []string{p + "qs", p + "ks"}, []string{p + "scaled"}).
+				node("Add", []string{p + "scaled", p + "bias"}, []string{p + "biased"})
+			scores = p + "biased"
+		}
+		b.node("Softmax", []string{scores}, []string{p + "probs"}, IntAttribute("axis", -1))
 		probs := p + "probs"
+		if o.sdpa {
+			b.node("IsNaN", []string{probs}, []string{p + "nan"}).
+				node("Where", []string{p + "nan", p + "zero", probs}, []string{p + "guarded"})
+			probs = p + "guarded"
+		}
 		if o.whereAfter {
 			b.ints(p+"keep", []int64{1, 1, 1, 1}, 1).floats(p+"zero", []int64{}, 0).
 				node("Cast", []string{p + "keep"}, []string{p + "keepb"}, IntAttribute("to", int64(onnxpb.TensorProto_BOOL))).
@@ -87,6 +111,7 @@ func TestExposeAttentionSynthetic(t *testing.T) {
 		{"three layers with a classifier softmax", synthOptions{layers: 3, classifier: true}, []string{"l0_probs", "l1_probs", "l2_probs"}},
 		{"layers listed in reverse file order", synthOptions{layers: 3, reverseFile: true, classifier: true}, []string{"l0_probs", "l1_probs", "l2_probs"}},
 		{"Where masking after the softmax", synthOptions{layers: 2, whereAfter: true}, []string{"l0_masked", "l1_masked"}},
+		{"dynamo SDPA decomposition with IsNaN guard", synthOptions{layers: 3, sdpa: true, classifier: true}, []string{"l0_guarded", "l1_guarded", "l2_guarded"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -8,15 +8,48 @@
 // InferShapes is static shape inference for the ops of transformer exports at
 // concrete input shapes; it also folds the values of small tensors computed from
 // shapes and constants (Shape → Gather → Unsqueeze → Concat → Reshape, Slice
-// bounds, Range lengths), which is what makes Reshape and Slice resolvable.
+// bounds, Range lengths, GatherND index grids, position ids), which is what makes
+// Reshape and Slice resolvable. It knows the default-domain ops Abs, Add, And,
+// ArgMax, ArgMin, BitwiseAnd, BitwiseOr, Cast, CastLike, Ceil, Concat,
+// ConcatFromSequence, Constant, ConstantOfShape, Cos, CumSum, Div, Dropout, Elu,
+// Equal, Erf, Exp, Expand, Flatten, Floor, Gather, GatherElements, GatherND, Gelu,
+// Gemm, Greater, GreaterOrEqual, HardSigmoid, Identity, IsInf, IsNaN,
+// LayerNormalization, LeakyRelu, Less, LessOrEqual, Log, LogSoftmax, MatMul, Max,
+// Mean, Min, Mod, Mul, Neg, Not, Or, Pow, Range, Reciprocal, ReduceL1, ReduceL2,
+// ReduceLogSumExp, ReduceMax, ReduceMean, ReduceMin, ReduceProd, ReduceSum,
+// ReduceSumSquare, Relu, Reshape, Round, ScatterElements, ScatterND, SequenceAt,
+// SequenceConstruct, SequenceLength, Shape, Sigmoid, Sign, Sin, Size, Slice,
+// Softmax, Softplus, Split, SplitToSequence, Sqrt, Squeeze, Sub, Sum, Tanh, Tile,
+// Transpose, Trilu, Unsqueeze, Where and Xor, and com.microsoft's Gelu, FastGelu,
+// BiasGelu and QuickGelu. Checked on BERT, DistilBERT, RoBERTa, GPT-2 and a
+// MiniLM-shaped BERT exported by torch.onnx.export(..., dynamo=True) (torch 2.15,
+// transformers 5.24) at opsets 17, 18, 19 and 20 with eager and SDPA attention,
+// whose graphs use Add, And, ArgMax, Cast, Concat, CumSum, Div, Equal, Erf, Expand,
+// Gather, GatherElements, GatherND, Gelu (opset 20), Gemm, GreaterOrEqual, IsNaN
+// (SDPA), LayerNormalization, LessOrEqual, MatMul, Max, Mul, Not, Pow, Range, Relu,
+// Reshape, Shape, Slice, Softmax, Split, Squeeze, Tanh, Transpose, Unsqueeze and
+// Where; with optimize=False (opset 18) also CastLike, Constant, Identity, Sqrt,
+// SplitToSequence and SequenceAt.
 //
 // ExposeAttention adds each layer's attention probabilities as graph outputs
 // attention_<layer>. A layer's attention is a Softmax over the last axis whose
 // output, possibly through Where/Add/Mul masking, Cast, Dropout or Identity, is the
 // left operand of a MatMul (probabilities × values) and whose shape is
 // [batch, heads, seq, seq]; the exposed tensor is that MatMul's left operand. This
-// covers BERT, DistilBERT, RoBERTa and GPT-2 as torch.onnx and optimum export them
-// (opsets 14–17). Models with fused attention ops (com.microsoft::Attention,
-// MultiHeadAttention, …) are refused with advice on which export to use instead.
+// covers BERT, DistilBERT, RoBERTa and GPT-2 as the legacy torch.onnx exporter and
+// optimum export them (opsets 14–18) and as the dynamo exporter does (opsets 17–20,
+// eager and SDPA attention, whose Where(IsNaN(p), 0, p) guard and separately scaled
+// Q and K the walk passes). Models with fused attention ops (com.microsoft::Attention,
+// MultiHeadAttention, …) are refused with advice on which export to use instead;
+// FusedAttentionMasks tells how such ops read the padding mask (ONNX Runtime's
+// optimizer feeds them the mask's row sums, a length, by default).
+//
+// Load reads models whose tensors live in external data files (the dynamo
+// exporter's default, and every model over 2 GiB): each location must be a
+// relative path that stays inside the model's folder once links are resolved, and
+// each tensor's bytes must lie inside its file; small tensors are read in, big
+// ones stay references, so an edited graph saved elsewhere keeps pointing at the
+// original weights (ONNX Runtime then needs the original folder as
+// session.model_external_initializers_file_folder_path). SaveExternal writes one.
 // The package never imports Beam.
 package onnxgraph

@@ -26,15 +26,15 @@ type FusedMask struct {
 // fusedMaskInput gives, per fused op, the input slot carrying the padding mask;
 // -1 marks ops that only ever take sequence lengths (packed or cached layouts).
 var fusedMaskInput = map[string]int{
-	"com.microsoft::Attention":                 3, // mask_index
-	"com.microsoft::MultiHeadAttention":        4, // key_padding_mask
-	"com.microsoft::QAttention":                5, // mask_index
+	"com.microsoft::Attention":                  3, // mask_index
+	"com.microsoft::MultiHeadAttention":         4, // key_padding_mask
+	"com.microsoft::QAttention":                 5, // mask_index
 	"com.microsoft::DecoderMaskedSelfAttention": 3,
-	"com.microsoft::GroupQueryAttention":       -1, // seqlens_k
-	"com.microsoft::PackedAttention":           -1, // token_offset + cumulative_sequence_length
-	"com.microsoft::PackedMultiHeadAttention":  -1,
-	"com.microsoft::PagedAttention":            -1,
-	"com.microsoft::SparseAttention":           -1,
+	"com.microsoft::GroupQueryAttention":        -1, // seqlens_k
+	"com.microsoft::PackedAttention":            -1, // token_offset + cumulative_sequence_length
+	"com.microsoft::PackedMultiHeadAttention":   -1,
+	"com.microsoft::PagedAttention":             -1,
+	"com.microsoft::SparseAttention":            -1,
 }
 
 // maskPassThrough are ops that carry a mask's values (or its layout) on unchanged in meaning.

@@ -21,6 +21,10 @@ type TensorInfo struct {
 	Ints []int64
 	// Floats holds the values of float tensors when known (row-major).
 	Floats []float64
+	// Sequence holds the elements of a sequence value (made by SplitToSequence and
+	// read by SequenceAt in the dynamo exporter's unoptimised graphs); DType is then
+	// the elements' type and Shape is nil.
+	Sequence []*TensorInfo
 }
 
 // HasValue reports whether the tensor's values are known.
@@ -200,6 +204,9 @@ func inferNode(g *Graph, n *onnxpb.NodeProto, ins []*TensorInfo) ([]*TensorInfo,
 		return nil, fmt.Errorf("unsupported op %s::%s", domain, op)
 	}
 	opset := g.Opset("")
+	if infer := extraOps[op]; infer != nil {
+		return infer(n, ins)
+	}
 	switch op {
 	case "Identity", "Dropout":
 		x, err := need(ins, 0)
@@ -211,17 +218,13 @@ func inferNode(g *Graph, n *onnxpb.NodeProto, ins []*TensorInfo) ([]*TensorInfo,
 		mask := same(x)
 		mask.DType = onnxpb.TensorProto_BOOL
 		return []*TensorInfo{out, mask}, nil
-	case "Softmax", "LogSoftmax", "Erf", "Tanh", "Sigmoid", "Exp", "Log", "Gelu", "Softplus", "Trilu",
-		"Sin", "Cos", "Elu", "LeakyRelu", "HardSigmoid", "IsNaN", "IsInf", "CumSum", "Sign", "Round":
+	case "Softmax", "LogSoftmax", "Erf", "Tanh", "Sigmoid", "Exp", "Log", "Gelu", "Softplus",
+		"Sin", "Cos", "Elu", "LeakyRelu", "HardSigmoid", "Sign", "Round":
 		x, err := need(ins, 0)
 		if err != nil {
 			return nil, err
 		}
-		out := same(x)
-		if op == "IsNaN" || op == "IsInf" {
-			out.DType = onnxpb.TensorProto_BOOL
-		}
-		return []*TensorInfo{out}, nil
+		return []*TensorInfo{same(x)}, nil
 	case "Neg", "Not", "Abs", "Sqrt", "Relu", "Floor", "Ceil", "Reciprocal":
 		x, err := need(ins, 0)
 		if err != nil {
@@ -248,30 +251,7 @@ func inferNode(g *Graph, n *onnxpb.NodeProto, ins []*TensorInfo) ([]*TensorInfo,
 		if err != nil {
 			return nil, err
 		}
-		to := onnxpb.TensorProto_DataType(IntAttr(n, "to", 0))
-		out := &TensorInfo{DType: to, Shape: append([]int64{}, x.Shape...)}
-		if x.HasValue() {
-			switch {
-			case isFloatType(to):
-				out.Floats = make([]float64, x.n())
-				for k := range out.Floats {
-					out.Floats[k] = x.f(k)
-				}
-			case to == onnxpb.TensorProto_BOOL:
-				out.Ints = make([]int64, x.n())
-				for k := range out.Ints {
-					if x.f(k) != 0 {
-						out.Ints[k] = 1
-					}
-				}
-			case isIntType(to):
-				out.Ints = make([]int64, x.n())
-				for k := range out.Ints {
-					out.Ints[k] = x.i(k) // float to int truncates toward zero, as ONNX Runtime does
-				}
-			}
-		}
-		return []*TensorInfo{out}, nil
+		return []*TensorInfo{castInfo(x, onnxpb.TensorProto_DataType(IntAttr(n, "to", 0)))}, nil
 	case "CastLike":
 		x, err := need(ins, 0)
 		if err != nil {
@@ -281,8 +261,8 @@ func inferNode(g *Graph, n *onnxpb.NodeProto, ins []*TensorInfo) ([]*TensorInfo,
 		if err != nil {
 			return nil, err
 		}
-		out := &TensorInfo{DType: like.DType, Shape: append([]int64{}, x.Shape...)}
-		return []*TensorInfo{out}, nil
+		// The dynamo exporter's unoptimised graphs make Range bounds with CastLike, so its values matter.
+		return []*TensorInfo{castInfo(x, like.DType)}, nil
 	case "Shape":
 		x, err := need(ins, 0)
 		if err != nil {
@@ -447,19 +427,36 @@ func inferNode(g *Graph, n *onnxpb.NodeProto, ins []*TensorInfo) ([]*TensorInfo,
 		return []*TensorInfo{same(x), {DType: onnxpb.TensorProto_FLOAT, Shape: stat}, {DType: onnxpb.TensorProto_FLOAT, Shape: append([]int64{}, stat...)}}, nil
 	case "ReduceMean", "ReduceSum", "ReduceMax", "ReduceMin", "ReduceProd", "ReduceL2", "ReduceL1", "ReduceSumSquare", "ReduceLogSumExp":
 		return inferReduce(n, ins)
-	case "ArgMax", "ArgMin":
-		x, err := need(ins, 0)
-		if err != nil {
-			return nil, err
-		}
-		axis, err := normAxis(IntAttr(n, "axis", 0), len(x.Shape))
-		if err != nil {
-			return nil, err
-		}
-		out := reducedShape(x.Shape, []int{axis}, IntAttr(n, "keepdims", 1) != 0)
-		return []*TensorInfo{{DType: onnxpb.TensorProto_INT64, Shape: out}}, nil
 	}
 	return nil, fmt.Errorf("unsupported op %s (opset %d)", op, opset)
+}
+
+// castInfo converts x's info, values included, to the element type to.
+func castInfo(x *TensorInfo, to onnxpb.TensorProto_DataType) *TensorInfo {
+	out := &TensorInfo{DType: to, Shape: append([]int64{}, x.Shape...)}
+	if !x.HasValue() {
+		return out
+	}
+	switch {
+	case isFloatType(to):
+		out.Floats = make([]float64, x.n())
+		for k := range out.Floats {
+			out.Floats[k] = x.f(k)
+		}
+	case to == onnxpb.TensorProto_BOOL:
+		out.Ints = make([]int64, x.n())
+		for k := range out.Ints {
+			if x.f(k) != 0 {
+				out.Ints[k] = 1
+			}
+		}
+	case isIntType(to):
+		out.Ints = make([]int64, x.n())
+		for k := range out.Ints {
+			out.Ints[k] = x.i(k) // float to int truncates toward zero, as ONNX Runtime does
+		}
+	}
+	return out
 }
 
 var unaryFuncs = map[string]func(float64) float64{
@@ -1223,8 +1220,17 @@ func inferSplit(n *onnxpb.NodeProto, ins []*TensorInfo, opset int64) ([]*TensorI
 			split = append(split, max(s, 0))
 		}
 	}
+	return splitPieces(x, axis, split)
+}
+
+// splitPieces cuts x along axis into consecutive pieces of the given sizes, with
+// their values when x's are known.
+func splitPieces(x *TensorInfo, axis int, split []int64) ([]*TensorInfo, error) {
 	var sum int64
 	for _, s := range split {
+		if s < 0 {
+			return nil, fmt.Errorf("Split sizes %v include a negative size", split)
+		}
 		sum += s
 	}
 	if sum != x.Shape[axis] {
@@ -1287,7 +1293,9 @@ func inferReduce(n *onnxpb.NodeProto, ins []*TensorInfo) ([]*TensorInfo, error) 
 	var norm []int
 	if len(axes) == 0 {
 		if IntAttr(n, "noop_with_empty_axes", 0) != 0 {
-			return []*TensorInfo{same(x)}, nil
+			out := same(x)
+			out.Ints, out.Floats = x.Ints, x.Floats
+			return []*TensorInfo{out}, nil
 		}
 		for k := range x.Shape {
 			norm = append(norm, k)
@@ -1301,5 +1309,7 @@ func inferReduce(n *onnxpb.NodeProto, ins []*TensorInfo) ([]*TensorInfo, error) 
 		norm = append(norm, k)
 	}
 	sort.Ints(norm)
-	return []*TensorInfo{{DType: x.DType, Shape: reducedShape(x.Shape, norm, keep)}}, nil
+	out := &TensorInfo{DType: x.DType, Shape: reducedShape(x.Shape, norm, keep)}
+	foldReduce(n.GetOpType(), x, out, norm)
+	return []*TensorInfo{out}, nil
 }

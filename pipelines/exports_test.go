@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -112,8 +113,45 @@ func TestExplainDynamoExportWithExternalData(t *testing.T) {
 	if len(rows) != 3 || truncated != 1 {
 		t.Errorf("%d rows, %d truncated; want 3, 1 (the 14-word sentence)", len(rows), truncated)
 	}
-	mats := readRows[schemas.AttentionMatrixRow](t, filepath.Join(out, "attention-00000-of-00001.parquet"))
-	if len(mats) != 2*2*2 { // 2 examples × 2 layers × 2 heads
-		t.Errorf("%d attention matrices, want 8", len(mats))
+	// The matrices equal PyTorch's eager attention for the same sentences (reference.json).
+	var ref struct {
+		Sentences []struct {
+			Text       string          `json:"text"`
+			Attentions [][][][]float64 `json:"attentions"`
+		} `json:"sentences"`
 	}
+	b, err := os.ReadFile("../testdata/models/bert-tiny/reference.json")
+	if err != nil || json.Unmarshal(b, &ref) != nil {
+		t.Fatalf("reference: %v", err)
+	}
+	want := map[string][][][][]float64{}
+	for _, s := range ref.Sentences {
+		switch s.Text {
+		case "I do not like this at all.":
+			want["a"] = s.Attentions
+		case "Sad, sad, sad.":
+			want["b"] = s.Attentions
+		}
+	}
+	mats := readRows[schemas.AttentionMatrixRow](t, filepath.Join(out, "attention-00000-of-00001.parquet"))
+	if len(mats) != 2*2*3 { // 2 examples (first_n) × 2 layers × (2 heads + their average)
+		t.Errorf("%d attention matrices, want 12", len(mats))
+	}
+	worst, compared := 0.0, 0
+	for _, m := range mats {
+		w := want[m.ExampleID]
+		if w == nil || m.Head < 0 {
+			continue
+		}
+		compared++
+		for q := 0; q < int(m.SeqLen); q++ {
+			for k := 0; k < int(m.SeqLen); k++ {
+				worst = math.Max(worst, math.Abs(float64(m.Weights[q*int(m.SeqLen)+k])-w[m.Layer][m.Head][q][k]))
+			}
+		}
+	}
+	if worst > 1e-5 || compared != 8 {
+		t.Errorf("attention differs from PyTorch by %.2g over %d matrices (want 8)", worst, compared)
+	}
+	t.Logf("attention through the pipeline vs PyTorch: max abs diff %.2g", worst)
 }
