@@ -31,10 +31,11 @@ func (f Files) Config() string { return filepath.Join(f.Dir, ConfigFile) }
 // TokenizerConfig returns the path of tokenizer_config.json (which may not exist).
 func (f Files) TokenizerConfig() string { return filepath.Join(f.Dir, TokenizerConfigFile) }
 
-// Locate finds a model's files from what a user names as the model, in this order:
-//   - a path to an .onnx file: tokenizer.json and config.json beside it, else in its parent folder
-//     (hub repositories keep onnx/model.onnx under the folder with the tokenizer);
-//   - a folder with model.onnx;
+// Locate finds a model's files from what a user names as the model. tokenizer.json and
+// config.json are looked for in the folder (or beside the file), else in its parent. The
+// ONNX file is, in this order:
+//   - the path itself, when it names an .onnx file;
+//   - a folder's model.onnx;
 //   - a folder with onnx/model.onnx;
 //   - a folder (or its onnx/ subfolder) holding exactly one other .onnx file, such as the
 //     model_optimized.onnx that `optimum-cli onnxruntime optimize` writes.
@@ -53,17 +54,19 @@ func Locate(path string) (Files, error) {
 		if !strings.EqualFold(filepath.Ext(path), ".onnx") {
 			return Files{}, fmt.Errorf("model %s is neither a folder nor an .onnx file (want a folder with %s, %s and %s, or the .onnx file itself)", path, ModelFile, TokenizerFile, ConfigFile)
 		}
-		dir := filepath.Dir(path)
-		for _, d := range []string{dir, filepath.Dir(dir)} {
-			if isFile(filepath.Join(d, TokenizerFile)) {
-				return Files{Dir: d, ONNX: path}, nil
-			}
+		dir, err := tokenizerDir(filepath.Dir(path))
+		if err != nil {
+			return Files{}, fmt.Errorf("model %s: %w", path, err)
 		}
-		return Files{}, fmt.Errorf("model %s: %s is missing: looked beside it and in %s", path, TokenizerFile, filepath.Dir(dir))
+		return Files{Dir: dir, ONNX: path}, nil
+	}
+	dir, err := tokenizerDir(path)
+	if err != nil {
+		return Files{}, fmt.Errorf("model %s: %w", path, err)
 	}
 	for _, p := range []string{filepath.Join(path, ModelFile), filepath.Join(path, onnxSubdir, ModelFile)} {
 		if isFile(p) {
-			return Files{Dir: path, ONNX: p}, nil
+			return Files{Dir: dir, ONNX: p}, nil
 		}
 	}
 	for _, d := range []string{path, filepath.Join(path, onnxSubdir)} {
@@ -75,7 +78,7 @@ func Locate(path string) (Files, error) {
 		case 0:
 			continue
 		case 1:
-			return Files{Dir: path, ONNX: found[0]}, nil
+			return Files{Dir: dir, ONNX: found[0]}, nil
 		default:
 			names := make([]string, len(found))
 			for i, f := range found {
@@ -85,6 +88,17 @@ func Locate(path string) (Files, error) {
 		}
 	}
 	return Files{}, fmt.Errorf("model folder %s: %s is missing (looked for %s, %s/%s and any single .onnx file)", path, ModelFile, ModelFile, onnxSubdir, ModelFile)
+}
+
+// tokenizerDir returns dir when it holds tokenizer.json, else its parent when that does
+// (hub repositories keep onnx/model.onnx under the folder with the tokenizer).
+func tokenizerDir(dir string) (string, error) {
+	for _, d := range []string{dir, filepath.Dir(dir)} {
+		if isFile(filepath.Join(d, TokenizerFile)) {
+			return d, nil
+		}
+	}
+	return "", fmt.Errorf("%s is missing: looked in %s and %s", TokenizerFile, dir, filepath.Dir(dir))
 }
 
 // onnxFiles lists the .onnx files of dir, sorted; a missing dir has none.

@@ -49,7 +49,9 @@ func TestLocate(t *testing.T) {
 		{"file beside tokenizer", append(hf, "model_optimized.onnx"), "model_optimized.onnx", "", "model_optimized.onnx", nil},
 		{"file in onnx/ with tokenizer in parent", append(hf, "onnx/model.onnx"), "onnx/model.onnx", "", "onnx/model.onnx", nil},
 		{"file in fused/ subfolder", append(hf, "fused/model_optimized.onnx"), "fused/model_optimized.onnx", "", "fused/model_optimized.onnx", nil},
-		{"file without tokenizer", []string{"x/y/model.onnx"}, "x/y/model.onnx", "", "", []string{"tokenizer.json is missing", "looked beside it"}},
+		{"file without tokenizer", []string{"x/y/model.onnx"}, "x/y/model.onnx", "", "", []string{"tokenizer.json is missing", "looked in"}},
+		{"onnx/ folder named, tokenizer in parent", append(hf, "onnx/model.onnx"), "onnx", "", "onnx/model.onnx", nil},
+		{"folder with one file, tokenizer in parent", append(hf, "fused/model_optimized.onnx"), "fused", "", "fused/model_optimized.onnx", nil},
 		{"not onnx", append(hf, "model.bin"), "model.bin", "", "", []string{"neither a folder nor an .onnx file"}},
 		{"missing", hf, "nope", "", "", []string{"nope does not exist"}},
 	}
