@@ -8,15 +8,27 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/glassbox-ai/glassbox/attention"
 	"github.com/glassbox-ai/glassbox/corpus"
 	"github.com/glassbox-ai/glassbox/onnxgraph"
 )
 
+// attentionRefs are rollout and flow computed outside Glassbox (numpy and
+// networkx's maximum_flow) from PyTorch's attention probabilities, raw (special
+// tokens not zeroed), as scripts/attention_refs.py writes them.
+type attentionRefs struct {
+	Sentences []struct {
+		Index   int       `json:"index"`
+		Query   int       `json:"query"`
+		Rollout []float64 `json:"rollout"`
+		Flow    []float64 `json:"flow"`
+	} `json:"sentences"`
+}
+
 // TestAttentionMethodsMatchPyTorch runs the attention methods on the fixture
-// models through the graph surgery and compares raw attention, rollout and
-// flow with the same computations on PyTorch's own attention probabilities
-// (recorded by scripts/make_test_models.py), within 1e-5.
+// models through the graph surgery and compares, within 1e-5, raw attention
+// with the head average of PyTorch's own attention probabilities (recorded by
+// scripts/make_test_models.py) and rollout and flow with the values
+// scripts/attention_refs.py computed from them with numpy and networkx.
 func TestAttentionMethodsMatchPyTorch(t *testing.T) {
 	for _, tc := range []struct {
 		dir     string
@@ -38,14 +50,26 @@ func TestAttentionMethodsMatchPyTorch(t *testing.T) {
 			if err := json.Unmarshal(b, &ref); err != nil {
 				t.Fatal(err)
 			}
+			b, err = os.ReadFile(filepath.Join(tc.dir, "attention_methods.json"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var refs attentionRefs
+			if err := json.Unmarshal(b, &refs); err != nil {
+				t.Fatal(err)
+			}
+			recorded := map[int]int{}
+			for k, r := range refs.Sentences {
+				recorded[r.Index] = k
+			}
 			graph, names, err := onnxgraph.ExposeAttentionFile(filepath.Join(tc.dir, "model.onnx"), t.TempDir())
 			if err != nil {
 				t.Fatal(err)
 			}
 			spec := Spec{Model: tc.dir, GraphPath: graph, AttentionOutputs: names, RunID: "r", Seed: 1, Target: "predicted", BatchSize: 4,
-				Methods: []MethodConfig{{Name: "attention", Layer: -1, Head: -1}, {Name: "rollout"}, {Name: "flow", MaxLength: 64}}, AttentionFirstN: 100}
+				Methods: []MethodConfig{{Name: "attention"}, {Name: "rollout"}, {Name: "flow", Params: []byte(`{"max_length":64}`)}}, AttentionFirstN: 100}
 			ex := openSpec(t, spec)
-			checked, worst := 0, 0.0
+			checked, worst, worstMethod := 0, 0.0, map[string]float64{}
 			for i, s := range ref.Sentences {
 				if len(s.Attentions) == 0 || len(s.Attentions[0][0]) > 40 {
 					continue
@@ -54,26 +78,38 @@ func TestAttentionMethodsMatchPyTorch(t *testing.T) {
 				if err != nil || len(out.Rows) != 3 || len(out.Errors) != 0 {
 					t.Fatalf("sentence %d: %v %+v", i, err, out.Errors)
 				}
-				w := attention.Weights(s.Attentions)
+				w := s.Attentions
 				n := len(w[0][0])
-				q := attention.QueryPosition(n, tc.decoder)
-				roll, _, err := attention.Rollout(w, q)
-				if err != nil {
-					t.Fatal(err)
+				q := 0
+				if tc.decoder {
+					q = n - 1
 				}
-				flow, err := attention.Flow(w, q, 64)
-				if err != nil {
-					t.Fatal(err)
+				k, ok := recorded[i]
+				if !ok {
+					t.Fatalf("sentence %d: no rollout and flow in attention_methods.json (rerun scripts/attention_refs.py)", i)
 				}
-				want := map[string][]float64{"attention": attention.Raw(w, q, len(w)-1), "rollout": roll, "flow": flow}
+				r := refs.Sentences[k]
+				if r.Query != q || len(r.Rollout) != n || len(r.Flow) != n {
+					t.Fatalf("sentence %d: attention_methods.json has query %d and %d/%d values, want query %d and %d", i, r.Query, len(r.Rollout), len(r.Flow), q, n)
+				}
+				// Raw attention: the last layer's head average at the query.
+				last := w[len(w)-1]
+				raw := make([]float64, n)
+				for _, head := range last {
+					for j, v := range head[q] {
+						raw[j] += float64(v) / float64(len(last))
+					}
+				}
+				want := map[string][]float64{"attention": raw, "rollout": r.Rollout, "flow": r.Flow}
 				for _, row := range out.Rows {
 					for j, tok := range row.Tokens {
 						exp := want[row.Method][j]
 						if s.Special[j] == 1 {
 							exp = 0
 						}
+						worstMethod[row.Method] = math.Max(worstMethod[row.Method], math.Abs(tok.Attribution-exp))
 						if math.Abs(tok.Attribution-exp) > 1e-5 {
-							t.Errorf("sentence %d %s token %d: %v, from PyTorch's attention %v", i, row.Method, j, tok.Attribution, exp)
+							t.Errorf("sentence %d %s token %d: %v, from PyTorch's attention (numpy/networkx) %v", i, row.Method, j, tok.Attribution, exp)
 						}
 					}
 				}
@@ -100,7 +136,7 @@ func TestAttentionMethodsMatchPyTorch(t *testing.T) {
 			if checked < 5 {
 				t.Fatalf("only %d sentences checked", checked)
 			}
-			t.Logf("%d sentences: extracted attention within %.2g of PyTorch's", checked, worst)
+			t.Logf("%d sentences: extracted attention within %.2g of PyTorch's; rows within %v of the references", checked, worst, worstMethod)
 		})
 	}
 }

@@ -25,7 +25,7 @@ func BenchmarkMethods(b *testing.B) {
 	text = strings.Join(words, " ")
 	for _, name := range []string{"occlusion", "kernelshap", "lime", "attention", "rollout", "flow"} {
 		b.Run(name, func(b *testing.B) {
-			spec := Spec{Model: dir, RunID: "bench", Seed: 1, Target: "predicted", OutputKind: "probability", BatchSize: 64, Methods: []MethodConfig{{Name: name, Layer: -1, Head: -1, MaxLength: 64}}}
+			spec := Spec{Model: dir, RunID: "bench", Seed: 1, Target: "predicted", OutputKind: "probability", BatchSize: 64, Methods: []MethodConfig{{Name: name}}}
 			if spec.NeedsAttention() {
 				var err error
 				spec.GraphPath, spec.AttentionOutputs, err = onnxgraph.ExposeAttentionFile(filepath.Join(dir, "model.onnx"), b.TempDir())

@@ -56,13 +56,8 @@ func (c *logitCache) logits(ctx context.Context, inputs []explanation.Input) ([]
 	m := c.sess.Model()
 	err := c.sess.ForBatches(ctx, missing, c.batchSize, func(idx []int, o inference.Outputs) error {
 		t := o[m.Output]
-		classes := t.Shape[1]
 		for b, i := range idx {
-			row := make([]float64, classes)
-			for j := range row {
-				row[j] = float64(t.Data[b*classes+j])
-			}
-			c.rows[missingKeys[i]] = row
+			c.rows[missingKeys[i]] = t.Row(b)
 		}
 		return nil
 	})

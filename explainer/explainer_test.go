@@ -97,7 +97,7 @@ func TestTargetsAndErrors(t *testing.T) {
 		t.Errorf("unknown target: %v", err)
 	}
 	s = base
-	s.Methods = []MethodConfig{{Name: "kernelshap", Masking: "blank"}}
+	s.Methods = []MethodConfig{{Name: "kernelshap", Params: []byte(`{"masking":"blank"}`)}}
 	if _, _, err := Open(s); err == nil || !strings.Contains(err.Error(), "masking") {
 		t.Errorf("bad masking: %v", err)
 	}
@@ -113,7 +113,7 @@ func TestTargetsAndErrors(t *testing.T) {
 // the same attributions as explaining each class on its own.
 func TestAllTargetsEqualSingleTargets(t *testing.T) {
 	const dir = "../testdata/models/distilbert-sentiment"
-	methods := []MethodConfig{{Name: "occlusion"}, {Name: "kernelshap", Samples: 300}, {Name: "lime", Samples: 500}}
+	methods := []MethodConfig{{Name: "occlusion"}, {Name: "kernelshap", Params: []byte(`{"samples":300}`)}, {Name: "lime", Params: []byte(`{"samples":500}`)}}
 	recs := []corpus.Record{{ID: "a", Text: "It was a dreadful, wonderful and strange evening at the park."}}
 	run := func(target string) map[string][]float64 {
 		ex := openSpec(t, Spec{Model: dir, RunID: "r", Seed: 3, Target: target, OutputKind: "probability", BatchSize: 16, Methods: methods})

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/glassbox-ai/glassbox/corpus"
+	"github.com/glassbox-ai/glassbox/explanation"
 )
 
 const (
@@ -36,6 +37,14 @@ type refAttr struct {
 	EmptyValue float64   `json:"empty_value"`
 }
 
+// masking returns method parameters JSON setting masking (the default when empty).
+func masking(m string) []byte {
+	if m == "" {
+		m = explanation.MaskingAuto
+	}
+	return []byte(`{"masking":"` + m + `"}`)
+}
+
 // TestMaskingOnExports runs occlusion and KernelSHAP (exact enumeration at these
 // lengths) with the default and the replace masking on the dynamo export (external data) and on
 // the ORT-fused export of the same weights, and compares every token with
@@ -61,7 +70,7 @@ func TestMaskingOnExports(t *testing.T) {
 		{bertTiny, "replace", "replace"},
 	} {
 		t.Run(tc.model+"/"+tc.masking, func(t *testing.T) {
-			methods := []MethodConfig{{Name: "occlusion", Masking: tc.masking}, {Name: "kernelshap", Masking: tc.masking, Samples: 4096}}
+			methods := []MethodConfig{{Name: "occlusion", Params: masking(tc.masking)}, {Name: "kernelshap", Params: []byte(`{"samples":4096,` + string(masking(tc.masking))[1:])}}
 			ex := openSpec(t, Spec{Model: tc.model, RunID: "r", Seed: 1, Target: "predicted", OutputKind: "probability", BatchSize: 16, Methods: methods})
 			if fb := ex.MaskingFallback(); fb != (tc.masking == "" && tc.wantMasking == "replace") {
 				t.Errorf("MaskingFallback = %v", fb)
@@ -117,7 +126,7 @@ func TestMaskingOnExports(t *testing.T) {
 // attention masking on a model that reads the mask as a length fails when the
 // explainer opens, naming the model, the fused node and the alternatives.
 func TestExplicitAttentionMaskingRefusedOnFusedExport(t *testing.T) {
-	_, _, err := Open(Spec{Model: bertTinyFused, RunID: "r", Seed: 1, BatchSize: 4, Methods: []MethodConfig{{Name: "occlusion", Masking: "attention"}}})
+	_, _, err := Open(Spec{Model: bertTinyFused, RunID: "r", Seed: 1, BatchSize: 4, Methods: []MethodConfig{{Name: "occlusion", Params: masking("attention")}}})
 	if err == nil {
 		t.Fatal("attention masking accepted on a fused export")
 	}

@@ -1,36 +1,25 @@
 package explainer
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 
 	"github.com/glassbox-ai/glassbox/explanation"
 	"github.com/glassbox-ai/glassbox/inference"
-	"github.com/glassbox-ai/glassbox/perturbation"
+
+	// Every method registers itself; specs find them through the registry.
+	_ "github.com/glassbox-ai/glassbox/methods"
 )
 
-// MethodConfig is one method's parameters as the job states them (zero values mean defaults).
+// MethodConfig is one method as the job states it: its name and its
+// parameters as JSON (the registered parameter struct's keys; keys left out
+// keep their defaults).
 type MethodConfig struct {
-	// Name is the method name.
+	// Name is the method's registered name.
 	Name string `json:"name"`
-	// Masking is auto (the default), attention or replace (perturbation methods).
-	Masking string `json:"masking,omitempty"`
-	// Level is tokens or words (occlusion).
-	Level string `json:"level,omitempty"`
-	// Players is tokens or words (kernelshap).
-	Players string `json:"players,omitempty"`
-	// Samples is the sample budget (kernelshap, lime).
-	Samples int `json:"samples,omitempty"`
-	// KernelWidth is LIME's kernel width.
-	KernelWidth float64 `json:"kernel_width,omitempty"`
-	// Alpha is LIME's ridge penalty.
-	Alpha float64 `json:"alpha,omitempty"`
-	// Layer is the attention method's layer (-1 = last).
-	Layer int `json:"layer,omitempty"`
-	// Head is the attention method's head (-1 = the average over heads).
-	Head int `json:"head,omitempty"`
-	// MaxLength bounds attention flow's sequence length.
-	MaxLength int `json:"max_length,omitempty"`
+	// Params are the method's parameters as JSON; empty means the defaults.
+	Params json.RawMessage `json:"params,omitempty"`
 }
 
 // Spec is a serialisable description of an explainer, from which every worker opens its own.
@@ -83,80 +72,47 @@ func ParseSpec(b []byte) (Spec, error) {
 	return s, nil
 }
 
-// NeedsAttention reports whether a selected method reads attention.
+// NeedsAttention reports whether a selected method, or the attention matrices, read attention.
 func (s Spec) NeedsAttention() bool {
 	for _, m := range s.Methods {
-		if (MethodSpec{Name: m.Name}).Kind() == KindAttention {
+		if info, ok := explanation.Lookup(m.Name); ok && info.Needs.Attention {
 			return true
 		}
 	}
 	return s.AttentionFirstN > 0 || len(s.AttentionExamples) > 0
 }
 
-// BuildMethods turns method configs into validated method specs.
+// BuildMethods turns method configs into validated method specs, through the method registry.
 func BuildMethods(cfgs []MethodConfig) ([]MethodSpec, error) {
 	var out []MethodSpec
 	for _, c := range cfgs {
-		spec := MethodSpec{Name: c.Name, MaskingRequested: c.Masking, Layer: c.Layer, Head: c.Head, FlowMaxLength: c.MaxLength, Params: map[string]any{}}
-		switch c.Name {
-		case "occlusion", "kernelshap", "lime":
-			if spec.MaskingRequested == "" {
-				spec.MaskingRequested = MaskingAuto
-			}
-			switch spec.MaskingRequested {
-			case MaskingAuto, string(explanation.MaskAttention), string(explanation.MaskReplace):
-			default:
-				return nil, fmt.Errorf("methods.%s.masking: %q is not %q, %q or %q", c.Name, c.Masking, MaskingAuto, explanation.MaskAttention, explanation.MaskReplace)
-			}
-			if spec.MaskingRequested != MaskingAuto {
-				spec.Masking = explanation.Masking(spec.MaskingRequested)
+		info, ok := explanation.Lookup(c.Name)
+		if !ok {
+			return nil, fmt.Errorf("methods.%s: %w", c.Name, explanation.UnknownMethod(c.Name))
+		}
+		p := info.Defaults()
+		if len(c.Params) > 0 {
+			dec := json.NewDecoder(bytes.NewReader(c.Params))
+			dec.DisallowUnknownFields()
+			if err := dec.Decode(p); err != nil {
+				return nil, fmt.Errorf("methods.%s: %w", c.Name, err)
 			}
 		}
-		var err error
-		switch c.Name {
-		case "occlusion":
-			var o perturbation.Occlusion
-			o, err = perturbation.NewOcclusion(explanation.Players(c.Level))
-			spec.Perturb = o
-			spec.Params["level"] = string(o.Level)
-		case "kernelshap":
-			var k perturbation.KernelSHAP
-			k, err = perturbation.NewKernelSHAP(c.Samples, explanation.Players(c.Players))
-			spec.Perturb = k
-			spec.Params["players"] = string(k.Players)
-		case "lime":
-			var l perturbation.LIME
-			l, err = perturbation.NewLIME(c.Samples, c.KernelWidth, c.Alpha)
-			spec.Perturb = l
-		case "attention":
-			// Layer counts from 0; negative values count from the last layer (-1 = last).
-			spec.Params["head"] = c.Head
-		case "rollout":
-		case "flow":
-			if spec.FlowMaxLength <= 0 {
-				spec.FlowMaxLength = DefaultFlowMaxLength
-			}
-			spec.Params["max_length"] = spec.FlowMaxLength
-		case "saliency", "gradxinput", "ig":
-			return nil, fmt.Errorf("methods.%s: gradient methods are not implemented yet", c.Name)
-		default:
-			return nil, fmt.Errorf("methods.%s: unknown method (known: occlusion, kernelshap, lime, attention, rollout, flow)", c.Name)
+		if err := p.Validate(); err != nil {
+			return nil, fmt.Errorf("methods.%s: %w", c.Name, err)
 		}
+		m, err := info.New(p)
 		if err != nil {
 			return nil, fmt.Errorf("methods.%s: %w", c.Name, err)
+		}
+		spec := MethodSpec{Info: info, Params: p, Method: m}
+		if mk, ok := p.(explanation.Masked); ok {
+			spec.MaskingRequested = mk.MaskingRequest()
 		}
 		out = append(out, spec)
 	}
 	return out, nil
 }
-
-// MaskingAuto is the default masking request: attention masking where the model
-// honours holes in the attention mask (checked when the explainer opens), else
-// replace masking, with the reason in the run's manifest.
-const MaskingAuto = "auto"
-
-// DefaultFlowMaxLength bounds attention flow by default: its cost grows as n^4 or so.
-const DefaultFlowMaxLength = 64
 
 // Open loads the model, opens its ONNX Runtime session and returns the
 // explainer with a function that closes the session.

@@ -56,7 +56,7 @@ func (f ScorerFunc) Score(ctx context.Context, inputs []Input) ([]float64, error
 	return f(ctx, inputs)
 }
 
-// Request is one example to explain with a perturbation method.
+// Request is one example to explain, with what the method needs from the model.
 type Request struct {
 	// Input is the unperturbed model input (no padding).
 	Input Input
@@ -70,6 +70,15 @@ type Request struct {
 	ReplaceID int64
 	// Seed seeds every random choice of the method for this example.
 	Seed uint64
+	// Position is the position whose output is explained: the classification token (0)
+	// of an encoder, the last real token of a decoder.
+	Position int
+	// Attention is the model's attention on Input, [layer][head][query][key] over its
+	// real positions; set for methods whose Info.Needs.Attention is true.
+	Attention [][][][]float32
+	// Score returns f(x) on the unperturbed input, from the prediction when it holds
+	// it; methods that do not perturb report it as Result.TargetScore.
+	Score func(ctx context.Context) (float64, error)
 }
 
 // Result is a method's explanation of one example for one target.
@@ -89,7 +98,9 @@ type Result struct {
 	Params map[string]any
 }
 
-// Method is a perturbation-style attribution method that explains one example through a Scorer.
+// Method is an attribution method: it explains one example for one target,
+// through the Scorer (perturbation methods) or what the request carries
+// (attention, gradients). Methods are registered with Register.
 type Method interface {
 	// Name is the method's name as users select it (e.g. "occlusion").
 	Name() string

@@ -2,10 +2,22 @@ package inference
 
 import "sort"
 
-// GroupByLength splits row indices into batches of at most batchSize rows of
-// similar length, so padding to the longest row of a batch wastes little.
+// Grouping says how GroupByLength may mix lengths in one batch.
+type Grouping int
+
+const (
+	// SimilarLength packs rows of neighbouring lengths, padding the shorter ones.
+	SimilarLength Grouping = iota
+	// EqualLength puts only rows of one length in a batch: nothing is padded, so no
+	// row's numbers depend on which rows share its batch (what predictions need for
+	// byte-identical reruns).
+	EqualLength
+)
+
+// GroupByLength splits row indices into batches of at most batchSize rows, of
+// similar or equal length as g says, so padding wastes little or nothing.
 // The grouping is deterministic: rows are ordered by length, then index.
-func GroupByLength(lengths []int, batchSize int) [][]int {
+func GroupByLength(lengths []int, batchSize int, g Grouping) [][]int {
 	if batchSize <= 0 {
 		batchSize = 1
 	}
@@ -15,9 +27,18 @@ func GroupByLength(lengths []int, batchSize int) [][]int {
 	}
 	sort.SliceStable(idx, func(a, b int) bool { return lengths[idx[a]] < lengths[idx[b]] })
 	var out [][]int
-	for start := 0; start < len(idx); start += batchSize {
+	for start := 0; start < len(idx); {
 		end := min(start+batchSize, len(idx))
+		if g == EqualLength {
+			for k := start + 1; k < end; k++ {
+				if lengths[idx[k]] != lengths[idx[start]] {
+					end = k
+					break
+				}
+			}
+		}
 		out = append(out, idx[start:end:end])
+		start = end
 	}
 	return out
 }

@@ -220,7 +220,7 @@ func TestLengthGroupingWaste(t *testing.T) {
 			}
 			naive = append(naive, b)
 		}
-		grouped := GroupByLength(lengths, bs)
+		grouped := GroupByLength(lengths, bs, SimilarLength)
 		w, wn := PaddingWaste(lengths, grouped), PaddingWaste(lengths, naive)
 		if w >= 0.10 {
 			t.Errorf("batch %d: padding waste %.3f (unsorted %.3f)", bs, w, wn)
@@ -264,5 +264,24 @@ func TestTopTokens(t *testing.T) {
 	}
 	if n := len(topTokens(m, logits[:3], 5)); n != 3 {
 		t.Errorf("k beyond the vocabulary: %d tokens", n)
+	}
+}
+
+func TestGroupByEqualLength(t *testing.T) {
+	lengths := []int{5, 3, 5, 3, 5, 7, 3}
+	got := GroupByLength(lengths, 2, EqualLength)
+	want := [][]int{{1, 3}, {6}, {0, 2}, {4}, {5}}
+	if len(got) != len(want) {
+		t.Fatalf("batches %v, want %v", got, want)
+	}
+	for i := range want {
+		if len(got[i]) != len(want[i]) {
+			t.Fatalf("batches %v, want %v", got, want)
+		}
+		for j := range want[i] {
+			if got[i][j] != want[i][j] {
+				t.Fatalf("batches %v, want %v", got, want)
+			}
+		}
 	}
 }

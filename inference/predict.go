@@ -37,6 +37,15 @@ type Prediction struct {
 	Position int
 }
 
+// ExplainedPosition returns the position of an n-token input whose output is
+// explained: the classification token (0) of an encoder, the last real token of a decoder.
+func (m *Model) ExplainedPosition(n int) int {
+	if m.IsDecoder() {
+		return n - 1
+	}
+	return 0
+}
+
 // InputFromEncoding turns an encoding into a model input, keeping type ids only when the graph takes them.
 func (m *Model) InputFromEncoding(enc *tokenizer.Encoding) explanation.Input {
 	in := explanation.Input{IDs: make([]int64, len(enc.IDs)), Mask: make([]int64, len(enc.IDs))}
@@ -87,11 +96,7 @@ func (m *Model) PredictionAt(o Outputs, b int, in explanation.Input, topK int) (
 	real := len(in.IDs)
 	switch m.Kind {
 	case SequenceClassification:
-		c := t.Shape[1]
-		p.Logits = make([]float64, c)
-		for j := 0; j < c; j++ {
-			p.Logits[j] = float64(t.Data[b*c+j])
-		}
+		p.Logits = t.Row(b)
 		p.Probs = Probabilities(p.Logits, m.Config.ProblemType)
 		best := 0
 		for j := range p.Probs {

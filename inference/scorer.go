@@ -74,12 +74,8 @@ func (s *Session) ClassScorer(class int, kind OutputKind, batchSize int) (explan
 		out := make([]float64, len(inputs))
 		err := s.ForBatches(ctx, inputs, batchSize, func(idx []int, o Outputs) error {
 			t := o[m.Output]
-			c := t.Shape[1]
-			row := make([]float64, c)
 			for b, i := range idx {
-				for j := 0; j < c; j++ {
-					row[j] = float64(t.Data[b*c+j])
-				}
+				row := t.Row(b)
 				if kind == Logit {
 					out[i] = row[class]
 				} else {
@@ -124,7 +120,7 @@ func (s *Session) ForBatches(ctx context.Context, inputs []explanation.Input, ba
 	for i, in := range inputs {
 		lengths[i] = len(in.IDs)
 	}
-	for _, idx := range GroupByLength(lengths, batchSize) {
+	for _, idx := range GroupByLength(lengths, batchSize, SimilarLength) {
 		rows := make([]explanation.Input, len(idx))
 		for j, i := range idx {
 			rows[j] = inputs[i]

@@ -9,6 +9,11 @@ import (
 	ort "github.com/yalue/onnxruntime_go"
 )
 
+// DefaultBatchSize is the rows per ONNX Runtime call when a job sets none: on
+// CPUs, larger batches add latency without adding throughput (see the
+// SessionRun benchmark).
+const DefaultBatchSize = 32
+
 // SessionOptions configures a Session.
 type SessionOptions struct {
 	// IntraOpThreads is ONNX Runtime's intra-op thread count; 0 lets ORT choose.
@@ -23,6 +28,16 @@ type Tensor struct {
 	Shape []int
 	// Data holds the values in row-major order.
 	Data []float32
+}
+
+// Row returns row b of a [batch, n] tensor (a classifier's logits) as float64.
+func (t *Tensor) Row(b int) []float64 {
+	n := t.Shape[len(t.Shape)-1]
+	row := make([]float64, n)
+	for j, v := range t.Data[b*n : (b+1)*n] {
+		row[j] = float64(v)
+	}
+	return row
 }
 
 // Outputs are the tensors of one Run, by output name.

@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/glassbox-ai/glassbox/inference"
 )
 
 // Config is the job's configuration; its YAML and JSON keys are the snake_case names in the tags.
@@ -84,13 +86,22 @@ func Default() *Config {
 		},
 		Target:            TargetPredicted,
 		OutputKind:        OutputProbability,
-		BatchSize:         32,
+		BatchSize:         inference.DefaultBatchSize,
 		Output:            "out",
 		Seed:              1,
 		Shards:            4,
-		Methods:           Methods{Occlusion: DefaultOcclusion()},
+		Methods:           defaultMethods(),
 		AttentionMatrices: AttentionMatrices{Examples: []string{}},
 	}
+}
+
+// defaultMethods is what runs when a config names no method: occlusion.
+func defaultMethods() Methods {
+	m, err := NewMethods("occlusion")
+	if err != nil {
+		panic(err) // occlusion is registered by the methods package this one imports
+	}
+	return m
 }
 
 // Load reads the YAML config at path strictly (see Parse).

@@ -8,6 +8,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/glassbox-ai/glassbox/attention"
+	"github.com/glassbox-ai/glassbox/perturbation"
 )
 
 func mustParse(t *testing.T, y string) *Config {
@@ -52,6 +55,16 @@ func TestSampleConfig(t *testing.T) {
 	}
 }
 
+// methodsOf enables the named methods with their defaults.
+func methodsOf(t *testing.T, names ...string) Methods {
+	t.Helper()
+	m, err := NewMethods(names...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
 func TestFullConfigIsTheDefaults(t *testing.T) {
 	c, err := Load("../configs/full.yaml")
 	if err != nil {
@@ -63,10 +76,7 @@ func TestFullConfigIsTheDefaults(t *testing.T) {
 	want := Default()
 	want.Input.Path = "testdata/sample/*.jsonl"
 	want.Model = "testdata/models/distilbert-sentiment"
-	want.Methods = Methods{
-		Occlusion: DefaultOcclusion(), KernelSHAP: DefaultKernelSHAP(), LIME: DefaultLIME(),
-		Attention: DefaultAttention(), Rollout: DefaultRollout(), Flow: DefaultFlow(),
-	}
+	want.Methods = methodsOf(t, "occlusion", "kernelshap", "lime", "attention", "rollout", "flow")
 	if !reflect.DeepEqual(c, want) {
 		a, _ := c.Canonical()
 		b, _ := want.Canonical()
@@ -99,14 +109,14 @@ intra_op_threads: 2
 	if got := c.Methods.Names(); !reflect.DeepEqual(got, []string{"kernelshap", "lime", "attention", "rollout"}) {
 		t.Errorf("methods %v (a methods mapping lists exactly the methods to run)", got)
 	}
-	if *c.Methods.KernelSHAP != (KernelSHAPParams{Samples: 300, Players: "tokens", Masking: "auto"}) {
-		t.Errorf("kernelshap %+v", *c.Methods.KernelSHAP)
+	if p := c.Methods.Params("kernelshap"); *p.(*perturbation.KernelSHAPParams) != (perturbation.KernelSHAPParams{Samples: 300, Players: "tokens", Masking: "auto"}) {
+		t.Errorf("kernelshap %+v", p)
 	}
-	if *c.Methods.LIME != (LIMEParams{Samples: 5000, KernelWidth: 25, Alpha: 0.5, Masking: "auto"}) {
-		t.Errorf("lime %+v", *c.Methods.LIME)
+	if p := c.Methods.Params("lime"); *p.(*perturbation.LIMEParams) != (perturbation.LIMEParams{Samples: 5000, KernelWidth: 25, Alpha: 0.5, Masking: "auto"}) {
+		t.Errorf("lime %+v", p)
 	}
-	if *c.Methods.Attention != (AttentionParams{Layer: 3, Head: -1}) {
-		t.Errorf("attention %+v", *c.Methods.Attention)
+	if p := c.Methods.Params("attention"); *p.(*attention.RawMethod) != (attention.RawMethod{Layer: 3, Head: -1}) {
+		t.Errorf("attention %+v", p)
 	}
 	if c.Methods.Params("rollout") == nil || c.Methods.Params("occlusion") != nil {
 		t.Errorf("Params: rollout %v, occlusion %v", c.Methods.Params("rollout"), c.Methods.Params("occlusion"))
@@ -124,7 +134,7 @@ func TestStrictErrors(t *testing.T) {
 		{"methods:\n  kernelshap: {sampels: 10}\n", "methods.kernelshap.sampels: unknown key (known: masking, players, samples)"},
 		{"inptu: {path: x}\n", "inptu: unknown key"},
 		{"input: {path: x, fromat: csv}\n", "input.fromat: unknown key"},
-		{"methods: {shap: {}}\n", "methods.shap: unknown method (known: attention, flow, gradxinput, ig, kernelshap, lime, occlusion, rollout, saliency)"},
+		{"methods: {shap: {}}\n", "methods.shap: unknown method (known: occlusion, kernelshap, lime, attention, rollout, flow)"},
 		{"batch_size: many\n", `batch_size: want an integer, got "many"`},
 		{"seed: -1\n", `seed: want a non-negative integer, got "-1"`},
 		{"methods: {lime: {alpha: x}}\n", `methods.lime.alpha: want a number, got "x"`},
@@ -165,8 +175,8 @@ func TestValidate(t *testing.T) {
 		{"enums", func(c *Config) {
 			c.OutputKind = "prob"
 			c.Input.Format = "json"
-			c.Methods.Occlusion.Level = "chars"
-			c.Methods.Occlusion.Masking = "zero"
+			o := c.Methods.Params("occlusion").(*perturbation.OcclusionParams)
+			o.Level, o.Masking = "chars", "zero"
 		}, []string{
 			`output_kind: "prob" is not allowed (allowed: probability, logit)`,
 			`input.format: "json" is not allowed (allowed: text, jsonl, csv, parquet, or empty`,
@@ -177,21 +187,17 @@ func TestValidate(t *testing.T) {
 			c.BatchSize = 0
 			c.Shards = 0
 			c.IntraOpThreads = -1
-			c.Methods.LIME = DefaultLIME()
-			c.Methods.LIME.Samples = 0
-			c.Methods.LIME.KernelWidth = 0
-			c.Methods.LIME.Alpha = -1
-			c.Methods.Attention = &AttentionParams{Layer: -2, Head: -1}
-			c.Methods.Flow = &FlowParams{MaxLength: 0}
-			c.Methods.KernelSHAP = &KernelSHAPParams{Samples: -5, Players: "words", Masking: "replace"}
+			c.Methods = methodsOf(t, "lime", "attention", "flow", "kernelshap")
+			*c.Methods.Params("lime").(*perturbation.LIMEParams) = perturbation.LIMEParams{Samples: 0, KernelWidth: 0, Alpha: -1, Masking: "auto"}
+			*c.Methods.Params("attention").(*attention.RawMethod) = attention.RawMethod{Layer: -2, Head: -1}
+			*c.Methods.Params("flow").(*attention.FlowMethod) = attention.FlowMethod{MaxLength: 0}
+			*c.Methods.Params("kernelshap").(*perturbation.KernelSHAPParams) = perturbation.KernelSHAPParams{Samples: -5, Players: "words", Masking: "replace"}
 		}, []string{
 			"batch_size: 0 is not allowed", "shards: 0 is not allowed", "intra_op_threads: -1 is not allowed",
 			"methods.lime.samples: 0 is not allowed", "methods.lime.kernel_width: 0 is not allowed", "methods.lime.alpha: -1 is not allowed",
 			"methods.attention.layer: -2 is not allowed", "methods.flow.max_length: 0 is not allowed", "methods.kernelshap.samples: -5 is not allowed",
 		}},
 		{"no methods", func(c *Config) { c.Methods = Methods{} }, []string{"methods: at least one method is required"}},
-		{"gradient methods", func(c *Config) { c.Methods.IG = DefaultIG(); c.Methods.Saliency = DefaultSaliency() },
-			[]string{"methods.saliency: not yet implemented", "methods.ig: not yet implemented"}},
 		{"run id", func(c *Config) { c.RunID = "a/b" }, []string{`run_id: "a/b" is not allowed`}},
 		{"attention matrices", func(c *Config) { c.AttentionMatrices = AttentionMatrices{Examples: []string{""}, FirstN: -1} },
 			[]string{"attention_matrices.first_n: -1", "attention_matrices.examples[0]: must not be empty"}},
@@ -238,7 +244,8 @@ func TestApplyOverrides(t *testing.T) {
 	want := Default()
 	want.Input = Input{Path: "b/*.csv", Format: "csv", TextField: "t", IDField: "i", LabelField: "l"}
 	want.Model, want.Target, want.Output, want.Seed, want.RunID, want.BatchSize = "m2", "POSITIVE", "o", 9, "r1", 4
-	want.Methods = Methods{KernelSHAP: &KernelSHAPParams{Samples: 77, Players: "tokens", Masking: "auto"}, LIME: DefaultLIME()}
+	want.Methods = methodsOf(t, "kernelshap", "lime")
+	want.Methods.Params("kernelshap").(*perturbation.KernelSHAPParams).Samples = 77
 	if !reflect.DeepEqual(c, want) {
 		a, _ := c.Canonical()
 		b, _ := want.Canonical()
@@ -334,9 +341,7 @@ func TestSHA256File(t *testing.T) {
 	}
 }
 
-func TestWriteManifest(t *testing.T) {
-	dir := t.TempDir()
-	path := filepath.Join(dir, "sub", "manifest.json")
+func TestEncodeManifest(t *testing.T) {
 	cfg, _ := validConfig().Canonical()
 	start := time.Date(2026, 11, 28, 22, 0, 0, 0, time.UTC)
 	m := Manifest{
@@ -345,10 +350,7 @@ func TestWriteManifest(t *testing.T) {
 		Outputs:   []string{"out/explanations-00000-of-00001.parquet", "out/errors.parquet"},
 		StartedAt: start, FinishedAt: start.Add(1500 * time.Millisecond), WallSeconds: 1.5,
 	}
-	if err := WriteManifest(path, m); err != nil {
-		t.Fatal(err)
-	}
-	b, err := os.ReadFile(path)
+	b, err := EncodeManifest(m)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -368,21 +370,5 @@ func TestWriteManifest(t *testing.T) {
 		if !strings.Contains(string(b), key) {
 			t.Errorf("manifest lacks %s", key)
 		}
-	}
-	entries, _ := os.ReadDir(filepath.Dir(path))
-	if len(entries) != 1 {
-		t.Errorf("temp files left: %v", entries)
-	}
-	// A directory in the way fails the rename and leaves no temp file.
-	blocked := filepath.Join(dir, "blocked")
-	if err := os.MkdirAll(filepath.Join(blocked, "x"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := WriteManifest(blocked, m); err == nil {
-		t.Error("rename over a directory succeeded")
-	}
-	entries, _ = os.ReadDir(dir)
-	if len(entries) != 2 {
-		t.Errorf("temp files left after failure: %v", entries)
 	}
 }

@@ -1,12 +1,8 @@
 package jobconfig
 
 import (
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/glassbox-ai/glassbox/inference"
@@ -78,7 +74,7 @@ type Counts struct {
 	RowsWritten map[string]int64 `json:"rows_written"`
 }
 
-// EncodeManifest returns the manifest's indented JSON (map keys sorted, trailing newline), for writers of remote file systems.
+// EncodeManifest returns the manifest's indented JSON (map keys sorted, trailing newline); the pipeline commits it with the same temp-then-rename write as its Parquet files.
 func EncodeManifest(m Manifest) ([]byte, error) {
 	if m.Config == nil {
 		m.Config = json.RawMessage("null")
@@ -100,44 +96,4 @@ func EncodeManifest(m Manifest) ([]byte, error) {
 		return nil, fmt.Errorf("encode manifest: %w", err)
 	}
 	return append(b, '\n'), nil
-}
-
-// WriteManifest writes the manifest to a local path atomically: to a temp
-// file beside it, synced, then renamed, so readers never see half a manifest.
-func WriteManifest(path string, m Manifest) (err error) {
-	b, err := EncodeManifest(m)
-	if err != nil {
-		return err
-	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return fmt.Errorf("write manifest: %w", err)
-	}
-	var suffix [8]byte
-	if _, err := rand.Read(suffix[:]); err != nil {
-		return fmt.Errorf("write manifest: %w", err)
-	}
-	tmp := path + ".tmp-" + hex.EncodeToString(suffix[:])
-	f, err := os.Create(tmp)
-	if err != nil {
-		return fmt.Errorf("write manifest: %w", err)
-	}
-	defer func() {
-		if err != nil {
-			_ = f.Close()
-			_ = os.Remove(tmp)
-		}
-	}()
-	if _, err := f.Write(b); err != nil {
-		return fmt.Errorf("write manifest %s: %w", path, err)
-	}
-	if err := f.Sync(); err != nil {
-		return fmt.Errorf("write manifest %s: %w", path, err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("write manifest %s: %w", path, err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("write manifest %s: %w", path, err)
-	}
-	return nil
 }

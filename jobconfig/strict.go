@@ -9,7 +9,10 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-var typeOfConfig = reflect.TypeOf(Config{})
+var (
+	typeOfConfig  = reflect.TypeOf(Config{})
+	typeOfMethods = reflect.TypeOf(Methods{})
+)
 
 func isNull(n *yaml.Node) bool {
 	return n == nil || (n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null")
@@ -36,6 +39,9 @@ func checkKeys(n *yaml.Node, t reflect.Type, path string) error {
 	if isNull(n) {
 		return nil
 	}
+	if t == typeOfMethods {
+		return nil // Methods.UnmarshalYAML checks each method's keys against its registered parameters
+	}
 	switch t.Kind() {
 	case reflect.Struct:
 		if n.Kind != yaml.MappingNode {
@@ -49,11 +55,7 @@ func checkKeys(n *yaml.Node, t reflect.Type, path string) error {
 			}
 			ft, ok := fields[k.Value]
 			if !ok {
-				what := "unknown key"
-				if t == reflect.TypeOf(Methods{}) {
-					what = "unknown method"
-				}
-				return fmt.Errorf("%s: %s (known: %s)", joinPath(path, k.Value), what, strings.Join(sortedKeys(fields), ", "))
+				return fmt.Errorf("%s: unknown key (known: %s)", joinPath(path, k.Value), strings.Join(sortedKeys(fields), ", "))
 			}
 			if err := checkKeys(v, ft, joinPath(path, k.Value)); err != nil {
 				return err

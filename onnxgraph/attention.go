@@ -69,19 +69,15 @@ type AttentionSite struct {
 // inputs), using shape inference at a probe shape to keep only [batch, heads, seq, seq] tensors.
 func FindAttention(g *Graph) ([]AttentionSite, error) {
 	for _, n := range g.Nodes() {
-		d := n.GetDomain()
-		if d == "ai.onnx" {
-			d = ""
-		}
-		if fusedAttentionOps[d+"::"+n.GetOpType()] {
+		if fusedAttentionOps[opKey(n)] {
 			return nil, fmt.Errorf("onnxgraph: %w: the model uses the fused attention op %s%s (node %q), which never exposes the attention probabilities: %s",
-				ErrNoAttention, domainPrefix(d), n.GetOpType(), n.GetName(), exportAdvice)
+				ErrNoAttention, domainPrefix(n.GetDomain()), n.GetOpType(), n.GetName(), exportAdvice)
 		}
 	}
 	softmaxes := 0
 	var raw []AttentionSite
 	for i, n := range g.Nodes() {
-		if n.GetOpType() != "Softmax" || (n.GetDomain() != "" && n.GetDomain() != "ai.onnx") {
+		if n.GetOpType() != "Softmax" || !isDefaultDomain(n) {
 			continue
 		}
 		softmaxes++
@@ -179,10 +175,6 @@ func followToMatMul(g *Graph, softmax int) (AttentionSite, bool) {
 		chain = append(chain, t)
 	}
 	return AttentionSite{}, false
-}
-
-func isDefaultDomain(n *onnxpb.NodeProto) bool {
-	return n.GetDomain() == "" || n.GetDomain() == "ai.onnx"
 }
 
 // probeInputShapes keeps the static dims of every input and fills symbolic ones:

@@ -52,7 +52,7 @@ var maskPassThrough = map[string]bool{
 func FusedAttentionMasks(g *Graph) []FusedMask {
 	var out []FusedMask
 	for _, n := range g.Nodes() {
-		op := n.GetDomain() + "::" + n.GetOpType()
+		op := opKey(n)
 		slot, ok := fusedMaskInput[op]
 		if !ok {
 			if fusedAttentionOps[op] {

@@ -65,11 +65,7 @@ func (g *Graph) Reindex() error {
 	g.names = map[string]bool{}
 	g.opsets = map[string]int64{}
 	for _, op := range g.Model.GetOpsetImport() {
-		d := op.GetDomain()
-		if d == "ai.onnx" {
-			d = ""
-		}
-		g.opsets[d] = op.GetVersion()
+		g.opsets[normDomain(op.GetDomain())] = op.GetVersion()
 	}
 	for _, t := range gp.GetInitializer() {
 		g.initializers[t.GetName()] = t
@@ -166,10 +162,33 @@ func (g *Graph) RealInputs() []*onnxpb.ValueInfoProto {
 
 // Opset returns the imported opset version for domain ("" or "ai.onnx" for the default domain), or 0 if not imported.
 func (g *Graph) Opset(domain string) int64 {
-	if domain == "ai.onnx" {
-		domain = ""
+	return g.opsets[normDomain(domain)]
+}
+
+// normDomain is the package's one spelling of an operator domain: the default ONNX
+// domain may be written "" or "ai.onnx", and every lookup here uses "".
+func normDomain(d string) string {
+	if d == "ai.onnx" {
+		return ""
 	}
-	return g.opsets[domain]
+	return d
+}
+
+// isDefaultDomain reports whether n is a standard ONNX op.
+func isDefaultDomain(n *onnxpb.NodeProto) bool { return normDomain(n.GetDomain()) == "" }
+
+// opKey names n's op as "domain::op" with the default domain written "", e.g.
+// "::Attention" or "com.microsoft::Attention" (the keys of fusedAttentionOps and
+// fusedMaskInput, and FusedMask.Op).
+func opKey(n *onnxpb.NodeProto) string { return normDomain(n.GetDomain()) + "::" + n.GetOpType() }
+
+// domainPrefix gives "domain::" for ops outside the default domain and "" for
+// standard ones: the prefix of op names in messages and of the shape table's keys.
+func domainPrefix(d string) string {
+	if d = normDomain(d); d == "" {
+		return ""
+	}
+	return d + "::"
 }
 
 // TopoOrder returns node indices so that every node comes after the producers of its inputs;

@@ -7,28 +7,44 @@ import (
 	"github.com/glassbox-ai/glassbox/onnxgraph/onnxpb"
 )
 
-// extraOps are default-domain ops whose inference, with value folding, lives in
-// this file and shape_seq.go. The dynamo exporter (torch.onnx.export(..., dynamo=True))
-// builds attention masks and position ids with them: GatherND picks mask entries
-// at Range-made index grids, CumSum and Not/Equal make RoBERTa's position ids,
-// IsNaN guards the SDPA Softmax, ArgMax finds GPT-2's last real token. Folding
-// their values keeps Reshape/Slice targets computed downstream resolvable.
-var extraOps = map[string]func(n *onnxpb.NodeProto, ins []*TensorInfo) ([]*TensorInfo, error){
-	"SplitToSequence":    inferSplitToSequence,
-	"SequenceAt":         inferSequenceAt,
-	"SequenceLength":     inferSequenceLength,
-	"SequenceConstruct":  inferSequenceConstruct,
-	"ConcatFromSequence": inferConcatFromSequence,
-	"GatherND":           inferGatherND,
-	"GatherElements":     inferGatherElements,
-	"ScatterND":          inferScatterND,
-	"ScatterElements":    inferScatterElements,
-	"Trilu":              inferTrilu,
-	"CumSum":             inferCumSum,
-	"IsNaN":              inferIsNaNInf,
-	"IsInf":              inferIsNaNInf,
-	"ArgMax":             inferArgMinMax,
-	"ArgMin":             inferArgMinMax,
+// Indexing: Gather, GatherND, GatherElements, ScatterND, ScatterElements and Trilu.
+// The dynamo exporter (torch.onnx.export(..., dynamo=True)) builds attention masks
+// and position ids with them: GatherND picks mask entries at Range-made index
+// grids, Trilu makes causal masks. Folding their values keeps Reshape/Slice targets
+// computed downstream resolvable.
+
+// inferGather picks entries of data along axis at the indices (input 1).
+func inferGather(n *onnxpb.NodeProto, ins []*TensorInfo, _ int64) ([]*TensorInfo, error) {
+	data := ins[0]
+	indices := ins[1]
+	axis, err := normAxis(IntAttr(n, "axis", 0), len(data.Shape))
+	if err != nil {
+		return nil, err
+	}
+	shape := append(append(append([]int64{}, data.Shape[:axis]...), indices.Shape...), data.Shape[axis+1:]...)
+	out := &TensorInfo{DType: data.DType, Shape: shape}
+	if data.HasValue() && indices.HasValue() {
+		outer := numel(data.Shape[:axis])
+		inner := numel(data.Shape[axis+1:])
+		dim := data.Shape[axis]
+		var idx []int
+		for o := int64(0); o < outer; o++ {
+			for k := 0; k < indices.n(); k++ {
+				ix := indices.i(k)
+				if ix < 0 {
+					ix += dim
+				}
+				if ix < 0 || ix >= dim {
+					return nil, fmt.Errorf("Gather index %d out of range for dim %d", indices.i(k), dim)
+				}
+				for in := int64(0); in < inner; in++ {
+					idx = append(idx, int((o*dim+ix)*inner+in))
+				}
+			}
+		}
+		pick(out, data, idx)
+	}
+	return []*TensorInfo{out}, nil
 }
 
 // foldable reports whether an output of this shape is small enough to carry values.
@@ -48,15 +64,9 @@ func checkIndex(op string, ix, dim int64) (int64, error) {
 
 // inferGatherND: output shape indices.shape[:-1] + data.shape[batch_dims+m:], where m
 // is indices.shape[-1]; each index tuple selects a slice of data within its batch.
-func inferGatherND(n *onnxpb.NodeProto, ins []*TensorInfo) ([]*TensorInfo, error) {
-	data, err := need(ins, 0)
-	if err != nil {
-		return nil, err
-	}
-	indices, err := need(ins, 1)
-	if err != nil {
-		return nil, err
-	}
+func inferGatherND(n *onnxpb.NodeProto, ins []*TensorInfo, _ int64) ([]*TensorInfo, error) {
+	data := ins[0]
+	indices := ins[1]
 	b := int(IntAttr(n, "batch_dims", 0))
 	q, r := len(indices.Shape), len(data.Shape)
 	if q < 1 || b < 0 || b >= q || b >= r {
@@ -100,15 +110,9 @@ func inferGatherND(n *onnxpb.NodeProto, ins []*TensorInfo) ([]*TensorInfo, error
 
 // inferGatherElements: output has the shape of indices; out[..i..] = data[..indices[..i..]..]
 // along axis.
-func inferGatherElements(n *onnxpb.NodeProto, ins []*TensorInfo) ([]*TensorInfo, error) {
-	data, err := need(ins, 0)
-	if err != nil {
-		return nil, err
-	}
-	indices, err := need(ins, 1)
-	if err != nil {
-		return nil, err
-	}
+func inferGatherElements(n *onnxpb.NodeProto, ins []*TensorInfo, _ int64) ([]*TensorInfo, error) {
+	data := ins[0]
+	indices := ins[1]
 	if len(indices.Shape) != len(data.Shape) {
 		return nil, fmt.Errorf("GatherElements data rank %d and indices rank %d differ", len(data.Shape), len(indices.Shape))
 	}
@@ -203,6 +207,7 @@ func scatterReduction(n *onnxpb.NodeProto) (string, func(a, b float64) float64, 
 	return red, combine, nil
 }
 
+// scatterReductions combine an existing value a with an update b.
 var scatterReductions = map[string]func(a, b float64) float64{
 	"none": func(_, b float64) float64 { return b },
 	"add":  func(a, b float64) float64 { return a + b },
@@ -213,11 +218,8 @@ var scatterReductions = map[string]func(a, b float64) float64{
 
 // inferScatterND: output is data with the slices addressed by each index tuple replaced
 // (or reduced) by the matching slice of updates.
-func inferScatterND(n *onnxpb.NodeProto, ins []*TensorInfo) ([]*TensorInfo, error) {
-	data, indices, updates, err := three(ins)
-	if err != nil {
-		return nil, err
-	}
+func inferScatterND(n *onnxpb.NodeProto, ins []*TensorInfo, _ int64) ([]*TensorInfo, error) {
+	data, indices, updates := ins[0], ins[1], ins[2]
 	q, r := len(indices.Shape), len(data.Shape)
 	if q < 1 {
 		return nil, fmt.Errorf("ScatterND indices are a scalar")
@@ -258,11 +260,8 @@ func inferScatterND(n *onnxpb.NodeProto, ins []*TensorInfo) ([]*TensorInfo, erro
 
 // inferScatterElements: output is data with data[..indices[..i..]..] along axis set
 // (or reduced) to updates[..i..].
-func inferScatterElements(n *onnxpb.NodeProto, ins []*TensorInfo) ([]*TensorInfo, error) {
-	data, indices, updates, err := three(ins)
-	if err != nil {
-		return nil, err
-	}
+func inferScatterElements(n *onnxpb.NodeProto, ins []*TensorInfo, _ int64) ([]*TensorInfo, error) {
+	data, indices, updates := ins[0], ins[1], ins[2]
 	if len(indices.Shape) != len(data.Shape) || !sameShape(indices.Shape, updates.Shape) {
 		return nil, fmt.Errorf("ScatterElements data %v, indices %v and updates %v do not match", data.Shape, indices.Shape, updates.Shape)
 	}
@@ -282,17 +281,6 @@ func inferScatterElements(n *onnxpb.NodeProto, ins []*TensorInfo) ([]*TensorInfo
 	}
 	out, err := scatterInto(n, data, updates, idx)
 	return []*TensorInfo{out}, err
-}
-
-func three(ins []*TensorInfo) (a, b, c *TensorInfo, err error) {
-	if a, err = need(ins, 0); err != nil {
-		return
-	}
-	if b, err = need(ins, 1); err != nil {
-		return
-	}
-	c, err = need(ins, 2)
-	return
 }
 
 // optionalScalar returns input j's single value, or def when the input is absent.
@@ -317,11 +305,8 @@ func scalarValue(ins []*TensorInfo, j int, what string) (int64, error) {
 
 // inferTrilu keeps the upper (upper=1, default) or lower triangle of the last two
 // dims, shifted by the diagonal offset k, and zeroes the rest.
-func inferTrilu(n *onnxpb.NodeProto, ins []*TensorInfo) ([]*TensorInfo, error) {
-	x, err := need(ins, 0)
-	if err != nil {
-		return nil, err
-	}
+func inferTrilu(n *onnxpb.NodeProto, ins []*TensorInfo, _ int64) ([]*TensorInfo, error) {
+	x := ins[0]
 	r := len(x.Shape)
 	if r < 2 {
 		return nil, fmt.Errorf("Trilu needs rank >= 2, got %v", x.Shape)
@@ -356,223 +341,6 @@ func inferTrilu(n *onnxpb.NodeProto, ins []*TensorInfo) ([]*TensorInfo, error) {
 		}
 	}
 	return []*TensorInfo{out}, nil
-}
-
-// inferCumSum sums along the axis given as input 1, optionally exclusive (each
-// position leaves itself out) and reversed (summing from the end).
-func inferCumSum(n *onnxpb.NodeProto, ins []*TensorInfo) ([]*TensorInfo, error) {
-	x, err := need(ins, 0)
-	if err != nil {
-		return nil, err
-	}
-	a, err := scalarValue(ins, 1, "axis")
-	if err != nil {
-		return nil, err
-	}
-	axis, err := normAxis(a, len(x.Shape))
-	if err != nil {
-		return nil, err
-	}
-	out := same(x)
-	if !x.HasValue() {
-		return []*TensorInfo{out}, nil
-	}
-	exclusive, reverse := IntAttr(n, "exclusive", 0) != 0, IntAttr(n, "reverse", 0) != 0
-	dim, inner := x.Shape[axis], numel(x.Shape[axis+1:])
-	if x.Floats != nil {
-		out.Floats = make([]float64, x.n())
-	} else {
-		out.Ints = make([]int64, x.n())
-	}
-	for o := int64(0); o < numel(x.Shape[:axis]); o++ {
-		for in := int64(0); in < inner; in++ {
-			var fAcc float64
-			var iAcc int64
-			for s := int64(0); s < dim; s++ {
-				p := s
-				if reverse {
-					p = dim - 1 - s
-				}
-				j := int((o*dim+p)*inner + in)
-				if !exclusive {
-					fAcc, iAcc = fAcc+x.f(j), iAcc+x.i(j)
-				}
-				if out.Floats != nil {
-					out.Floats[j] = fAcc
-				} else {
-					out.Ints[j] = iAcc
-				}
-				if exclusive {
-					fAcc, iAcc = fAcc+x.f(j), iAcc+x.i(j)
-				}
-			}
-		}
-	}
-	return []*TensorInfo{out}, nil
-}
-
-// inferIsNaNInf gives a bool tensor of x's shape; integer tensors hold neither NaN nor Inf.
-func inferIsNaNInf(n *onnxpb.NodeProto, ins []*TensorInfo) ([]*TensorInfo, error) {
-	x, err := need(ins, 0)
-	if err != nil {
-		return nil, err
-	}
-	out := &TensorInfo{DType: onnxpb.TensorProto_BOOL, Shape: append([]int64{}, x.Shape...)}
-	if !x.HasValue() {
-		return []*TensorInfo{out}, nil
-	}
-	out.Ints = make([]int64, x.n())
-	if x.Floats == nil {
-		return []*TensorInfo{out}, nil // all false
-	}
-	pos, neg := IntAttr(n, "detect_positive", 1) != 0, IntAttr(n, "detect_negative", 1) != 0
-	for k := range out.Ints {
-		v := x.Floats[k]
-		hit := math.IsNaN(v)
-		if n.GetOpType() == "IsInf" {
-			hit = (pos && math.IsInf(v, 1)) || (neg && math.IsInf(v, -1))
-		}
-		out.Ints[k] = int64(b2f(hit))
-	}
-	return []*TensorInfo{out}, nil
-}
-
-// inferArgMinMax reduces one axis to the index of its largest (ArgMax) or smallest
-// (ArgMin) value: the first such index, or the last with select_last_index=1.
-func inferArgMinMax(n *onnxpb.NodeProto, ins []*TensorInfo) ([]*TensorInfo, error) {
-	x, err := need(ins, 0)
-	if err != nil {
-		return nil, err
-	}
-	axis, err := normAxis(IntAttr(n, "axis", 0), len(x.Shape))
-	if err != nil {
-		return nil, err
-	}
-	out := &TensorInfo{DType: onnxpb.TensorProto_INT64, Shape: reducedShape(x.Shape, []int{axis}, IntAttr(n, "keepdims", 1) != 0)}
-	if !x.HasValue() {
-		return []*TensorInfo{out}, nil
-	}
-	last := IntAttr(n, "select_last_index", 0) != 0
-	isMax := n.GetOpType() == "ArgMax"
-	dim, inner := x.Shape[axis], numel(x.Shape[axis+1:])
-	if dim == 0 {
-		return nil, fmt.Errorf("%s over an empty axis %d", n.GetOpType(), axis)
-	}
-	outer := numel(x.Shape[:axis])
-	out.Ints = make([]int64, outer*inner)
-	for o := int64(0); o < outer; o++ {
-		for in := int64(0); in < inner; in++ {
-			best := int64(0)
-			for s := int64(1); s < dim; s++ {
-				v, b := x.f(int((o*dim+s)*inner+in)), x.f(int((o*dim+best)*inner+in))
-				better := (isMax && v > b) || (!isMax && v < b) || (last && v == b)
-				if better {
-					best = s
-				}
-			}
-			out.Ints[o*inner+in] = best
-		}
-	}
-	return []*TensorInfo{out}, nil
-}
-
-// foldReduce computes the values of ReduceSum/Mean/Max/Min/Prod over the sorted axes
-// when x's values are known; other reductions are left unfolded.
-func foldReduce(op string, x, out *TensorInfo, axes []int) {
-	switch op {
-	case "ReduceSum", "ReduceMean", "ReduceMax", "ReduceMin", "ReduceProd":
-	default:
-		return
-	}
-	if !x.HasValue() || !foldable(out.Shape) {
-		return
-	}
-	if numel(x.Shape) == 0 && numel(out.Shape) > 0 && op != "ReduceSum" {
-		return // an empty reduction's identity (1, ±Inf, NaN) is not a shape value
-	}
-	red := make([]bool, len(x.Shape))
-	for _, a := range axes {
-		red[a] = true
-	}
-	// The kept-dims shape lets every input position map to its output slot.
-	kept := append([]int64{}, x.Shape...)
-	for a := range kept {
-		if red[a] {
-			kept[a] = 1
-		}
-	}
-	slot := make([]int, x.n())
-	ks := strides(kept)
-	forEachIndex(x.Shape, func(flat int, pos []int64) {
-		s := int64(0)
-		for a, p := range pos {
-			if !red[a] {
-				s += p * ks[a]
-			}
-		}
-		slot[flat] = int(s)
-	})
-	if x.Floats != nil || op == "ReduceMean" {
-		out.Floats = reduceFloats(op, x, slot, int(numel(out.Shape)))
-		if !isFloatType(out.DType) && out.Floats != nil {
-			out.Ints = make([]int64, len(out.Floats))
-			for k, v := range out.Floats {
-				out.Ints[k] = int64(v)
-			}
-			out.Floats = nil
-		}
-		return
-	}
-	out.Ints = reduceInts(op, x, slot, int(numel(out.Shape)))
-}
-
-func reduceFloats(op string, x *TensorInfo, slot []int, size int) []float64 {
-	acc := make([]float64, size)
-	cnt := make([]int, size)
-	for j, s := range slot {
-		v := x.f(j)
-		switch {
-		case cnt[s] == 0:
-			acc[s] = v
-		case op == "ReduceSum" || op == "ReduceMean":
-			acc[s] += v
-		case op == "ReduceProd":
-			acc[s] *= v
-		case op == "ReduceMax":
-			acc[s] = math.Max(acc[s], v)
-		case op == "ReduceMin":
-			acc[s] = math.Min(acc[s], v)
-		}
-		cnt[s]++
-	}
-	if op == "ReduceMean" {
-		for s := range acc {
-			acc[s] /= float64(max(cnt[s], 1))
-		}
-	}
-	return acc
-}
-
-func reduceInts(op string, x *TensorInfo, slot []int, size int) []int64 {
-	acc := make([]int64, size)
-	cnt := make([]int, size)
-	for j, s := range slot {
-		v := x.i(j)
-		switch {
-		case cnt[s] == 0:
-			acc[s] = v
-		case op == "ReduceSum":
-			acc[s] += v
-		case op == "ReduceProd":
-			acc[s] *= v
-		case op == "ReduceMax":
-			acc[s] = max(acc[s], v)
-		case op == "ReduceMin":
-			acc[s] = min(acc[s], v)
-		}
-		cnt[s]++
-	}
-	return acc
 }
 
 // sameShape compares shapes, treating nil and empty (a scalar) alike.

@@ -25,11 +25,8 @@ func needSeq(ins []*TensorInfo, j int) (*TensorInfo, error) {
 // inferSplitToSequence: with no split input the axis is cut into pieces of size 1
 // (squeezed away unless keepdims=1); a scalar split gives chunks of that size (the
 // last may be shorter); a 1-D split gives the sizes.
-func inferSplitToSequence(n *onnxpb.NodeProto, ins []*TensorInfo) ([]*TensorInfo, error) {
-	x, err := need(ins, 0)
-	if err != nil {
-		return nil, err
-	}
+func inferSplitToSequence(n *onnxpb.NodeProto, ins []*TensorInfo, _ int64) ([]*TensorInfo, error) {
+	x := ins[0]
 	axis, err := normAxis(IntAttr(n, "axis", 0), len(x.Shape))
 	if err != nil {
 		return nil, err
@@ -70,7 +67,7 @@ func inferSplitToSequence(n *onnxpb.NodeProto, ins []*TensorInfo) ([]*TensorInfo
 }
 
 // inferSequenceAt returns the element at a (possibly negative) position.
-func inferSequenceAt(_ *onnxpb.NodeProto, ins []*TensorInfo) ([]*TensorInfo, error) {
+func inferSequenceAt(_ *onnxpb.NodeProto, ins []*TensorInfo, _ int64) ([]*TensorInfo, error) {
 	s, err := needSeq(ins, 0)
 	if err != nil {
 		return nil, err
@@ -88,7 +85,7 @@ func inferSequenceAt(_ *onnxpb.NodeProto, ins []*TensorInfo) ([]*TensorInfo, err
 }
 
 // inferSequenceLength gives the number of elements as an int64 scalar.
-func inferSequenceLength(_ *onnxpb.NodeProto, ins []*TensorInfo) ([]*TensorInfo, error) {
+func inferSequenceLength(_ *onnxpb.NodeProto, ins []*TensorInfo, _ int64) ([]*TensorInfo, error) {
 	s, err := needSeq(ins, 0)
 	if err != nil {
 		return nil, err
@@ -97,7 +94,7 @@ func inferSequenceLength(_ *onnxpb.NodeProto, ins []*TensorInfo) ([]*TensorInfo,
 }
 
 // inferSequenceConstruct makes a sequence of its inputs.
-func inferSequenceConstruct(_ *onnxpb.NodeProto, ins []*TensorInfo) ([]*TensorInfo, error) {
+func inferSequenceConstruct(_ *onnxpb.NodeProto, ins []*TensorInfo, _ int64) ([]*TensorInfo, error) {
 	if len(ins) == 0 {
 		return nil, fmt.Errorf("SequenceConstruct has no inputs")
 	}
@@ -114,7 +111,7 @@ func inferSequenceConstruct(_ *onnxpb.NodeProto, ins []*TensorInfo) ([]*TensorIn
 
 // inferConcatFromSequence concatenates the elements along axis, or stacks them on a
 // new axis when new_axis=1.
-func inferConcatFromSequence(n *onnxpb.NodeProto, ins []*TensorInfo) ([]*TensorInfo, error) {
+func inferConcatFromSequence(n *onnxpb.NodeProto, ins []*TensorInfo, opset int64) ([]*TensorInfo, error) {
 	s, err := needSeq(ins, 0)
 	if err != nil {
 		return nil, err
@@ -133,5 +130,5 @@ func inferConcatFromSequence(n *onnxpb.NodeProto, ins []*TensorInfo) ([]*TensorI
 		}
 		elems = stacked
 	}
-	return inferConcat(n, elems)
+	return inferConcat(n, elems, opset)
 }

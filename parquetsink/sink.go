@@ -96,7 +96,25 @@ func Encode[T any](w io.Writer, rows []T) (err error) {
 // WriteRows writes rows to path as a Parquet file: to path + ".tmp-" + a
 // random suffix first, closed, then renamed to path. On any error the temp
 // file is removed and nothing is left under path.
-func WriteRows[T any](ctx context.Context, fsys FileSystem, path string, rows []T) (err error) {
+func WriteRows[T any](ctx context.Context, fsys FileSystem, path string, rows []T) error {
+	return commit(ctx, fsys, path, func(w io.Writer) error { return Encode(w, rows) })
+}
+
+// WriteFile writes data to path with the same atomic temp-then-rename commit
+// as WriteRows, for the run's other files (manifest.json) so a reader never
+// sees half of one either.
+func WriteFile(ctx context.Context, fsys FileSystem, path string, data []byte) error {
+	return commit(ctx, fsys, path, func(w io.Writer) error {
+		if _, err := w.Write(data); err != nil {
+			return fmt.Errorf("write temp: %w", err)
+		}
+		return nil
+	})
+}
+
+// commit runs write on a temp file beside path, closes it and renames it to
+// path; on any error the temp file is removed and nothing is left under path.
+func commit(ctx context.Context, fsys FileSystem, path string, write func(io.Writer) error) (err error) {
 	if fsys == nil {
 		return fmt.Errorf("write %s: nil FileSystem", path)
 	}
@@ -125,7 +143,7 @@ func WriteRows[T any](ctx context.Context, fsys FileSystem, path string, rows []
 			err = errors.Join(err, fmt.Errorf("remove temp: %w", rerr))
 		}
 	}()
-	if err := Encode(w, rows); err != nil {
+	if err := write(w); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	closed = true

@@ -330,3 +330,54 @@ func TestShardName(t *testing.T) {
 		}
 	}
 }
+
+// TestWriteFile checks the byte writer shares WriteRows's commit: exact bytes
+// under the final name only, and nothing left behind on each injected failure.
+func TestWriteFile(t *testing.T) {
+	const final = "out/manifest.json"
+	data := []byte("{\n  \"run_id\": \"abc\"\n}\n")
+	tests := []struct {
+		name    string
+		setup   func(*memFS)
+		wantErr string
+	}{
+		{"ok", func(*memFS) {}, ""},
+		{"create", func(m *memFS) { m.failCreate = true }, "injected create failure"},
+		{"mid-write", func(m *memFS) { m.failWriteAt = 5 }, "injected write failure"},
+		{"close", func(m *memFS) { m.failClose = true }, "injected close failure"},
+		{"rename", func(m *memFS) { m.failRename = true }, "injected rename failure"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			m := newMemFS()
+			tc.setup(m)
+			err := WriteFile(context.Background(), m, final, data)
+			if tc.wantErr == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				if names := m.names(); !reflect.DeepEqual(names, []string{final}) {
+					t.Fatalf("files = %v", names)
+				}
+				if !bytes.Equal(m.files[final], data) {
+					t.Fatalf("wrote %q, want %q", m.files[final], data)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tc.wantErr) || !strings.Contains(err.Error(), final) {
+				t.Fatalf("err = %v, want it to name %s and contain %q", err, final, tc.wantErr)
+			}
+			if names := m.names(); len(names) != 0 {
+				t.Errorf("files left behind: %v", names)
+			}
+		})
+	}
+	// Local disk: the parent folder is made and the file holds exactly data.
+	p := filepath.Join(t.TempDir(), "a", "manifest.json")
+	if err := WriteFile(context.Background(), Local(), p, data); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := os.ReadFile(p); err != nil || !bytes.Equal(got, data) {
+		t.Fatalf("read back %q, %v", got, err)
+	}
+}

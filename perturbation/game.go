@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"math/bits"
+	"math/rand/v2"
 
 	"github.com/glassbox-ai/glassbox/explanation"
 )
@@ -295,3 +296,31 @@ func guard(method string, err *error) {
 
 // finite reports whether a configuration value is neither NaN nor infinite.
 func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
+
+// subsetSampler draws uniform k-subsets of the players 0..n−1 for KernelSHAP's
+// and LIME's sampled coalitions (each method draws the size its own way, then
+// that many distinct players here). Each draw is a partial Fisher–Yates shuffle
+// of one permutation kept from draw to draw: k calls rng.IntN(n−i), i = 0..k−1.
+type subsetSampler struct {
+	rng  *rand.Rand
+	perm []int
+}
+
+// newSubsetSampler starts from the identity permutation of n players.
+func newSubsetSampler(rng *rand.Rand, n int) *subsetSampler {
+	perm := make([]int, n)
+	for i := range perm {
+		perm[i] = i
+	}
+	return &subsetSampler{rng: rng, perm: perm}
+}
+
+// draw returns k distinct players, uniformly chosen; the slice is valid until the next draw.
+func (s *subsetSampler) draw(k int) []int {
+	n := len(s.perm)
+	for i := 0; i < k; i++ {
+		j := i + s.rng.IntN(n-i)
+		s.perm[i], s.perm[j] = s.perm[j], s.perm[i]
+	}
+	return s.perm[:k]
+}

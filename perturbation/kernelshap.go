@@ -6,6 +6,8 @@ import (
 	"math"
 	"math/rand/v2"
 
+	"gonum.org/v1/gonum/stat/combin"
+
 	"github.com/glassbox-ai/glassbox/explanation"
 )
 
@@ -206,7 +208,11 @@ func planKernelSHAP(ctx context.Context, ev *evaluator, n, budget int, exact boo
 	left := float64(budget)
 	for s := 1; s <= numSizes; s++ {
 		paired := s <= numPaired
-		nsub := binomial(n, s)
+		// C(n, s) is exact in an int: a size is reached only after the previous
+		// one was enumerated, so C(n, s−1) ≤ budget ≤ MaxKernelSHAPSamples and
+		// C(n, s) ≤ n·C(n, s−1).
+		count := float64(combin.Binomial(n, s))
+		nsub := count
 		if paired {
 			nsub *= 2
 		}
@@ -220,19 +226,21 @@ func planKernelSHAP(ctx context.Context, ev *evaluator, n, budget int, exact boo
 				remaining[i] /= 1 - r
 			}
 		}
-		w := wv[s-1] / binomial(n, s)
+		w := wv[s-1] / count
 		if paired {
 			w /= 2
 		}
-		var err error
-		forEachCombination(n, s, func(idx []int) bool {
+		// Coalitions of a size are enumerated in lexicographic order.
+		gen := combin.NewCombinationGenerator(n, s)
+		idx := make([]int, s)
+		for gen.Next() {
 			if len(plan.weights)%4096 == 0 {
-				if err = ctx.Err(); err != nil {
-					return false
+				if err := ctx.Err(); err != nil {
+					return kernelPlan{}, err
 				}
 			}
 			c := newCoalition(n)
-			for _, p := range idx {
+			for _, p := range gen.Combination(idx) {
 				c.set(p)
 			}
 			ev.add(c)
@@ -241,10 +249,6 @@ func planKernelSHAP(ctx context.Context, ev *evaluator, n, budget int, exact boo
 				ev.add(c.complement(n))
 				plan.weights = append(plan.weights, w)
 			}
-			return true
-		})
-		if err != nil {
-			return kernelPlan{}, err
 		}
 	}
 	if plan.completeSizes == numSizes {
@@ -269,10 +273,7 @@ func planKernelSHAP(ctx context.Context, ev *evaluator, n, budget int, exact boo
 	for _, m := range wv[plan.completeSizes:] {
 		weightLeft += m
 	}
-	perm := make([]int, n)
-	for i := range perm {
-		perm[i] = i
-	}
+	subsets := newSubsetSampler(rng, n)
 	count := func(c coalition) (int, bool) {
 		i, isNew := ev.add(c)
 		j := i - 2
@@ -298,13 +299,8 @@ func planKernelSHAP(ctx context.Context, ev *evaluator, n, budget int, exact boo
 			si++
 		}
 		s := plan.completeSizes + 1 + si
-		// Partial Fisher–Yates: the first s entries of perm are a uniform s-subset.
-		for i := 0; i < s; i++ {
-			j := i + rng.IntN(n-i)
-			perm[i], perm[j] = perm[j], perm[i]
-		}
 		c := newCoalition(n)
-		for _, p := range perm[:s] {
+		for _, p := range subsets.draw(s) {
 			c.set(p)
 		}
 		_, isNew := count(c)
@@ -332,43 +328,4 @@ func planKernelSHAP(ctx context.Context, ev *evaluator, n, budget int, exact boo
 		}
 	}
 	return plan, nil
-}
-
-// binomial returns C(n, k) as a float64 (+Inf past float range, which then
-// simply never qualifies for complete enumeration).
-func binomial(n, k int) float64 {
-	if k < 0 || k > n {
-		return 0
-	}
-	k = min(k, n-k)
-	r := 1.0
-	for i := 1; i <= k; i++ {
-		r = r * float64(n-k+i) / float64(i)
-	}
-	return math.Round(r)
-}
-
-// forEachCombination calls f with each k-subset of 0..n−1 in lexicographic
-// order (f must not keep idx); f returns false to stop.
-func forEachCombination(n, k int, f func(idx []int) bool) {
-	idx := make([]int, k)
-	for i := range idx {
-		idx[i] = i
-	}
-	for {
-		if !f(idx) {
-			return
-		}
-		i := k - 1
-		for i >= 0 && idx[i] == n-k+i {
-			i--
-		}
-		if i < 0 {
-			return
-		}
-		idx[i]++
-		for j := i + 1; j < k; j++ {
-			idx[j] = idx[j-1] + 1
-		}
-	}
 }

@@ -2,6 +2,7 @@ package perturbation
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"reflect"
@@ -294,20 +295,91 @@ func TestKernelSHAPTinyBudget(t *testing.T) {
 	}
 }
 
-func TestBinomialAndCombinations(t *testing.T) {
-	if got := binomial(14, 7); got != 3432 {
-		t.Errorf("C(14,7) = %v", got)
+// TestExactEnumerationOrder pins the order in which exact KernelSHAP adds
+// coalitions (full, empty, then each size pair in lexicographic order with each
+// complement right after its coalition): the least-squares rows follow it, so
+// the attributions' last bits do too.
+func TestExactEnumerationOrder(t *testing.T) {
+	sets := func(ss ...[]int) []string {
+		var out []string
+		for _, players := range ss {
+			out = append(out, fmt.Sprint(players))
+		}
+		return out
 	}
-	if got := binomial(5, 6); got != 0 {
-		t.Errorf("C(5,6) = %v", got)
+	want := sets([]int{0, 1, 2, 3}, []int{},
+		[]int{0}, []int{1, 2, 3}, []int{1}, []int{0, 2, 3}, []int{2}, []int{0, 1, 3}, []int{3}, []int{0, 1, 2},
+		[]int{0, 1}, []int{0, 2}, []int{0, 3}, []int{1, 2}, []int{1, 3}, []int{2, 3})
+	ev := newEvaluator()
+	ev.add(fullCoalition(4))
+	ev.add(newCoalition(4))
+	budget, exact := kernelSHAPBudget(0, 4)
+	plan, err := planKernelSHAP(context.Background(), ev, 4, budget, exact, explanation.NewRand(1, "kernelshap"))
+	if err != nil {
+		t.Fatal(err)
 	}
-	var seen [][]int
-	forEachCombination(4, 2, func(idx []int) bool {
-		seen = append(seen, append([]int(nil), idx...))
-		return true
-	})
-	want := [][]int{{0, 1}, {0, 2}, {0, 3}, {1, 2}, {1, 3}, {2, 3}}
-	if !reflect.DeepEqual(seen, want) {
-		t.Errorf("combinations = %v", seen)
+	var got []string
+	for _, c := range ev.sets {
+		var players []int
+		for p := 0; p < 4; p++ {
+			if c.has(p) {
+				players = append(players, p)
+			}
+		}
+		if players == nil {
+			players = []int{}
+		}
+		got = append(got, fmt.Sprint(players))
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("coalitions\n%v\nwant\n%v", got, want)
+	}
+	if !exact || plan.random || plan.completeSizes != 2 || len(plan.weights) != 14 {
+		t.Errorf("exact %v, plan %+v", exact, plan)
+	}
+}
+
+func TestSubsetSampler(t *testing.T) {
+	tests := []struct {
+		name string
+		n    int
+		ks   []int
+	}{
+		{"one player", 1, []int{1, 0, 1}},
+		{"all sizes", 7, []int{1, 2, 3, 4, 5, 6, 7, 0}},
+		{"many players", 130, []int{64, 1, 129, 130}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			sampler := newSubsetSampler(explanation.NewRand(3, "subsets"), tc.n)
+			ref := explanation.NewRand(3, "subsets")
+			perm := make([]int, tc.n)
+			for i := range perm {
+				perm[i] = i
+			}
+			for _, k := range tc.ks {
+				got := sampler.draw(k)
+				// The reference: k steps of a Fisher–Yates shuffle of the permutation
+				// left by the previous draw, one IntN call each.
+				for i := 0; i < k; i++ {
+					j := i + ref.IntN(tc.n-i)
+					perm[i], perm[j] = perm[j], perm[i]
+				}
+				if !reflect.DeepEqual(got, perm[:k]) {
+					t.Fatalf("draw(%d) = %v, want %v", k, got, perm[:k])
+				}
+				seen := map[int]bool{}
+				for _, p := range got {
+					if p < 0 || p >= tc.n || seen[p] {
+						t.Fatalf("draw(%d) = %v: not %d distinct players", k, got, k)
+					}
+					seen[p] = true
+				}
+			}
+			// Both generators must be at the same point: the sampler made exactly the reference's calls.
+			if a, b := sampler.rng.Uint64(), ref.Uint64(); a != b {
+				t.Errorf("sampler consumed a different number of random draws")
+			}
+		})
 	}
 }

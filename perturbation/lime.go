@@ -150,10 +150,7 @@ func (l LIME) Explain(ctx context.Context, s explanation.Scorer, req explanation
 func limeCoalitions(ctx context.Context, rng *rand.Rand, n, samples int) ([]coalition, error) {
 	rows := make([]coalition, samples)
 	rows[0] = fullCoalition(n)
-	perm := make([]int, n)
-	for i := range perm {
-		perm[i] = i
-	}
+	subsets := newSubsetSampler(rng, n)
 	for r := 1; r < samples; r++ {
 		if r%1024 == 0 {
 			if err := ctx.Err(); err != nil {
@@ -161,13 +158,8 @@ func limeCoalitions(ctx context.Context, rng *rand.Rand, n, samples int) ([]coal
 			}
 		}
 		k := 1 + rng.IntN(n)
-		// Partial Fisher–Yates: the first k entries of perm are a uniform k-subset.
-		for i := 0; i < k; i++ {
-			j := i + rng.IntN(n-i)
-			perm[i], perm[j] = perm[j], perm[i]
-		}
 		c := fullCoalition(n)
-		for _, p := range perm[:k] {
+		for _, p := range subsets.draw(k) {
 			c.clear(p)
 		}
 		rows[r] = c

@@ -4,9 +4,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"github.com/glassbox-ai/glassbox/onnxgraph"
+	"github.com/glassbox-ai/glassbox/transforms"
 )
 
 // exposeAttention returns a copy of the model that outputs each layer's
@@ -16,7 +16,7 @@ import (
 // users names what asked for the attention (methods, attention_matrices).
 func exposeAttention(modelPath, output, modelSHA, users string) (string, []string, error) {
 	dir := filepath.Join(output, ".glassbox-cache")
-	if strings.Contains(output, "://") {
+	if transforms.IsRemote(output) {
 		base, err := os.UserCacheDir()
 		if err != nil {
 			base = os.TempDir()

@@ -4,7 +4,6 @@ import (
 	"fmt"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
-	"github.com/glassbox-ai/glassbox/schemas"
 	"github.com/glassbox-ai/glassbox/transforms"
 )
 
@@ -32,7 +31,8 @@ type ExplainJob struct {
 	AttentionStats bool
 }
 
-// BuildExplain constructs the explain pipeline.
+// BuildExplain constructs the explain pipeline from its composites: read the
+// corpus, explain it, and write each output.
 func BuildExplain(job ExplainJob) (*beam.Pipeline, error) {
 	if len(job.Files) == 0 {
 		return nil, fmt.Errorf("explain pipeline: no input files")
@@ -42,34 +42,59 @@ func BuildExplain(job ExplainJob) (*beam.Pipeline, error) {
 	}
 	p, s := beam.NewPipelineWithRoot()
 
-	files := beam.CreateList(s.Scope("list"), job.Files)
-	read := s.Scope("read")
-	records, readErrs := beam.ParDo2(read, &transforms.ReadFileFn{RunID: job.RunID, Format: job.Format, TextField: job.TextField, IDField: job.IDField, LabelField: job.LabelField}, files)
-	// Files are few and rows many: spread rows over workers before the expensive stage.
-	records = beam.Reshuffle(read, records)
+	files := beam.CreateList(s.Scope("ListInputs"), job.Files)
+	corpus := ReadCorpus(s, files, transforms.ReadFileFn{RunID: job.RunID, Format: job.Format, TextField: job.TextField, IDField: job.IDField, LabelField: job.LabelField})
+	out := ExplainExamples(s, corpus.Records, job.Spec, job.Buffer)
 
-	ex := s.Scope("explain")
-	outs := beam.ParDoN(ex, &transforms.ExplainFn{Spec: job.Spec, Buffer: job.Buffer}, records)
-	rows, explainErrs, contributions, matrices, stats := outs[0], outs[1], outs[2], outs[3], outs[4]
-
-	out := s.Scope("write")
-	beam.ParDo0(out.Scope("explanations"), &transforms.WriteShardFn{Dir: job.Output, Kind: transforms.KindExplanations, Shards: job.Shards}, beam.GroupByKey(out, rows))
+	WriteExplanations(s, job.Output, job.Shards, out.Explanations)
 	if job.AttentionMatrices {
-		beam.ParDo0(out.Scope("attention"), &transforms.WriteShardFn{Dir: job.Output, Kind: transforms.KindAttention, Shards: job.Shards}, beam.GroupByKey(out, matrices))
+		WriteAttentionMatrices(s, job.Output, job.Shards, out.AttentionMatrices)
 	}
 	if job.AttentionStats {
-		beam.ParDo0(out.Scope("attention_stats"), &transforms.WriteShardFn{Dir: job.Output, Kind: transforms.KindStats, Shards: job.Shards}, beam.GroupByKey(out, stats))
+		WriteAttentionStats(s, job.Output, job.Shards, out.AttentionStats)
 	}
-
-	// Single files are written from an impulse with the rows as a side input, so
-	// they exist (possibly empty) even when nothing failed.
-	once := beam.Impulse(out)
-	errs := beam.Flatten(out, readErrs, explainErrs)
-	beam.ParDo0(out.Scope("errors"), &transforms.WriteSingleFn{Path: transforms.JoinPath(job.Output, schemas.ErrorsFile), Kind: transforms.KindErrors, RunID: job.RunID}, once, beam.SideInput{Input: errs})
-
-	imp := s.Scope("global_importance")
-	combined := beam.CombinePerKey(imp, transforms.MergeImportance, contributions)
-	impRows := beam.ParDo(imp, transforms.FinalizeImportance, combined)
-	beam.ParDo0(imp, &transforms.WriteSingleFn{Path: transforms.JoinPath(job.Output, schemas.GlobalImportanceFile), Kind: transforms.KindImportance, RunID: job.RunID}, once, beam.SideInput{Input: impRows})
+	WriteErrors(s, job.Output, corpus.Errors, out.Errors)
+	WriteGlobalImportance(s, job.Output, job.RunID, GlobalImportance(s, out.Contributions))
 	return p, nil
+}
+
+// ReadOutputs are the two results of reading the corpus.
+type ReadOutputs struct {
+	// Records are the parsed input rows (transforms.Record).
+	Records beam.PCollection
+	// Errors are the encoded schemas.ErrorRow of bad rows and unreadable files.
+	Errors beam.PCollection
+}
+
+// ReadCorpus reads and parses every input file of files (a PCollection of
+// paths or URLs) as read says; bad rows go to Errors instead of failing the job.
+func ReadCorpus(s beam.Scope, files beam.PCollection, read transforms.ReadFileFn) ReadOutputs {
+	s = s.Scope("ReadCorpus")
+	records, errs := beam.ParDo2(s, &read, files)
+	return ReadOutputs{Records: records, Errors: errs}
+}
+
+// ExplainOutputs are the results of explaining the corpus; rows travel as JSON
+// (transforms' encoding), and the row outputs are keyed by example id.
+type ExplainOutputs struct {
+	// Explanations are KV<example id, encoded schemas.ExplanationRow>.
+	Explanations beam.PCollection
+	// Errors are the encoded schemas.ErrorRow of records that failed.
+	Errors beam.PCollection
+	// Contributions are KV<importance key, importance.Acc>, one per example and word.
+	Contributions beam.PCollection
+	// AttentionMatrices are KV<example id, encoded schemas.AttentionMatrixRow>.
+	AttentionMatrices beam.PCollection
+	// AttentionStats are KV<example id, encoded schemas.AttentionStatRow>.
+	AttentionStats beam.PCollection
+}
+
+// ExplainExamples explains records with the explainer spec opens, buffer
+// records at a time per worker.
+func ExplainExamples(s beam.Scope, records beam.PCollection, spec []byte, buffer int) ExplainOutputs {
+	s = s.Scope("ExplainExamples")
+	// Files are few and rows many: spread rows over workers before the expensive stage.
+	records = beam.Reshuffle(s, records)
+	outs := beam.ParDoN(s, &transforms.ExplainFn{Spec: spec, Buffer: buffer}, records)
+	return ExplainOutputs{Explanations: outs[0], Errors: outs[1], Contributions: outs[2], AttentionMatrices: outs[3], AttentionStats: outs[4]}
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/runners"
 	"github.com/glassbox-ai/glassbox/importance"
 	"github.com/glassbox-ai/glassbox/jobconfig"
+	"github.com/glassbox-ai/glassbox/perturbation"
 	"github.com/glassbox-ai/glassbox/schemas"
 	"github.com/parquet-go/parquet-go"
 )
@@ -34,6 +35,16 @@ type additiveRef struct {
 		Contributions [][]float64 `json:"contributions"`
 		Truncated     bool        `json:"truncated"`
 	} `json:"sentences"`
+}
+
+// mustMethods enables the named methods with their defaults.
+func mustMethods(t *testing.T, names ...string) jobconfig.Methods {
+	t.Helper()
+	m, err := jobconfig.NewMethods(names...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
 }
 
 func readRows[T any](t *testing.T, path string) []T {
@@ -56,8 +67,8 @@ func e2eConfig(out string) *jobconfig.Config {
 	cfg.Shards = 3
 	cfg.BatchSize = 64
 	cfg.IntraOpThreads = 1
-	cfg.Methods = jobconfig.Methods{Occlusion: jobconfig.DefaultOcclusion(), KernelSHAP: jobconfig.DefaultKernelSHAP(), LIME: jobconfig.DefaultLIME()}
-	cfg.Methods.LIME.Samples = 1000
+	cfg.Methods, _ = jobconfig.NewMethods("occlusion", "kernelshap", "lime")
+	cfg.Methods.Params("lime").(*perturbation.LIMEParams).Samples = 1000
 	return cfg
 }
 
@@ -273,7 +284,7 @@ func TestExplainAttentionMethods(t *testing.T) {
 	cfg.Model = "../testdata/models/distilbert-sentiment"
 	cfg.Output = out
 	cfg.Shards = 1
-	cfg.Methods = jobconfig.Methods{Attention: jobconfig.DefaultAttention(), Rollout: jobconfig.DefaultRollout(), Flow: jobconfig.DefaultFlow()}
+	cfg.Methods = mustMethods(t, "attention", "rollout", "flow")
 	cfg.AttentionMatrices = jobconfig.AttentionMatrices{Examples: []string{"s3"}, FirstN: 2}
 	sum, err := RunExplain(context.Background(), cfg, RunOptions{Version: "test"})
 	if err != nil {
@@ -366,7 +377,7 @@ func TestExplainParquetInput(t *testing.T) {
 	out := filepath.Join(dir, "out")
 	cfg := e2eConfig(out)
 	cfg.Input = jobconfig.Input{Path: in, TextField: "body", IDField: "key", LabelField: "tag"}
-	cfg.Methods = jobconfig.Methods{Occlusion: jobconfig.DefaultOcclusion()}
+	cfg.Methods = mustMethods(t, "occlusion")
 	cfg.Shards = 1
 	sum, err := RunExplain(context.Background(), cfg, RunOptions{})
 	if err != nil {

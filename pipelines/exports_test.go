@@ -48,7 +48,7 @@ func TestExplainFusedExportFallsBackToReplace(t *testing.T) {
 	cfg.Model = "../testdata/models/bert-tiny/fused/model_optimized.onnx"
 	cfg.Output = out
 	cfg.Shards = 1
-	cfg.Methods = jobconfig.Methods{Occlusion: jobconfig.DefaultOcclusion(), KernelSHAP: jobconfig.DefaultKernelSHAP()}
+	cfg.Methods = mustMethods(t, "occlusion", "kernelshap")
 	var warn bytes.Buffer
 	sum, err := RunExplain(context.Background(), cfg, RunOptions{Version: "test", Warnings: &warn})
 	if err != nil {
@@ -84,7 +84,7 @@ func TestExplainDynamoExportWithExternalData(t *testing.T) {
 	cfg.Output = out
 	cfg.Shards = 1
 	cfg.MaxLength = 12
-	cfg.Methods = jobconfig.Methods{Occlusion: jobconfig.DefaultOcclusion()}
+	cfg.Methods = mustMethods(t, "occlusion")
 	cfg.AttentionMatrices = jobconfig.AttentionMatrices{FirstN: 2}
 	sum, err := RunExplain(context.Background(), cfg, RunOptions{Version: "test"})
 	if err != nil {

@@ -41,7 +41,7 @@ func TestExplainOnGCS(t *testing.T) {
 	cfg := e2eConfig("gs://bucket/out")
 	cfg.Input.Path = "gs://bucket/in/*.jsonl"
 	cfg.Shards = 2
-	cfg.Methods.KernelSHAP, cfg.Methods.LIME = nil, nil
+	cfg.Methods = mustMethods(t, "occlusion")
 	sum, err := RunExplain(context.Background(), cfg, RunOptions{Version: "test"})
 	if err != nil {
 		t.Fatal(err)

@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"path/filepath"
 
+	"github.com/glassbox-ai/glassbox/explanation"
 	"github.com/glassbox-ai/glassbox/inference"
 	"github.com/glassbox-ai/glassbox/jobconfig"
 	"github.com/glassbox-ai/glassbox/onnxgraph"
+	"github.com/glassbox-ai/glassbox/transforms"
 )
 
 // modelFiles is the manifest's description of the model, filled as the run learns it.
@@ -57,4 +59,47 @@ func (m modelFiles) identity() string {
 		h.Write([]byte(d.SHA256))
 	}
 	return hex.EncodeToString(h.Sum(nil))
+}
+
+// prepared is the model made ready for the run: the workers' encoded spec,
+// the model's description completed from the opened model, the run's
+// warnings, and release, which lets go of the driver's preloaded session.
+type prepared struct {
+	spec     []byte
+	model    modelFiles
+	warnings []string
+	release  func()
+}
+
+// prepareModel builds the workers' spec, exposes the attention probabilities
+// when a method or attention_matrices needs them (attention surgery, cached),
+// and opens the model once here, so a broken model fails the run with its own
+// error rather than in every worker; in-process workers reuse this session.
+func prepareModel(cfg *jobconfig.Config, in inputs) (prepared, error) {
+	spec, err := specFromConfig(cfg, in.runID)
+	if err != nil {
+		return prepared{}, err
+	}
+	model := in.model
+	if spec.NeedsAttention() {
+		if spec.GraphPath, spec.AttentionOutputs, err = exposeAttention(model.ONNX, cfg.Output, model.identity(), attentionUsers(spec)); err != nil {
+			return prepared{}, err
+		}
+	}
+	specJSON, err := spec.Encode()
+	if err != nil {
+		return prepared{}, err
+	}
+	ex, release, err := transforms.Preload(specJSON)
+	if err != nil {
+		return prepared{}, err
+	}
+	model.MaxLength, model.MaxLengthRule = ex.Model().MaxLength, ex.Model().MaxLengthRule
+	model.AttentionMask = ex.MaskCheck()
+	var warnings []string
+	if ex.MaskingFallback() {
+		warnings = append(warnings, fmt.Sprintf("masking: %s does not honour holes in the attention mask, so perturbation methods asked for masking %q use replace masking (token id %d) instead: %s",
+			model.ONNX, explanation.MaskingAuto, ex.Model().MaskID, model.AttentionMask.Evidence))
+	}
+	return prepared{spec: specJSON, model: model, warnings: warnings, release: release}, nil
 }

@@ -237,26 +237,3 @@ func TestSanitizeRaw(t *testing.T) {
 		}
 	}
 }
-
-// TestWriteSamples writes one file of each kind to $GLASSBOX_SAMPLE_DIR; the
-// DuckDB check (scripts/duckdb-schema) reads them. Skipped otherwise.
-func TestWriteSamples(t *testing.T) {
-	dir := os.Getenv("GLASSBOX_SAMPLE_DIR")
-	if dir == "" {
-		t.Skip("GLASSBOX_SAMPLE_DIR not set")
-	}
-	ctx := context.Background()
-	fs := parquetsink.Local()
-	if err := parquetsink.WriteRows(ctx, fs, parquetsink.ShardName(dir, schemas.ExplanationsPrefix, 0, 1), sampleExplanations()); err != nil {
-		t.Fatal(err)
-	}
-	if err := parquetsink.WriteRows(ctx, fs, filepath.Join(dir, schemas.ErrorsFile), sampleErrors()); err != nil {
-		t.Fatal(err)
-	}
-	if err := parquetsink.WriteRows(ctx, fs, filepath.Join(dir, schemas.GlobalImportanceFile), sampleGlobal()); err != nil {
-		t.Fatal(err)
-	}
-	if err := parquetsink.WriteRows(ctx, fs, parquetsink.ShardName(dir, schemas.AttentionPrefix, 0, 1), sampleAttention()); err != nil {
-		t.Fatal(err)
-	}
-}

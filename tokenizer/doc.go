@@ -59,7 +59,8 @@
 // the Oniguruma regex of the GPT-2 split) come from Unicode versions that
 // differ from Go's. rust_unicode_tables.go and rust_unicode_exceptions.go
 // hold what was probed from the Rust library itself for every code point
-// (scripts/gen-tokenizer-unicode.js and TestWriteUnicodeExceptions), so that
+// (scripts/gen-tokenizer-unicode.js, then `go generate ./tokenizer`, which runs
+// internal/genunicode), so that
 // both agree everywhere. User regexes of Split and Replace run on Go's regexp
 // (with Unicode \s \d \w) or, when they need lookarounds, on regexp2; those
 // use Go's Unicode tables, so characters new in Unicode 16 may be classified
@@ -70,3 +71,5 @@
 //
 // Input must be valid UTF-8; the package is pure Go and never imports Beam.
 package tokenizer
+
+//go:generate go run ./internal/genunicode

@@ -13,6 +13,9 @@ import (
 // ExplainFn explains records with the process's shared explainer (one ONNX
 // Runtime session per worker process, opened in Setup, released in Teardown),
 // batching the records of a bundle so inference runs on length-grouped batches.
+// Its outputs, in order: explanation rows, error rows, importance
+// contributions, attention matrix rows and attention statistics rows; the row
+// outputs are keyed by example id, which is all the sharding downstream needs.
 type ExplainFn struct {
 	// Spec is the JSON of the explainer.Spec (config in force, run id, graph to load).
 	Spec []byte
@@ -35,12 +38,12 @@ func (f *ExplainFn) Setup() error {
 }
 
 // StartBundle starts an empty buffer.
-func (f *ExplainFn) StartBundle(_ context.Context, _ func(int, []byte), _ func([]byte), _ func(string, importance.Acc), _ func(int, []byte), _ func(int, []byte)) {
+func (f *ExplainFn) StartBundle(_ context.Context, _ func(string, []byte), _ func([]byte), _ func(string, importance.Acc), _ func(string, []byte), _ func(string, []byte)) {
 	f.buf = f.buf[:0]
 }
 
 // ProcessElement buffers a record and explains the buffer when it is full.
-func (f *ExplainFn) ProcessElement(ctx context.Context, r Record, emitRow func(int, []byte), emitErr func([]byte), emitImp func(string, importance.Acc), emitAttn func(int, []byte), emitStats func(int, []byte)) error {
+func (f *ExplainFn) ProcessElement(ctx context.Context, r Record, emitRow func(string, []byte), emitErr func([]byte), emitImp func(string, importance.Acc), emitAttn func(string, []byte), emitStats func(string, []byte)) error {
 	f.buf = append(f.buf, r)
 	if len(f.buf) >= max(1, f.Buffer) {
 		return f.flush(ctx, emitRow, emitErr, emitImp, emitAttn, emitStats)
@@ -49,7 +52,7 @@ func (f *ExplainFn) ProcessElement(ctx context.Context, r Record, emitRow func(i
 }
 
 // FinishBundle explains what is left in the buffer.
-func (f *ExplainFn) FinishBundle(ctx context.Context, emitRow func(int, []byte), emitErr func([]byte), emitImp func(string, importance.Acc), emitAttn func(int, []byte), emitStats func(int, []byte)) error {
+func (f *ExplainFn) FinishBundle(ctx context.Context, emitRow func(string, []byte), emitErr func([]byte), emitImp func(string, importance.Acc), emitAttn func(string, []byte), emitStats func(string, []byte)) error {
 	return f.flush(ctx, emitRow, emitErr, emitImp, emitAttn, emitStats)
 }
 
@@ -62,7 +65,7 @@ func (f *ExplainFn) Teardown() error {
 	return nil
 }
 
-func (f *ExplainFn) flush(ctx context.Context, emitRow func(int, []byte), emitErr func([]byte), emitImp func(string, importance.Acc), emitAttn func(int, []byte), emitStats func(int, []byte)) error {
+func (f *ExplainFn) flush(ctx context.Context, emitRow func(string, []byte), emitErr func([]byte), emitImp func(string, importance.Acc), emitAttn func(string, []byte), emitStats func(string, []byte)) error {
 	if len(f.buf) == 0 {
 		return nil
 	}
@@ -80,7 +83,7 @@ func (f *ExplainFn) flush(ctx context.Context, emitRow func(int, []byte), emitEr
 		if err != nil {
 			return err
 		}
-		emitRow(ShardOf(row.ExampleID, f.ex.Shards()), b)
+		emitRow(row.ExampleID, b)
 	}
 	for _, row := range out.Errors {
 		b, err := encodeRow(row)
@@ -97,14 +100,14 @@ func (f *ExplainFn) flush(ctx context.Context, emitRow func(int, []byte), emitEr
 		if err != nil {
 			return err
 		}
-		emitAttn(ShardOf(row.ExampleID, f.ex.Shards()), b)
+		emitAttn(row.ExampleID, b)
 	}
 	for _, row := range out.AttentionStats {
 		b, err := encodeRow(row)
 		if err != nil {
 			return err
 		}
-		emitStats(ShardOf(row.ExampleID, f.ex.Shards()), b)
+		emitStats(row.ExampleID, b)
 	}
 	rowsExplained.Inc(ctx, int64(out.Explained))
 	rowsFailed.Inc(ctx, int64(len(out.Errors)))

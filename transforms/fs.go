@@ -10,10 +10,17 @@ import (
 	"github.com/glassbox-ai/glassbox/parquetsink"
 )
 
+// IsRemote reports whether path is a URL (gs://..., s3://...) that Beam's file
+// systems serve, rather than a local path; every local/remote choice of the
+// job asks it, so they all agree.
+func IsRemote(path string) bool {
+	return strings.Contains(path, "://")
+}
+
 // FileSystemFor returns the parquetsink file system for a path: local disk for
 // plain paths, Beam's file systems (gs://, ...) for URLs.
 func FileSystemFor(path string) parquetsink.FileSystem {
-	if !strings.Contains(path, "://") {
+	if !IsRemote(path) {
 		return parquetsink.Local()
 	}
 	return beamFS{}

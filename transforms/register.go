@@ -10,14 +10,18 @@ import (
 // Registration makes the DoFns known to remote workers and lets Beam call them without reflection.
 func init() {
 	register.DoFn4x1[context.Context, string, func(Record), func([]byte), error](&ReadFileFn{})
-	register.DoFn7x1[context.Context, Record, func(int, []byte), func([]byte), func(string, importance.Acc), func(int, []byte), func(int, []byte), error](&ExplainFn{})
-	register.DoFn3x1[context.Context, int, func(*[]byte) bool, error](&WriteShardFn{})
-	register.DoFn3x1[context.Context, []byte, func(*[]byte) bool, error](&WriteSingleFn{})
+	register.DoFn7x1[context.Context, Record, func(string, []byte), func([]byte), func(string, importance.Acc), func(string, []byte), func(string, []byte), error](&ExplainFn{})
+	register.DoFn2x2[string, []byte, int, []byte](&AssignShardFn{})
+	register.DoFn3x1[context.Context, int, func(*[]byte) bool, error](&WriteExplanationsFn{})
+	register.DoFn3x1[context.Context, int, func(*[]byte) bool, error](&WriteAttentionMatricesFn{})
+	register.DoFn3x1[context.Context, int, func(*[]byte) bool, error](&WriteAttentionStatsFn{})
+	register.DoFn3x1[context.Context, []byte, func(*[]byte) bool, error](&WriteErrorsFn{})
+	register.DoFn3x1[context.Context, []byte, func(*[]byte) bool, error](&WriteGlobalImportanceFn{})
 	register.Function2x1(MergeImportance)
 	register.Function3x1(FinalizeImportance)
 	register.Emitter1[Record]()
 	register.Emitter1[[]byte]()
-	register.Emitter2[int, []byte]()
+	register.Emitter2[string, []byte]()
 	register.Emitter2[string, importance.Acc]()
 	register.Iter1[[]byte]()
 }

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
+	"github.com/glassbox-ai/glassbox/explanation"
 	"github.com/glassbox-ai/glassbox/jobconfig"
 	"github.com/glassbox-ai/glassbox/pipelines"
 	"github.com/glassbox-ai/glassbox/runner"
@@ -28,7 +29,7 @@ func runExplain(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	strFlag(&o.TextField, "text-field", "field holding the text")
 	strFlag(&o.IDField, "id-field", "field holding the example id")
 	strFlag(&o.LabelField, "label-field", "field holding the gold label")
-	strFlag(&o.Methods, "methods", "comma-separated methods: occlusion, kernelshap, lime, attention, rollout, flow")
+	strFlag(&o.Methods, "methods", "comma-separated methods: "+strings.Join(explanation.Names(), ", "))
 	strFlag(&o.Target, "target", "what to explain: predicted, all, or a label name")
 	strFlag(&o.Output, "output", "output folder, local or gs://")
 	strFlag(&o.RunID, "run-id", "run id (default: derived from the config, the model and the input listing)")
@@ -95,11 +96,12 @@ func runExplain(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err := cfg.ApplyOverrides(o); err != nil {
 		return usageError("%v", err)
 	}
+	beam.Init()
 	if !*verbose {
-		// Prism logs every job transition at INFO; the progress line says what matters.
+		// Prism logs every job transition at INFO; the progress line says what
+		// matters. After beam.Init, which installs Beam's own default logger.
 		slog.SetDefault(slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
 	}
-	beam.Init()
 	ro := pipelines.RunOptions{Version: version, Warnings: stderr}
 	if !*quiet {
 		ro.Progress = stderr

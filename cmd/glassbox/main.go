@@ -14,7 +14,6 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"strings"
 	"syscall"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
@@ -50,14 +49,49 @@ func main() {
 	os.Exit(run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
 
+// isBeamWorker reports whether args are a Beam worker's command line. Go's
+// flag package parses them against a scratch copy of every flag registered on
+// the command line (Beam's included), so Beam's own boolean --worker flag
+// decides in every spelling flag.Parse accepts (--worker, -worker=1,
+// --worker=True, ...), without setting any real flag. A subcommand comes
+// first on a CLI command line, which stops the parse at once: not a worker.
 func isBeamWorker(args []string) bool {
-	for _, a := range args {
-		if a == "--worker" || a == "-worker" || strings.HasPrefix(a, "--worker=true") || strings.HasPrefix(a, "-worker=true") {
-			return true
-		}
+	if flag.Lookup(workerFlag) == nil {
+		return false
 	}
-	return false
+	fs := flag.NewFlagSet("beam worker", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	var worker bool
+	flag.CommandLine.VisitAll(func(f *flag.Flag) {
+		if f.Name == workerFlag {
+			fs.BoolVar(&worker, workerFlag, false, f.Usage)
+			return
+		}
+		fs.Var(scratchValue{bool: isBoolFlag(f.Value)}, f.Name, f.Usage)
+	})
+	// A parse error stops at the bad argument; a --worker before it still
+	// counts, and the worker's own flag.Parse then reports the error.
+	_ = fs.Parse(args)
+	return worker
 }
+
+// workerFlag is the flag Beam's harness registers to start a binary as a worker.
+const workerFlag = "worker"
+
+// isBoolFlag reports whether a flag takes no value (as "--flag"), as flag.Parse decides it.
+func isBoolFlag(v flag.Value) bool {
+	b, ok := v.(interface{ IsBoolFlag() bool })
+	return ok && b.IsBoolFlag()
+}
+
+// scratchValue accepts any value and keeps none: it stands in for a real flag
+// while isBeamWorker parses, so the parse moves past that flag (and its value,
+// unless it is boolean) exactly as flag.Parse would.
+type scratchValue struct{ bool bool }
+
+func (scratchValue) String() string     { return "" }
+func (scratchValue) Set(string) error   { return nil }
+func (v scratchValue) IsBoolFlag() bool { return v.bool }
 
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if len(args) == 0 {

@@ -168,3 +168,55 @@ func TestTokenizeCLI(t *testing.T) {
 		t.Errorf("word ids / special mask: %s", lines[0])
 	}
 }
+
+// TestIsBeamWorker checks worker mode follows Beam's own --worker flag in
+// every spelling Go's flag package accepts, and that CLI command lines (a
+// subcommand first) never start a worker.
+func TestIsBeamWorker(t *testing.T) {
+	if flag.Lookup("worker") == nil {
+		t.Fatal("Beam's --worker flag is not registered: worker mode could never start")
+	}
+	tests := []struct {
+		args []string
+		want bool
+	}{
+		{[]string{"--worker"}, true},
+		{[]string{"-worker"}, true},
+		{[]string{"--worker=true"}, true},
+		{[]string{"-worker=true"}, true},
+		{[]string{"--worker=1"}, true},
+		{[]string{"--worker=t"}, true},
+		{[]string{"--worker=TRUE"}, true},
+		{[]string{"--worker=True"}, true},
+		// What Beam's boot loader passes (container/boot.go), in its order.
+		{[]string{"--worker=true", "--id=1-1", "--logging_endpoint=localhost:1", "--control_endpoint=localhost:2", "--semi_persist_dir=/tmp"}, true},
+		// Beam flags before --worker, with and without values.
+		{[]string{"--id", "1-1", "--worker"}, true},
+		{[]string{"--id=1-1", "-worker=1"}, true},
+		{[]string{"--worker=false"}, false},
+		{[]string{"--worker=0"}, false},
+		{[]string{"-worker=f"}, false},
+		{[]string{"--worker", "--worker=false"}, false},
+		{[]string{"--worker=yes"}, false},
+		{[]string{"--workers"}, false},
+		{[]string{"--worker_binary=bin/glassbox-worker"}, false},
+		{[]string{"explain", "--worker"}, false},
+		{[]string{"explain", "--config", "job.yaml", "--worker=true"}, false},
+		{[]string{"--version"}, false},
+		{[]string{"--help"}, false},
+		{[]string{"-h"}, false},
+		{nil, false},
+		// A string flag swallows the next argument as its value, as flag.Parse does.
+		{[]string{"--id", "--worker"}, false},
+	}
+	for _, tc := range tests {
+		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
+			if got := isBeamWorker(tc.args); got != tc.want {
+				t.Errorf("isBeamWorker(%q) = %v, want %v", tc.args, got, tc.want)
+			}
+		})
+	}
+	if f := flag.Lookup("worker"); f.Value.String() != "false" {
+		t.Errorf("detection set the real --worker flag to %s", f.Value.String())
+	}
+}

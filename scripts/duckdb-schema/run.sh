@@ -1,14 +1,12 @@
 #!/usr/bin/env bash
-# Writes one sample file of each Glassbox output kind (through parquetsink, as
-# the pipeline does) and prints how DuckDB reads them. A manual check of the
-# output contract: tests never need Node. Run from anywhere:
+# Prints how DuckDB reads one file of each Glassbox output kind: the committed
+# sample run in schemas/testdata/run (made by scripts/make-schema-sample.sh).
+# A manual check of the output contract: tests never need Node. Run from anywhere:
 #   scripts/duckdb-schema/run.sh
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
-tmp="$(mktemp -d)"
-trap 'rm -rf "$tmp"' EXIT
+run="$root/schemas/testdata/run"
 
 (cd "$here" && [ -d node_modules/@duckdb/node-api ] || npm install --no-audit --no-fund >/dev/null)
-(cd "$root" && GLASSBOX_SAMPLE_DIR="$tmp" go test ./schemas -run '^TestWriteSamples$' -count=1 >/dev/null)
-node "$here/schema.mjs" "$tmp"/explanations-*.parquet "$tmp"/errors.parquet "$tmp"/global_importance.parquet "$tmp"/attention-*.parquet
+node "$here/schema.mjs" "$run"/explanations-*.parquet "$run"/errors.parquet "$run"/global_importance.parquet "$run"/attention-*.parquet "$run"/attention_stats-*.parquet

@@ -1,0 +1,49 @@
+package pipelines
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/glassbox-ai/glassbox/explainer"
+	"github.com/glassbox-ai/glassbox/explanation"
+	"github.com/glassbox-ai/glassbox/jobconfig"
+)
+
+// specFromConfig maps the job config onto the workers' explainer spec; each
+// method's parameters travel as the JSON of its registered parameter struct.
+func specFromConfig(cfg *jobconfig.Config, runID string) (explainer.Spec, error) {
+	s := explainer.Spec{
+		Model: cfg.Model, MaxLength: cfg.MaxLength, IntraOpThreads: cfg.IntraOpThreads, RunID: runID, Seed: cfg.Seed,
+		Target: cfg.Target, OutputKind: cfg.OutputKind, BatchSize: cfg.BatchSize, Shards: cfg.Shards,
+		AttentionExamples: cfg.AttentionMatrices.Examples, AttentionFirstN: cfg.AttentionMatrices.FirstN,
+	}
+	for _, name := range cfg.Methods.Names() {
+		p, err := json.Marshal(cfg.Methods.Params(name))
+		if err != nil {
+			return explainer.Spec{}, fmt.Errorf("methods.%s: %w", name, err)
+		}
+		s.Methods = append(s.Methods, explainer.MethodConfig{Name: name, Params: p})
+	}
+	if len(s.Methods) == 0 {
+		return explainer.Spec{}, fmt.Errorf("methods: no method selected")
+	}
+	if _, err := explainer.BuildMethods(s.Methods); err != nil {
+		return explainer.Spec{}, err
+	}
+	return s, nil
+}
+
+// attentionUsers names what in the job needs the attention probabilities, for error messages.
+func attentionUsers(s explainer.Spec) string {
+	var users []string
+	for _, m := range s.Methods {
+		if info, ok := explanation.Lookup(m.Name); ok && info.Needs.Attention {
+			users = append(users, "method "+m.Name)
+		}
+	}
+	if s.AttentionFirstN > 0 || len(s.AttentionExamples) > 0 {
+		users = append(users, "attention_matrices")
+	}
+	return strings.Join(users, ", ")
+}

@@ -1,0 +1,70 @@
+package pipelines
+
+import (
+	"github.com/apache/beam/sdks/v2/go/pkg/beam"
+	"github.com/glassbox-ai/glassbox/schemas"
+	"github.com/glassbox-ai/glassbox/transforms"
+)
+
+// WriteShards spreads rows (KV<example id, encoded row>) over shards by
+// example id alone (transforms.ShardOf), groups each shard and writes it with
+// write, one of transforms' shard writers configured with the same shard count.
+func WriteShards(s beam.Scope, rows beam.PCollection, shards int, write any) {
+	s = s.Scope("WriteShards")
+	keyed := beam.ParDo(s, &transforms.AssignShardFn{Shards: shards}, rows)
+	beam.ParDo0(s, write, beam.GroupByKey(s, keyed))
+}
+
+// WriteExplanations writes explanation rows (KV<example id, encoded
+// schemas.ExplanationRow>) to dir/explanations-SSSSS-of-NNNNN.parquet.
+func WriteExplanations(s beam.Scope, dir string, shards int, rows beam.PCollection) {
+	s = s.Scope("WriteExplanations")
+	WriteShards(s, rows, shards, &transforms.WriteExplanationsFn{Dir: dir, Shards: shards})
+}
+
+// WriteAttentionMatrices writes attention matrix rows (KV<example id, encoded
+// schemas.AttentionMatrixRow>) to dir/attention-SSSSS-of-NNNNN.parquet.
+func WriteAttentionMatrices(s beam.Scope, dir string, shards int, rows beam.PCollection) {
+	s = s.Scope("WriteAttentionMatrices")
+	WriteShards(s, rows, shards, &transforms.WriteAttentionMatricesFn{Dir: dir, Shards: shards})
+}
+
+// WriteAttentionStats writes attention statistics rows (KV<example id, encoded
+// schemas.AttentionStatRow>) to dir/attention_stats-SSSSS-of-NNNNN.parquet.
+func WriteAttentionStats(s beam.Scope, dir string, shards int, rows beam.PCollection) {
+	s = s.Scope("WriteAttentionStats")
+	WriteShards(s, rows, shards, &transforms.WriteAttentionStatsFn{Dir: dir, Shards: shards})
+}
+
+// WriteErrors writes every encoded schemas.ErrorRow of errs, from all stages,
+// to dir/errors.parquet, sorted; the file exists (empty) when nothing failed.
+func WriteErrors(s beam.Scope, dir string, errs ...beam.PCollection) {
+	s = s.Scope("WriteErrors")
+	all := beam.Flatten(s, errs...)
+	writeOnce(s, &transforms.WriteErrorsFn{Path: transforms.JoinPath(dir, schemas.ErrorsFile)}, all)
+}
+
+// GlobalImportance merges the per-example contributions (KV<importance key,
+// importance.Acc>) into one exact accumulator per key and finalises each into
+// an encoded importance.Row; the merge is exact, so any merge order gives the
+// same row.
+func GlobalImportance(s beam.Scope, contributions beam.PCollection) beam.PCollection {
+	s = s.Scope("GlobalImportance")
+	combined := beam.CombinePerKey(s, transforms.MergeImportance, contributions)
+	return beam.ParDo(s, transforms.FinalizeImportance, combined)
+}
+
+// WriteGlobalImportance writes the encoded importance rows to
+// dir/global_importance.parquet with runID on each; the file exists (empty)
+// when nothing was explained.
+func WriteGlobalImportance(s beam.Scope, dir, runID string, rows beam.PCollection) {
+	s = s.Scope("WriteGlobalImportance")
+	writeOnce(s, &transforms.WriteGlobalImportanceFn{Path: transforms.JoinPath(dir, schemas.GlobalImportanceFile), RunID: runID}, rows)
+}
+
+// writeOnce runs write once, on an impulse, with rows as its side input: a
+// single file is then written even when rows is empty, which a ParDo over rows
+// would never be called for.
+func writeOnce(s beam.Scope, write any, rows beam.PCollection) {
+	beam.ParDo0(s, write, beam.Impulse(s), beam.SideInput{Input: rows})
+}
