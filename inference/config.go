@@ -42,6 +42,18 @@ type Config struct {
 	MaxPositions int
 	// PadTokenID is config.json's pad_token_id, -1 if unset.
 	PadTokenID int
+	// Decoder reports a model that attends causally (a decoder-only family, or is_decoder),
+	// whose prediction reads the last real token, whatever its head.
+	Decoder bool
+}
+
+// decoderTypes are Hugging Face model_type values of decoder-only families: their
+// sequence classifiers, too, read the last real token (e.g. GPT2ForSequenceClassification).
+var decoderTypes = map[string]bool{
+	"gpt2": true, "gpt_neo": true, "gpt_neox": true, "gptj": true, "gpt_bigcode": true, "codegen": true, "ctrl": true,
+	"llama": true, "mistral": true, "mixtral": true, "qwen2": true, "qwen3": true, "phi": true, "phi3": true,
+	"gemma": true, "gemma2": true, "gemma3_text": true, "falcon": true, "bloom": true, "opt": true, "mpt": true,
+	"xglm": true, "starcoder2": true, "olmo": true, "olmo2": true, "stablelm": true, "smollm3": true,
 }
 
 // ParseConfig reads the fields Glassbox needs from config.json data; path is used in errors.
@@ -111,6 +123,10 @@ func ParseConfig(path string, data []byte) (*Config, error) {
 		}
 		c.PadTokenID = n
 	}
+	if v, ok := raw["is_decoder"]; ok && string(v) == "true" {
+		c.Decoder = true
+	}
+	c.Decoder = c.Decoder || decoderTypes[c.ModelType] || kindFromArchitectures(c.Architectures) == CausalLM
 	switch c.ProblemType {
 	case "", SingleLabel, MultiLabel, Regression:
 	default:

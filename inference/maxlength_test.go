@@ -92,3 +92,33 @@ func TestMaxLengthTruncates(t *testing.T) {
 		t.Errorf("129 tokens on a 128-position model: %v", err)
 	}
 }
+
+// TestDecoderFromConfig checks which configs make the explained position the
+// last real token: decoder-only families whatever their head, and is_decoder.
+func TestDecoderFromConfig(t *testing.T) {
+	tests := []struct {
+		json string
+		want bool
+	}{
+		{`{"model_type":"gpt2","architectures":["GPT2ForSequenceClassification"]}`, true},
+		{`{"model_type":"gpt2","architectures":["GPT2LMHeadModel"]}`, true},
+		{`{"model_type":"llama","architectures":["LlamaForSequenceClassification"]}`, true},
+		{`{"model_type":"custom","architectures":["CustomForCausalLM"]}`, true},
+		{`{"model_type":"bert","is_decoder":true}`, true},
+		{`{"model_type":"bert","architectures":["BertForSequenceClassification"]}`, false},
+		{`{"model_type":"roberta","is_decoder":false}`, false},
+	}
+	for _, tc := range tests {
+		c, err := ParseConfig("config.json", []byte(tc.json))
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := &Model{Kind: SequenceClassification, Config: c}
+		if got := m.IsDecoder(); got != tc.want {
+			t.Errorf("%s: decoder %v, want %v", tc.json, got, tc.want)
+		}
+		if want := map[bool]int{true: 6, false: 0}[tc.want]; m.ExplainedPosition(7) != want {
+			t.Errorf("%s: explained position %d of 7 tokens, want %d", tc.json, m.ExplainedPosition(7), want)
+		}
+	}
+}

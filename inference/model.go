@@ -274,7 +274,7 @@ func (m *Model) Encode(text string) (*tokenizer.Encoding, error) {
 }
 
 // IsDecoder reports whether the model attends causally (its explained position is the last real token).
-func (m *Model) IsDecoder() bool { return m.Kind == CausalLM }
+func (m *Model) IsDecoder() bool { return m.Kind == CausalLM || m.Config.Decoder }
 
 // ErrClosed is returned by a Session used after Close.
 var ErrClosed = errors.New("inference: session is closed")

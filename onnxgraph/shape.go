@@ -178,6 +178,10 @@ var shapeOps = map[string]opRule{
 	"com.microsoft::FastGelu":  {1, 2, inferSameShape},
 	"com.microsoft::BiasGelu":  {2, 2, inferSameShape},
 	"com.microsoft::QuickGelu": {1, 1, inferSameShape},
+	// Layer-norm fusions ORT's optimizer writes around attention it leaves unfused (shape_contrib.go).
+	"com.microsoft::SkipLayerNormalization":           {3, 5, inferSkipLayerNorm},
+	"com.microsoft::SkipSimplifiedLayerNormalization": {3, 4, inferSkipLayerNorm},
+	"com.microsoft::EmbedLayerNormalization":          {1, 9, inferEmbedLayerNorm}, // segment_ids (input 1) is optional; word_embedding is checked inside
 	// Unary ops with value folding, casts and elementwise ops (shape_elementwise.go).
 	"Identity":       {1, 1, inferIdentity},
 	"Dropout":        {1, 3, inferIdentity},

@@ -192,3 +192,26 @@ func TestFusedMasksDefaultDomainSpellings(t *testing.T) {
 		}
 	}
 }
+
+// TestContribLayerNormShapes checks the shapes of ORT's fused layer-norm ops.
+func TestContribLayerNormShapes(t *testing.T) {
+	b := newBuilder(14).
+		input("ids", onnxpb.TensorProto_INT64, []int64{2, 5}, nil).
+		input("x", f32, []int64{2, 5, 8}, nil).
+		floats("words", []int64{30, 8}).floats("pos", []int64{16, 8}).floats("gamma", []int64{8}).floats("beta", []int64{8}).
+		domainNode("com.microsoft", "EmbedLayerNormalization", []string{"ids", "", "words", "pos", "", "gamma", "beta"}, []string{"emb", "mask_index"}).
+		domainNode("com.microsoft", "SkipLayerNormalization", []string{"x", "emb", "gamma", "beta"}, []string{"y", "mean", "inv_std", "sum"}).
+		output("y", f32)
+	shapes, err := b.graph(t).InferShapes(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, want := range map[string][]int64{"emb": {2, 5, 8}, "mask_index": {2}, "y": {2, 5, 8}, "mean": {2, 5, 1}, "inv_std": {2, 5, 1}, "sum": {2, 5, 8}} {
+		if got := shapes[name]; got == nil || !eqInts(got.Shape, want) {
+			t.Errorf("%s: %+v, want shape %v", name, got, want)
+		}
+	}
+	if shapes["mask_index"].DType != onnxpb.TensorProto_INT32 {
+		t.Errorf("mask_index type %v, want int32", shapes["mask_index"].DType)
+	}
+}
