@@ -64,7 +64,7 @@ type Explainer struct {
 // attention outputs in layer order (nil when no attention method is selected).
 func New(sess *inference.Session, attnNames []string, s Settings) (*Explainer, error) {
 	if s.BatchSize <= 0 {
-		s.BatchSize = 32
+		s.BatchSize = inference.DefaultBatchSize
 	}
 	if s.OutputKind == "" {
 		s.OutputKind = inference.Probability

@@ -29,7 +29,7 @@ func runPredict(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	input := fs.String("input", "", "input file: text lines or JSONL with a text field (default: standard input)")
 	format := fs.String("format", "", "input format: text or jsonl (default: from the file's extension; text for standard input)")
 	textField := fs.String("text-field", "text", "JSONL field holding the text")
-	batch := fs.Int("batch-size", 32, "rows per ONNX Runtime call")
+	batch := fs.Int("batch-size", inference.DefaultBatchSize, "rows per ONNX Runtime call")
 	topK := fs.Int("top-k", 5, "next tokens reported for a causal LM")
 	threads := fs.Int("intra-op-threads", 0, "ONNX Runtime intra-op threads (0: ONNX Runtime's choice)")
 	maxLength := fs.Int("max-length", 0, maxLengthFlagUsage)
