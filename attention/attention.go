@@ -172,13 +172,3 @@ func QueryPosition(n int, decoder bool) int {
 	return 0
 }
 
-// ZeroSpecial returns a copy of attr with the positions flagged in special set to 0, as conventions.md requires of reported attributions.
-func ZeroSpecial(attr []float64, special []bool) []float64 {
-	out := append([]float64(nil), attr...)
-	for i, s := range special {
-		if s && i < len(out) {
-			out[i] = 0
-		}
-	}
-	return out
-}

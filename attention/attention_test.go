@@ -307,11 +307,6 @@ func TestQueryPosition(t *testing.T) {
 	}
 }
 
-func TestZeroSpecial(t *testing.T) {
-	attr := []float64{0.5, 0.3, 0.2}
-	near(t, "zeroed", ZeroSpecial(attr, []bool{true, false, true}), []float64{0, 0.3, 0}, 0)
-	near(t, "input untouched", attr, []float64{0.5, 0.3, 0.2}, 0)
-}
 
 func benchWeights(n int) Weights {
 	return randWeights(rand.New(rand.NewPCG(3, 4)), 6, 12, n, false)

@@ -26,7 +26,7 @@
 // The query position q comes from QueryPosition: the first token for
 // encoders, the last real token for decoders. These functions return
 // attributions for every position, special tokens included; the convention
-// that special tokens get attribution 0 is applied by the caller (ZeroSpecial)
+// that special tokens get attribution 0 is applied by the caller (explanation.ZeroSpecial)
 // so the raw values stay available for the attention matrices output.
 //
 // The package is pure Go and never imports Beam.

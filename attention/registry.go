@@ -35,5 +35,5 @@ func result(ctx context.Context, req explanation.Request, attr []float64, params
 	}
 	tokens := make([]float64, len(req.Input.IDs))
 	copy(tokens, attr)
-	return explanation.Result{Tokens: ZeroSpecial(tokens, req.Special), TargetScore: fx, Params: params}, nil
+	return explanation.Result{Tokens: explanation.ZeroSpecial(tokens, req.Special), TargetScore: fx, Params: params}, nil
 }

@@ -48,6 +48,8 @@ type Settings struct {
 	AttentionExamples map[string]bool
 	// AttentionFirstN selects the first N rows of each input file for full attention matrices.
 	AttentionFirstN int
+	// IntraOpThreads is ONNX Runtime's intra-op thread count for the backward graphs (0 = ORT's choice).
+	IntraOpThreads int
 }
 
 // Explainer explains records with one model session.
@@ -58,6 +60,14 @@ type Explainer struct {
 	s         Settings
 	shards    int
 	maskCheck *inference.MaskCheck
+	grads     *gradients // nil unless a method needs gradients
+}
+
+// Close releases what the explainer opened besides the session it was given (backward graphs).
+func (e *Explainer) Close() {
+	if e.grads != nil {
+		e.grads.close()
+	}
 }
 
 // New makes an explainer over an open session; attnNames are the session's
@@ -83,8 +93,8 @@ func New(sess *inference.Session, attnNames []string, s Settings) (*Explainer, e
 		if spec.Info.Needs.Attention && len(attnNames) == 0 {
 			return nil, fmt.Errorf("explain: method %s needs the model's attention outputs", spec.Name())
 		}
-		if spec.Info.Needs.Gradients || spec.Info.Needs.HiddenStates {
-			return nil, fmt.Errorf("explain: method %s needs gradients or hidden states, which this explainer does not provide", spec.Name())
+		if spec.Info.Needs.HiddenStates {
+			return nil, fmt.Errorf("explain: method %s needs hidden states, which this explainer does not provide", spec.Name())
 		}
 	}
 	if err := checkTarget(m, s.Target); err != nil {
@@ -93,6 +103,14 @@ func New(sess *inference.Session, attnNames []string, s Settings) (*Explainer, e
 	e := &Explainer{model: m, sess: sess, attnNames: attnNames, s: s}
 	if err := e.resolveMasking(context.Background()); err != nil {
 		return nil, err
+	}
+	for _, spec := range s.Methods {
+		if spec.Info.Needs.Gradients && e.grads == nil {
+			var err error
+			if e.grads, err = newGradients(m, s.OutputKind, s.BatchSize, s.IntraOpThreads); err != nil {
+				return nil, err
+			}
+		}
 	}
 	return e, nil
 }
@@ -121,6 +139,7 @@ type item struct {
 	pred    inference.Prediction
 	attn    attention.Weights
 	words   []tokenizer.Word
+	emb     []float32 // word embeddings, once a gradient method asked
 }
 
 // Explain explains a batch of records. Per-record failures become error rows;
@@ -255,6 +274,12 @@ func (e *Explainer) explainItem(ctx context.Context, it *item) ([]schemas.Explan
 			}
 			if spec.Info.Needs.Attention {
 				req.Attention = it.attn
+			}
+			if spec.Info.Needs.Gradients {
+				if err := e.withGradients(&req, it, t); err != nil {
+					errs = append(errs, fmt.Errorf("%s for target %s: %w", spec.Name(), t.label, err))
+					continue
+				}
 			}
 			res, err := spec.Method.Explain(ctx, sc, req)
 			if err == nil {

@@ -136,13 +136,14 @@ func Open(s Spec) (*Explainer, func() error, error) {
 	ex, err := New(sess, s.AttentionOutputs, Settings{
 		RunID: s.RunID, Seed: s.Seed, Target: s.Target, OutputKind: inference.OutputKind(s.OutputKind),
 		BatchSize: s.BatchSize, Methods: methods, AttentionExamples: examples, AttentionFirstN: s.AttentionFirstN,
+		IntraOpThreads: s.IntraOpThreads,
 	})
 	if err != nil {
 		sess.Close()
 		return nil, nil, err
 	}
 	ex.shards = s.Shards
-	return ex, sess.Close, nil
+	return ex, func() error { ex.Close(); return sess.Close() }, nil
 }
 
 // Shards returns the number of output shards rows are spread over.

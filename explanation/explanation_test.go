@@ -55,3 +55,11 @@ func TestSeedIsStableAndSpreads(t *testing.T) {
 		t.Error("Clone shares memory")
 	}
 }
+
+func TestZeroSpecial(t *testing.T) {
+	attr := []float64{0.5, 0.3, 0.2}
+	got := ZeroSpecial(attr, []bool{true, false, true})
+	if got[0] != 0 || got[1] != 0.3 || got[2] != 0 || attr[0] != 0.5 {
+		t.Errorf("ZeroSpecial = %v (input %v must stay unchanged)", got, attr)
+	}
+}

@@ -79,6 +79,33 @@ type Request struct {
 	// Score returns f(x) on the unperturbed input, from the prediction when it holds
 	// it; methods that do not perturb report it as Result.TargetScore.
 	Score func(ctx context.Context) (float64, error)
+	// Embeddings are Input's word embeddings (the output of the word-embedding
+	// lookup), [len(Input.IDs)·Hidden] row-major; set for methods whose Info.Needs.Gradients is true.
+	Embeddings []float32
+	// Hidden is the embedding width.
+	Hidden int
+	// PadEmbedding is the pad token's embedding [Hidden] (Integrated Gradients' default baseline).
+	PadEmbedding []float32
+	// Gradients evaluates f and ∂f/∂e at word-embedding points e of Input's shape.
+	Gradients GradientFunc
+}
+
+// GradientFunc evaluates the explained quantity f and its gradient with respect
+// to the word embeddings at each point (an embedding matrix of the request's
+// input, [seq·hidden] row-major, ids, mask and positions as the input's),
+// batching the points through the model.
+type GradientFunc func(ctx context.Context, points [][]float32) (f []float64, grads [][]float32, err error)
+
+// ZeroSpecial returns a copy of attr with the positions flagged in special set
+// to 0, as conventions.md requires of reported attributions.
+func ZeroSpecial(attr []float64, special []bool) []float64 {
+	out := append([]float64(nil), attr...)
+	for i, s := range special {
+		if s && i < len(out) {
+			out[i] = 0
+		}
+	}
+	return out
 }
 
 // Result is a method's explanation of one example for one target.

@@ -76,7 +76,7 @@ func TestFullConfigIsTheDefaults(t *testing.T) {
 	want := Default()
 	want.Input.Path = "testdata/sample/*.jsonl"
 	want.Model = "testdata/models/distilbert-sentiment"
-	want.Methods = methodsOf(t, "occlusion", "kernelshap", "lime", "attention", "rollout", "flow")
+	want.Methods = methodsOf(t, "occlusion", "kernelshap", "lime", "attention", "rollout", "flow", "saliency", "gradxinput", "ig")
 	if !reflect.DeepEqual(c, want) {
 		a, _ := c.Canonical()
 		b, _ := want.Canonical()
@@ -134,7 +134,7 @@ func TestStrictErrors(t *testing.T) {
 		{"methods:\n  kernelshap: {sampels: 10}\n", "methods.kernelshap.sampels: unknown key (known: masking, players, samples)"},
 		{"inptu: {path: x}\n", "inptu: unknown key"},
 		{"input: {path: x, fromat: csv}\n", "input.fromat: unknown key"},
-		{"methods: {shap: {}}\n", "methods.shap: unknown method (known: occlusion, kernelshap, lime, attention, rollout, flow)"},
+		{"methods: {shap: {}}\n", "methods.shap: unknown method (known: occlusion, kernelshap, lime, attention, rollout, flow, saliency, gradxinput, ig)"},
 		{"batch_size: many\n", `batch_size: want an integer, got "many"`},
 		{"seed: -1\n", `seed: want a non-negative integer, got "-1"`},
 		{"methods: {lime: {alpha: x}}\n", `methods.lime.alpha: want a number, got "x"`},

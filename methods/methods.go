@@ -7,6 +7,8 @@ package methods
 import (
 	// Raw attention, rollout and flow.
 	_ "github.com/glassbox-ai/glassbox/attention"
+	// Saliency, gradient × input and Integrated Gradients.
+	_ "github.com/glassbox-ai/glassbox/gradient"
 	// Occlusion, KernelSHAP and LIME.
 	_ "github.com/glassbox-ai/glassbox/perturbation"
 )

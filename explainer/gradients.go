@@ -1,0 +1,195 @@
+package explainer
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"sync"
+
+	"github.com/glassbox-ai/glassbox/explanation"
+	"github.com/glassbox-ai/glassbox/gradient"
+	"github.com/glassbox-ai/glassbox/inference"
+	"github.com/glassbox-ai/glassbox/onnxgraph"
+	"github.com/glassbox-ai/glassbox/onnxgraph/onnxpb"
+)
+
+// gradLengthBucket rounds sequence lengths up for the backward graphs, which
+// are built per concrete shape: inputs are right-padded (mask 0), which every
+// export honours, so one graph serves eight lengths.
+const gradLengthBucket = 8
+
+// gradCacheSize bounds the backward-graph sessions kept open; each holds the
+// model's weights, and examples arrive in length order within a bundle.
+const gradCacheSize = 6
+
+// gradients serves the gradient methods: backward graphs of the model
+// (gradient.Build) per padded length and batch size, in a small LRU of
+// ONNX Runtime sessions.
+type gradients struct {
+	model   *inference.Model
+	base    *onnxpb.ModelProto
+	target  gradient.Target
+	batch   int
+	threads int
+
+	mu    sync.Mutex
+	lru   []*gradSession // most recently used last
+	pad   []float32
+	table *gradient.Graph // any built graph: it reads the embedding table
+}
+
+type gradSession struct {
+	seq, batch int
+	sess       *gradient.Session
+}
+
+// newGradients loads the model's graph once; the target follows what the job explains.
+func newGradients(m *inference.Model, kind inference.OutputKind, batch, threads int) (*gradients, error) {
+	base, err := onnxgraph.Load(m.Files.ONNX)
+	if err != nil {
+		return nil, fmt.Errorf("gradient methods: %w", err)
+	}
+	t := gradient.Probability
+	switch {
+	case m.Kind == inference.CausalLM:
+		t = gradient.TokenLogProb
+	case kind == inference.Logit || m.Config.ProblemType == inference.Regression:
+		t = gradient.Logit
+	case m.Config.ProblemType == inference.MultiLabel:
+		t = gradient.Sigmoid
+	}
+	g := &gradients{model: m, base: base, target: t, batch: max(1, batch), threads: threads}
+	// One small build up front fails early on a model without a rule for some op,
+	// and gives the embedding table's reader.
+	if g.table, err = gradient.Build(base, gradient.Spec{Target: t, Batch: 1, Seq: gradLengthBucket, Output: m.Output}); err != nil {
+		return nil, fmt.Errorf("gradient methods: %s: %w", m.Files.ONNX, err)
+	}
+	g.table.Dir = filepath.Dir(m.Files.ONNX)
+	return g, nil
+}
+
+// session returns an open backward graph for seq tokens (bucketed) and batch rows.
+func (g *gradients) session(seq, batch int) (*gradient.Session, error) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	for i, s := range g.lru {
+		if s.seq == seq && s.batch == batch {
+			g.lru = append(append(g.lru[:i:i], g.lru[i+1:]...), s)
+			return s.sess, nil
+		}
+	}
+	built, err := gradient.Build(g.base, gradient.Spec{Target: g.target, Batch: batch, Seq: seq, Output: g.model.Output})
+	if err != nil {
+		return nil, fmt.Errorf("gradient methods: %s: %w", g.model.Files.ONNX, err)
+	}
+	built.Dir = filepath.Dir(g.model.Files.ONNX)
+	sess, err := gradient.Open(built, gradient.Options{IntraOpThreads: g.threads})
+	if err != nil {
+		return nil, err
+	}
+	if len(g.lru) == gradCacheSize {
+		_ = g.lru[0].sess.Close()
+		g.lru = g.lru[1:]
+	}
+	g.lru = append(g.lru, &gradSession{seq: seq, batch: batch, sess: sess})
+	return sess, nil
+}
+
+// close releases every session.
+func (g *gradients) close() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	for _, s := range g.lru {
+		_ = s.sess.Close()
+	}
+	g.lru = nil
+}
+
+// embeddings returns the word embeddings of ids (known, when not nil) and of the pad token.
+func (g *gradients) embeddings(ids []int64, known []float32) (emb, pad []float32, hidden int, err error) {
+	g.mu.Lock()
+	gr := g.table
+	g.mu.Unlock()
+	if emb = known; emb == nil {
+		if emb, err = gr.EmbeddingRows(ids); err != nil {
+			return nil, nil, 0, err
+		}
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.pad == nil {
+		if g.pad, err = gr.EmbeddingRows([]int64{g.model.PadID}); err != nil {
+			return nil, nil, 0, err
+		}
+	}
+	return emb, g.pad, gr.Hidden, nil
+}
+
+func bucket(n int) int { return (n + gradLengthBucket - 1) / gradLengthBucket * gradLengthBucket }
+
+// fn returns the request's GradientFunc: points of in's shape, for class (or
+// token) index at position, run in as few calls as the batch size allows
+// (ceil(k / batch) calls of equal size, the last padded by repetition).
+func (g *gradients) fn(in explanation.Input, hidden int, index, position int) explanation.GradientFunc {
+	n := len(in.IDs)
+	seq := bucket(n)
+	padded := inference.Pad([]explanation.Input{in}, g.model.PadID)
+	row := func(src []int64, fill int64) []int64 {
+		out := make([]int64, seq)
+		for i := range out {
+			out[i] = fill
+		}
+		copy(out, src)
+		return out
+	}
+	ids, mask, types := row(padded.IDs, g.model.PadID), row(padded.Mask, 0), row(padded.TypeIDs, 0)
+	return func(ctx context.Context, points [][]float32) ([]float64, [][]float32, error) {
+		k := len(points)
+		calls := (k + g.batch - 1) / g.batch
+		size := (k + calls - 1) / calls
+		f := make([]float64, 0, k)
+		grads := make([][]float32, 0, k)
+		for start := 0; start < k; start += size {
+			if err := ctx.Err(); err != nil {
+				return nil, nil, err
+			}
+			sess, err := g.session(seq, size)
+			if err != nil {
+				return nil, nil, err
+			}
+			var x gradient.Inputs
+			x.Embeds = make([]float32, size*seq*hidden)
+			for b := 0; b < size; b++ {
+				p := points[min(start+b, k-1)] // repetition pads the last call
+				copy(x.Embeds[b*seq*hidden:], p)
+				x.IDs, x.Mask, x.TypeIDs = append(x.IDs, ids...), append(x.Mask, mask...), append(x.TypeIDs, types...)
+				x.Index, x.Position = append(x.Index, int64(index)), append(x.Position, int64(position))
+			}
+			res, err := sess.Run(x)
+			if err != nil {
+				return nil, nil, fmt.Errorf("gradients: %w", err)
+			}
+			for b := 0; b < size && start+b < k; b++ {
+				f = append(f, res.Target[b])
+				flat := make([]float32, 0, n*hidden)
+				for i := 0; i < n; i++ {
+					flat = append(flat, res.Grad[b][i]...)
+				}
+				grads = append(grads, flat)
+			}
+		}
+		return f, grads, nil
+	}
+}
+
+// withGradients gives a gradient method's request the example's embeddings and
+// a GradientFunc for target t (a class, or a causal LM's next token at its last position).
+func (e *Explainer) withGradients(req *explanation.Request, it *item, t target) error {
+	emb, pad, hidden, err := e.grads.embeddings(it.in.IDs, it.emb)
+	if err != nil {
+		return err
+	}
+	it.emb, req.Embeddings, req.PadEmbedding, req.Hidden = emb, emb, pad, hidden
+	req.Gradients = e.grads.fn(it.in, req.Hidden, t.class, req.Position)
+	return nil
+}
