@@ -171,4 +171,3 @@ func QueryPosition(n int, decoder bool) int {
 	}
 	return 0
 }
-

@@ -307,7 +307,6 @@ func TestQueryPosition(t *testing.T) {
 	}
 }
 
-
 func benchWeights(n int) Weights {
 	return randWeights(rand.New(rand.NewPCG(3, 4)), 6, 12, n, false)
 }
