@@ -11,11 +11,20 @@ import (
 )
 
 // TestGradientMethodsMatchPyTorch runs saliency and gradient × input on the
-// DistilBERT fixture and compares them with the same definitions applied to
-// PyTorch's gradient of P(POSITIVE) with respect to the word-embedding output
-// (reference.json); the embeddings e are the model's own table rows.
+// DistilBERT and GPT-2 fixtures and compares them with the same definitions
+// applied to PyTorch's gradient (reference.json) of P(POSITIVE), and of the log
+// probability of the predicted next token at the last position, with respect to
+// the word-embedding output; the embeddings e are the model's own table rows.
 func TestGradientMethodsMatchPyTorch(t *testing.T) {
-	const dir = "../testdata/models/distilbert-sentiment"
+	for _, tc := range []struct{ dir, target string }{
+		{"../testdata/models/distilbert-sentiment", "POSITIVE"},
+		{"../testdata/models/gpt2-tiny", "predicted"},
+	} {
+		t.Run(tc.dir, func(t *testing.T) { testGradientMethods(t, tc.dir, tc.target) })
+	}
+}
+
+func testGradientMethods(t *testing.T, dir, target string) {
 	b, err := os.ReadFile(dir + "/reference.json")
 	if err != nil {
 		t.Fatal(err)
@@ -35,7 +44,7 @@ func TestGradientMethodsMatchPyTorch(t *testing.T) {
 	if err := json.Unmarshal(b, &ref); err != nil {
 		t.Fatal(err)
 	}
-	ex := openSpec(t, Spec{Model: dir, RunID: "r", Seed: 1, Target: "POSITIVE", OutputKind: "probability", BatchSize: 8,
+	ex := openSpec(t, Spec{Model: dir, RunID: "r", Seed: 1, Target: target, OutputKind: "probability", BatchSize: 8,
 		Methods: []MethodConfig{{Name: "saliency"}, {Name: "gradxinput"}}})
 	if len(ref.Gradients.Items) == 0 {
 		t.Fatal("no gradient references")
