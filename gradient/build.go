@@ -79,6 +79,9 @@ type Graph struct {
 	EmbeddingTable string
 	// Hidden is the embedding width.
 	Hidden int
+	// Classes is the size of the axis target_index selects from (classes, or the
+	// vocabulary for TokenLogProb).
+	Classes int
 	// Inputs are the original inputs still fed (e.g. attention_mask, and
 	// input_ids when other nodes, such as position ids, read it), in model order.
 	Inputs []string
@@ -103,61 +106,80 @@ func BuildFile(path string, s Spec) (*Graph, error) {
 	if err != nil {
 		return nil, fmt.Errorf("gradient: %w", err)
 	}
-	g, err := Build(m, s)
+	g, err := build(m, s)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return nil, fmt.Errorf("gradient: %s: %w", path, err)
 	}
 	g.Dir = filepath.Dir(path)
 	return g, nil
+}
+
+// BuildBytes parses a serialized model with onnxgraph.Parse (which refuses
+// external data, as it needs the model's folder: use BuildFile for such models)
+// and builds its backward graph.
+func BuildBytes(data []byte, s Spec) (*Graph, error) {
+	m, err := onnxgraph.Parse(data)
+	if err != nil {
+		return nil, fmt.Errorf("gradient: %w", err)
+	}
+	return Build(m, s)
 }
 
 // Build returns a copy of m cut at the word-embedding lookup, with the target
 // head of s appended and the reverse-mode graph from Σ_b target[b] back to
 // inputs_embeds. m is not modified.
 func Build(m *onnxpb.ModelProto, s Spec) (*Graph, error) {
+	g, err := build(m, s)
+	if err != nil {
+		return nil, fmt.Errorf("gradient: %w", err)
+	}
+	return g, nil
+}
+
+func build(m *onnxpb.ModelProto, s Spec) (*Graph, error) {
 	if s.Batch < 1 || s.Seq < 1 {
-		return nil, fmt.Errorf("gradient: batch %d and seq %d must be positive", s.Batch, s.Seq)
+		return nil, fmt.Errorf("batch %d and seq %d must be positive", s.Batch, s.Seq)
 	}
 	m = proto.Clone(m).(*onnxpb.ModelProto)
 	g, err := onnxgraph.NewGraph(m)
 	if err != nil {
-		return nil, fmt.Errorf("gradient: %w", err)
+		return nil, err
 	}
 	name := m.GetGraph().GetName()
 	if op := g.Opset(""); op < 13 {
-		return nil, fmt.Errorf("gradient: graph %q: opset %d; need 13 or later", name, op)
+		return nil, fmt.Errorf("graph %q: opset %d; need 13 or later", name, op)
 	}
 	out := s.Output
 	if out == "" {
 		if len(m.GetGraph().GetOutput()) == 0 {
-			return nil, fmt.Errorf("gradient: graph %q has no outputs", name)
+			return nil, fmt.Errorf("graph %q has no outputs", name)
 		}
 		out = m.GetGraph().GetOutput()[0].GetName()
 	} else if !g.IsGraphOutput(out) {
-		return nil, fmt.Errorf("gradient: graph %q has no output %q", name, out)
+		return nil, fmt.Errorf("graph %q has no output %q", name, out)
 	}
 	res := &Graph{Model: m, Spec: s, InputsEmbeds: InputsEmbeds, TargetIndex: TargetIndexInput, Target: TargetOutput, Grad: GradOutput, intTypes: map[string]onnxpb.TensorProto_DataType{}}
 	if err := res.cut(g); err != nil {
-		return nil, fmt.Errorf("gradient: graph %q: %w", name, err)
+		return nil, fmt.Errorf("graph %q: %w", name, err)
 	}
 	shapes, err := inferShapes(g, res.inputShapes())
 	if err != nil {
-		return nil, fmt.Errorf("gradient: graph %q: %w", name, err)
+		return nil, fmt.Errorf("graph %q: %w", name, err)
 	}
 	b := newBuilder(g, shapes)
 	if err := res.head(b, out); err != nil {
-		return nil, fmt.Errorf("gradient: graph %q: target %s: %w", name, s.Target, err)
+		return nil, fmt.Errorf("graph %q: target %s: %w", name, s.Target, err)
 	}
 	// Shapes of the head's tensors.
 	if b.shapes, err = inferShapes(g, res.inputShapes()); err != nil {
-		return nil, fmt.Errorf("gradient: graph %q: %w", name, err)
+		return nil, fmt.Errorf("graph %q: %w", name, err)
 	}
 	grads, err := backward(b, []string{InputsEmbeds}, TargetOutput)
 	if err != nil {
-		return nil, fmt.Errorf("gradient: %w", err)
+		return nil, err
 	}
 	if err := res.finish(b, grads[InputsEmbeds]); err != nil {
-		return nil, fmt.Errorf("gradient: graph %q: %w", name, err)
+		return nil, fmt.Errorf("graph %q: %w", name, err)
 	}
 	return res, nil
 }

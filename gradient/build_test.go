@@ -148,3 +148,49 @@ func TestExternalTableMustStayInTheFolder(t *testing.T) {
 		}
 	}
 }
+
+func TestBuildRefusesFusedAndFeatureModels(t *testing.T) {
+	// ORT's optimizer folds the lookup into com.microsoft::EmbedLayerNormalization.
+	if _, err := BuildFile(filepath.Join(gradModelsDir, "bert-tiny", "fused", "model_optimized.onnx"), Spec{Target: Probability, Batch: 1, Seq: 4}); err == nil {
+		t.Error("Build accepted the fused model")
+	} else {
+		t.Logf("fused bert-tiny: %v", err)
+	}
+	// A feature extractor has no logits to explain.
+	if _, err := BuildFile(filepath.Join(gradModelsDir, "gpt2-features", "model.onnx"), Spec{Target: Logit, Batch: 1, Seq: 4}); err == nil {
+		t.Error("Build accepted a feature extractor's hidden states as logits")
+	} else {
+		t.Logf("gpt2-features: %v", err)
+	}
+}
+
+func TestBuildBytesMatchesBuildFile(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join(gradModelsDir, "distilbert-sentiment", "model.onnx"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := []int64{101, 2023, 3185, 102}
+	s, err := OpenBytes(data, Spec{Target: Logit, Batch: 1, Seq: len(ids)}, Options{IntraOpThreads: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	emb, err := s.Graph().EmbeddingRows(ids)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Run(Inputs{Embeds: emb, Index: []int64{0}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _ := runGradFixture(t, "distilbert-sentiment", Logit, ids, 0, 0)
+	if math.Abs(got.Target[0]-want.Target[0]) > 1e-6 || math.Abs(float64(got.Grad[0][1][2]-want.Grad[0][1][2])) > 1e-7 {
+		t.Errorf("OpenBytes gives %g, %g; OpenFile %g, %g", got.Target[0], got.Grad[0][1][2], want.Target[0], want.Grad[0][1][2])
+	}
+	if _, err := s.Run(Inputs{Embeds: emb[:8], Index: []int64{0}}); err == nil {
+		t.Error("Run accepted embeddings of the wrong size")
+	}
+	if _, err := s.Run(Inputs{Embeds: emb, Index: []int64{2}}); err == nil {
+		t.Error("Run accepted class 2 of a 2-class model")
+	}
+}

@@ -200,6 +200,7 @@ func (r *Graph) head(b *builder, out string) error {
 		return fmt.Errorf("unknown target %d", int(r.Spec.Target))
 	}
 	classes := ls[len(ls)-1]
+	r.Classes = int(classes)
 	sel := b.reduce("ReduceSum", b.op("Mul", []string{scores, oneHot(TargetIndexInput, classes)}), []int64{1}, false)
 	b.g.AddNodeWithOutputs("Identity", "", "target/output", []string{sel}, []string{TargetOutput})
 	return nil

@@ -57,7 +57,7 @@
 //	Softmax, LogSoftmax (any axis), ReduceSum, ReduceMean (axes attribute or
 //	input, keepdims, noop_with_empty_axes), LayerNormalization (Y, Mean and
 //	InvStdDev, each used or not)                                               rules_norm.go
-//	Reshape, Squeeze, Unsqueeze, Flatten, Transpose, Expand, Slice (unit steps),
+//	Reshape, Squeeze, Unsqueeze, Flatten, Transpose, Expand, Slice (any step),
 //	Split, Concat, Gather (scatter-add as a one-hot MatMul)                    rules_movement.go
 //
 // Decomposed LayerNorm (ReduceMean, Sub, Pow, Sqrt, Div, …, as the legacy
@@ -79,7 +79,8 @@
 //
 // # Running
 //
-// Open (or OpenFile, which loads a model with onnxgraph.Load and builds it)
+// Open (or OpenFile, which loads a model with onnxgraph.Load and builds it, or
+// OpenBytes for a serialized model without external data)
 // serialises the built model and opens an ONNX Runtime session, pointing ORT at
 // the model's folder for external data; Session.Run feeds inputs_embeds, the int
 // inputs the graph still reads and the target inputs, and returns target [batch]

@@ -29,6 +29,11 @@ const (
 	// DefaultIGMaxSteps caps target_gap's doubling: 400 points per example is
 	// already eight times the default's cost.
 	DefaultIGMaxSteps = 400
+
+	// gapFloor is the relative size of f(x) − f(x′) below which the completeness
+	// gap measures float32 rounding rather than the quadrature (ONNX Runtime
+	// computes f in float32, whose ulp near 1 is 1.2e-7): target_gap stops there.
+	gapFloor = 1e-5
 )
 
 // IGMethod is Integrated Gradients (Sundararajan et al. 2017) on the word
@@ -41,7 +46,9 @@ const (
 // special ones). Result.Quality is the completeness gap
 // |Σ_i ig(i) − (f(e) − f(e′))| / |f(e) − f(e′)|; with TargetGap > 0 the steps
 // double until the gap is under it or MaxSteps is reached, reusing the points
-// of the nested rules (Riemann left/right, trapezoid).
+// of the nested rules (Riemann left/right, trapezoid); they do not double where
+// f(x) − f(x′) is below float32 resolution (params.gap_resolvable false), since
+// no step count makes that gap small.
 type IGMethod struct {
 	// Steps is the number of quadrature points.
 	Steps int `yaml:"steps" json:"steps"`
@@ -162,7 +169,7 @@ func (m IGMethod) Explain(ctx context.Context, _ explanation.Scorer, req explana
 			total += attr[i]
 		}
 		gap = math.Abs(total-(fx-fBase)) / math.Abs(fx-fBase)
-		if m.TargetGap <= 0 || gap < m.TargetGap || 2*steps > m.MaxSteps {
+		if m.TargetGap <= 0 || gap < m.TargetGap || 2*steps > m.MaxSteps || !resolvable(fx, fBase) {
 			break
 		}
 		steps *= 2
@@ -175,6 +182,7 @@ func (m IGMethod) Explain(ctx context.Context, _ explanation.Scorer, req explana
 	}
 	res, err := gradientResult(ctx, req, attr, map[string]any{
 		"steps": steps, "rule": m.Rule, "baseline": m.Baseline, "target_gap": m.TargetGap, "max_steps": m.MaxSteps,
+		"gap_resolvable": resolvable(fx, fBase),
 	})
 	if err != nil {
 		return explanation.Result{}, err
@@ -184,4 +192,10 @@ func (m IGMethod) Explain(ctx context.Context, _ explanation.Scorer, req explana
 		res.Quality = &gap
 	}
 	return res, nil
+}
+
+// resolvable reports whether f(x) − f(x′) stands above float32 rounding, so
+// that the completeness gap says something about the quadrature.
+func resolvable(fx, fBase float64) bool {
+	return math.Abs(fx-fBase) >= gapFloor*max(1, math.Abs(fx))
 }

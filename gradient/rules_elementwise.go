@@ -127,9 +127,8 @@ func gradWhere(c *node) ([]string, error) {
 
 // gradMaxMin: y = max(x_0, …, x_k) (or min), elementwise with broadcasting. The
 // gradient goes to the operand that won: ∂x_i = Σ_broadcast g·[x_i = y and x_j ≠ y
-// for every j < i]. Ties go wholly to the first operand that attains y (as
-// ONNX Runtime's own choice of the value does not matter, the gradient is one of
-// the subgradients; PyTorch's torch.maximum splits ties evenly instead).
+// for every j < i]: ties go wholly to the first operand that attains y, which
+// is a valid subgradient (PyTorch's torch.maximum splits ties evenly instead).
 func gradMaxMin(c *node) ([]string, error) {
 	zero := c.scalar(0, c.dtype(c.out[0]))
 	var taken string // operands before i that attain y

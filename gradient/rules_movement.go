@@ -2,6 +2,7 @@ package gradient
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/glassbox-ai/glassbox/onnxgraph"
 	"github.com/glassbox-ai/glassbox/onnxgraph/onnxpb"
@@ -66,65 +67,100 @@ func (c *node) constInts(name string) ([]int64, error) {
 }
 
 // gradSlice: y = x[start:end:step] per sliced axis (opset ≥ 10 inputs starts,
-// ends, axes, steps). For unit steps ∂x = pad(g) with zeros: start elements before
-// and d − start − len after on each sliced axis. Other steps are refused.
+// ends, axes, steps; bounds resolved and clamped as ONNX does). Each sliced axis
+// is undone separately (slicing different axes commutes): unit steps by padding
+// g with zeros, start elements before and d − end after (one Pad for all of
+// them); other steps, negative ones included, by scattering g to the taken
+// positions start, start + step, … (scatterAxis).
 func gradSlice(c *node) ([]string, error) {
 	xs, err := c.shape(c.in[0])
+	if err != nil {
+		return nil, err
+	}
+	ys, err := c.shape(c.out[0])
 	if err != nil {
 		return nil, err
 	}
 	if len(c.in) < 3 {
 		return nil, fmt.Errorf("Slice with starts/ends attributes (opset < 10) is not supported")
 	}
-	starts, err := c.constInts(c.in[1])
-	if err != nil {
-		return nil, err
-	}
-	ends, err := c.constInts(c.in[2])
-	if err != nil {
-		return nil, err
-	}
-	axes := make([]int64, len(starts))
-	for i := range axes {
-		axes[i] = int64(i)
-	}
-	if len(c.in) > 3 && c.in[3] != "" {
-		if axes, err = c.constInts(c.in[3]); err != nil {
+	var starts, ends, axes, steps []int64
+	for j, dst := range []*[]int64{&starts, &ends, &axes, &steps} {
+		if j+1 >= len(c.in) || c.in[j+1] == "" {
+			continue
+		}
+		if *dst, err = c.constInts(c.in[j+1]); err != nil {
 			return nil, err
 		}
 	}
-	steps := make([]int64, len(starts))
-	for i := range steps {
-		steps[i] = 1
-	}
-	if len(c.in) > 4 && c.in[4] != "" {
-		if steps, err = c.constInts(c.in[4]); err != nil {
-			return nil, err
+	if axes == nil {
+		for i := range starts {
+			axes = append(axes, int64(i))
 		}
+	}
+	if steps == nil {
+		steps = slices.Repeat([]int64{1}, len(starts))
 	}
 	if len(ends) != len(starts) || len(axes) != len(starts) || len(steps) != len(starts) {
 		return nil, fmt.Errorf("starts, ends, axes and steps differ in length")
 	}
+	g := c.gOut[0]
+	cur := append([]int64{}, ys...)
 	pads := make([]int64, 2*len(xs))
+	padded := false
 	for i := range starts {
-		if steps[i] != 1 {
-			return nil, fmt.Errorf("slice step %d is not supported (only 1)", steps[i])
-		}
 		ax, err := normAxis(axes[i], len(xs))
 		if err != nil {
 			return nil, err
 		}
-		d := xs[ax]
-		s, e := clampIndex(starts[i], d), clampIndex(ends[i], d)
-		if e < s {
-			e = s
+		d, step := xs[ax], steps[i]
+		if step == 0 {
+			return nil, fmt.Errorf("slice step 0")
 		}
-		pads[ax] = s
-		pads[len(xs)+ax] = d - e
+		if step == 1 {
+			s, e := clampIndex(starts[i], d), clampIndex(ends[i], d)
+			pads[ax], pads[len(xs)+ax] = s, d-max(e, s)
+			padded = true
+			continue
+		}
+		taken := sliceIndices(starts[i], ends[i], step, d)
+		if int64(len(taken)) != cur[ax] {
+			return nil, fmt.Errorf("slice of axis %d takes %d elements; shape inference says %d", ax, len(taken), cur[ax])
+		}
+		cur[ax] = d
+		g = c.scatterAxis(g, cur, ax, c.ints(taken...), int64(len(taken)), c.dtype(c.in[0]))
+	}
+	if padded {
+		g = c.op("Pad", []string{g, c.ints(pads...)})
 	}
 	res := make([]string, len(c.in))
-	res[0] = c.op("Pad", []string{c.gOut[0], c.ints(pads...)})
+	res[0] = g
 	return res, nil
+}
+
+// sliceIndices lists the positions a Slice with the given bounds and non-zero
+// step takes from an axis of size d (ONNX's clamping: [0, d] for positive
+// steps, [−1, d−1] for negative ones, after adding d to negative bounds).
+func sliceIndices(start, end, step, d int64) []int64 {
+	if start < 0 {
+		start += d
+	}
+	if end < 0 {
+		end += d
+	}
+	var out []int64
+	if step > 0 {
+		start, end = max(0, min(start, d)), max(0, min(end, d))
+		for i := start; i < end; i += step {
+			out = append(out, i)
+		}
+		return out
+	}
+	start, end = max(-1, min(start, d-1)), max(-1, min(end, d-1))
+	for i := start; i > end; i += step {
+		out = append(out, i)
+	}
+	return out
 }
 
 // clampIndex resolves a Slice bound for a positive step: negative counts from
@@ -195,12 +231,8 @@ func gradConcat(c *node) ([]string, error) {
 
 // gradGather: y = gather(x, idx, axis), y[p, i, q] = x[p, idx[i], q] with p the
 // axes before axis, i the index axes and q those after. The gradient scatters
-// g back with additions (indices may repeat) as a one-hot product:
-//
-//	∂x[p, k, q] = Σ_i [idx_i = k]·g[p, i, q]  =  (onehot(idx)ᵀ · g)[p, k, q],
-//
-// onehot being [N, d] (N indices, d = x's size along axis, negative indices
-// counted from the end). Only the data operand gets a gradient.
+// g back with additions (indices may repeat), see scatterAxis. Only the data
+// operand gets a gradient.
 func gradGather(c *node) ([]string, error) {
 	xs, err := c.shape(c.in[0])
 	if err != nil {
@@ -214,22 +246,34 @@ func gradGather(c *node) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	d := xs[axis]
-	p, q := numel(xs[:axis]), numel(xs[axis+1:])
-	nIdx := numel(is)
 	idx := c.in[1]
 	if c.dtype(idx) != onnxpb.TensorProto_INT64 {
 		idx = c.op("Cast", []string{idx}, onnxgraph.IntAttribute("to", int64(onnxpb.TensorProto_INT64)))
 	}
-	idx = c.reshape(idx, []int64{nIdx, 1})
+	// Negative indices count from the end.
+	d := xs[axis]
 	neg := c.op("Less", []string{idx, c.ints(0)})
 	idx = c.op("Where", []string{neg, c.op("Add", []string{idx, c.ints(d)}), idx})
+	return []string{c.scatterAxis(c.gOut[0], xs, axis, idx, numel(is), c.dtype(c.in[0])), ""}, nil
+}
+
+// scatterAxis is the adjoint of taking n entries idx (int64, any shape, values
+// in [0, d)) along axis of a tensor of shape xs: g has shape xs with that axis
+// replaced by idx's axes, and the result, of shape xs, adds each g[p, i, q] into
+// position idx_i. It is a one-hot product:
+//
+//	∂x[p, k, q] = Σ_i [idx_i = k]·g[p, i, q]  =  (onehot(idx)ᵀ · g)[p, k, q],
+//
+// onehot being [n, d], g reshaped to [Π p, n, Π q].
+func (b *builder) scatterAxis(g string, xs []int64, axis int, idx string, n int64, dt onnxpb.TensorProto_DataType) string {
+	d := xs[axis]
+	p, q := numel(xs[:axis]), numel(xs[axis+1:])
 	arange := make([]int64, d)
 	for k := range arange {
 		arange[k] = int64(k)
 	}
-	hot := c.op("Cast", []string{c.op("Equal", []string{idx, c.ints(arange...)})}, onnxgraph.IntAttribute("to", int64(c.dtype(c.in[0]))))
-	g := c.reshape(c.gOut[0], []int64{p, nIdx, q})
-	scattered := c.op("MatMul", []string{c.swapLast(hot, 2), g})
-	return []string{c.reshape(scattered, xs), ""}, nil
+	col := b.reshape(idx, []int64{n, 1})
+	hot := b.op("Cast", []string{b.op("Equal", []string{col, b.ints(arange...)})}, onnxgraph.IntAttribute("to", int64(dt)))
+	scattered := b.op("MatMul", []string{b.swapLast(hot, 2), b.reshape(g, []int64{p, n, q})})
+	return b.reshape(scattered, xs)
 }

@@ -76,6 +76,10 @@ var fdCases = []fdCase{
 	// Selection.
 	{name: "WhereBroadcast", op: "Where", in: []tin{{shape: []int64{2, 3}, bools: []bool{true, false, true, false, false, true}}, fdX(2, 3), fdX(3)}},
 	{name: "MaxBroadcast", op: "Max", in: []tin{fdX(2, 3), fdX(3)}},
+	// Every element ties; max(x, x) = x, so the subgradient must sum to 1 (here all to the first operand).
+	{name: "MaxTies", in: []tin{fdX(2, 3)}, build: func(b *builder, xs []string) []string {
+		return []string{b.op("Max", []string{xs[0], b.op("Identity", []string{xs[0]})})}
+	}},
 	{name: "MinThree", op: "Min", in: []tin{fdX(2, 3), fdX(2, 3), fdX(1, 3)}},
 	// Normalisations and reductions.
 	{name: "SoftmaxLast", op: "Softmax", in: []tin{fdX(2, 3, 4)}},
@@ -88,6 +92,7 @@ var fdCases = []fdCase{
 	{name: "ReduceSumAll", op: "ReduceSum", in: []tin{fdX(2, 3)}, attrs: []*onnxpb.AttributeProto{fdAttrI("keepdims", 0)}},
 	{name: "ReduceSumAttrAxes", op: "ReduceSum", in: []tin{fdX(2, 3)}, attrs: []*onnxpb.AttributeProto{fdAttrIs("axes", []int64{0})}, opset: 12},
 	{name: "LayerNorm", op: "LayerNormalization", in: []tin{fdX(2, 3, 4), fdX(4), fdX(4)}},
+	{name: "LayerNormOpset17", op: "LayerNormalization", in: []tin{fdX(2, 3, 4), fdX(4), fdX(4)}, opset: 17},
 	{name: "LayerNormAllOutputs", op: "LayerNormalization", in: []tin{fdX(2, 3, 4), fdX(3, 4)}, attrs: []*onnxpb.AttributeProto{fdAttrI("axis", 1), fdAttrF("epsilon", 0.1)}, nOut: 3, loose: true},
 	{name: "LayerNormStatsOnly", op: "LayerNormalization", in: []tin{fdX(3, 4), fdX(4), fdX(4)}, nOut: 3, loss: []int{1, 2}, loose: true},
 	{name: "LayerNormDecomposed", in: []tin{fdX(2, 3, 4), fdX(4), fdX(4)}, opset: 14, build: decomposedLayerNorm},
@@ -96,6 +101,7 @@ var fdCases = []fdCase{
 	{name: "GatherAxis1", op: "Gather", in: []tin{fdX(2, 4, 3), fdInts([]int64{3}, 3, 1, 3)}, attrs: []*onnxpb.AttributeProto{fdAttrI("axis", 1)}},
 	{name: "GatherScalarIndex", op: "Gather", in: []tin{fdX(4, 3), fdInts(nil, 2)}},
 	{name: "Slice", op: "Slice", in: []tin{fdX(4, 5), fdInts([]int64{2}, 1, -4), fdInts([]int64{2}, 3, 100), fdInts([]int64{2}, 0, 1)}},
+	{name: "SliceSteps", op: "Slice", in: []tin{fdX(5, 6, 2), fdInts([]int64{3}, -1, 0, 0), fdInts([]int64{3}, -100, 6, 2), fdInts([]int64{3}, 0, 1, 2), fdInts([]int64{3}, -2, 2, 1)}},
 	{name: "SliceDefaultAxes", op: "Slice", in: []tin{fdX(3, 4), fdInts([]int64{1}, 1), fdInts([]int64{1}, 3)}},
 	{name: "SplitInputSizes", op: "Split", in: []tin{fdX(2, 5), fdInts([]int64{2}, 2, 3)}, attrs: []*onnxpb.AttributeProto{fdAttrI("axis", 1)}, nOut: 2, opset: 13},
 	{name: "SplitUnusedOutput", op: "Split", in: []tin{fdX(6, 2)}, attrs: []*onnxpb.AttributeProto{fdAttrI("num_outputs", 3)}, nOut: 3, loss: []int{0, 2}},

@@ -38,6 +38,15 @@ func OpenFile(path string, s Spec, o Options) (*Session, error) {
 	return Open(g, o)
 }
 
+// OpenBytes builds the backward graph of a serialized model (BuildBytes) and opens it.
+func OpenBytes(data []byte, s Spec, o Options) (*Session, error) {
+	g, err := BuildBytes(data, s)
+	if err != nil {
+		return nil, err
+	}
+	return Open(g, o)
+}
+
 // Open serialises g.Model and opens an ONNX Runtime session on it (the ordinary
 // inference build: the backward graph uses default-domain ops only).
 func Open(g *Graph, o Options) (*Session, error) {
@@ -106,7 +115,7 @@ type Inputs struct {
 	IDs, Mask, TypeIDs, Positions []int64
 	// Index is the class (or token, for TokenLogProb) per row, [batch].
 	Index []int64
-	// Position is the position per row (TokenLogProb only), [batch].
+	// Position is the position per row, [batch]; read (and checked) for TokenLogProb only.
 	Position []int64
 }
 
@@ -131,9 +140,16 @@ func (s *Session) Run(in Inputs) (*Result, error) {
 	if g.TargetPosition != "" && len(in.Position) != bs {
 		return nil, fmt.Errorf("gradient: %d target positions for %d rows", len(in.Position), bs)
 	}
-	for b, p := range in.Position {
-		if p < 0 || p >= int64(sq) {
-			return nil, fmt.Errorf("gradient: row %d: target position %d outside [0, %d)", b, p, sq)
+	for b, c := range in.Index {
+		if c < 0 || c >= int64(g.Classes) {
+			return nil, fmt.Errorf("gradient: row %d: target index %d outside [0, %d)", b, c, g.Classes)
+		}
+	}
+	if g.TargetPosition != "" {
+		for b, p := range in.Position {
+			if p < 0 || p >= int64(sq) {
+				return nil, fmt.Errorf("gradient: row %d: target position %d outside [0, %d)", b, p, sq)
+			}
 		}
 	}
 	var values []ort.Value
