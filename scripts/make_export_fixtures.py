@@ -18,13 +18,18 @@ testdata/models/bert-tiny/reference.json
     reference sentences, right-padded batches, and for the short sentences the
     exact occlusion and Shapley values of the predicted class's probability
     under both maskings of conventions.md (attention: mask 0, id and position
-    kept; replace: id -> [MASK]), enumerated in PyTorch.
+    kept; replace: id -> [MASK]), enumerated in PyTorch; and for the same
+    sentences the gradient methods of conventions.md (gradient, saliency,
+    gradient x input, integrated gradients with pad/zeros baselines and two
+    quadrature rules, with their completeness gaps), in float64 PyTorch, with
+    respect to the output of the word-embedding lookup.
 
 Weights are drawn with initializer_range 0.4, so the random model's outputs
 move by whole percents when a token goes (a trained-looking scale), which is
 what makes a 1e-5 comparison of attributions meaningful.
 """
 
+import copy
 import itertools
 import json
 import math
@@ -47,6 +52,22 @@ FOLDER = os.path.join(MODELS_DIR, "bert-tiny")
 # for exact Shapley values (2^n coalitions) and cheap to occlude.
 ATTRIBUTION_SENTENCES = [0, 3, 8, 11]
 SHAPLEY_MAX_PLAYERS = 12
+# Integrated gradients: points of the path quadrature (conventions.md's default).
+IG_STEPS = 50
+GRADIENT_METHODS_SPEC = {
+    "with_respect_to": "output of bert.embeddings.word_embeddings (before token type and position embeddings and "
+                       "LayerNorm): model(inputs_embeds=e, attention_mask, token_type_ids=0)",
+    "dtype": "float64 (model.double(), eager attention)",
+    "targets": {"gradient_methods": "softmax probability of the predicted class",
+                "gradient_methods_logit": "logit of the predicted class"},
+    "special_tokens": "attribution 0 in saliency, gradxinput and every ig ([CLS], [SEP]); grad is the raw gradient",
+    "ig": "ig(i) = sum_h (e_ih - e'_ih) * sum_k w_k df/de_ih(e' + a_k (e - e')); baseline e' = [PAD]'s embedding "
+          "(pad, id 0) or zeros at non-special positions, e at special positions",
+    "rules": {"gausslegendre": "numpy leggauss(steps) nodes mapped to [0,1]: a = (x+1)/2, w = w/2",
+              "riemann_middle": "a_k = (k+0.5)/steps, w_k = 1/steps"},
+    "steps": IG_STEPS,
+    "completeness_gap": "|sum_i ig(i) - (f(e) - f(e'))| / |f(e) - f(e')|",
+}
 
 
 def versions():
@@ -193,6 +214,93 @@ def attributions(model, rec, mask_id):
     return out
 
 
+def ig_rule(rule, n):
+    """Path points a_k in [0,1] and weights w_k (summing to 1) of an IG quadrature rule."""
+    if rule == "gausslegendre":
+        x, w = np.polynomial.legendre.leggauss(n)
+        return (x + 1) / 2, w / 2
+    if rule == "riemann_middle":
+        return (np.arange(n) + 0.5) / n, np.full(n, 1.0 / n)
+    raise ValueError(rule)
+
+
+def gradient_methods(m64, rec, pad_id):
+    """Gradient methods of conventions.md for the predicted class, in float64 PyTorch, with respect
+    to the word-embedding output e: model(inputs_embeds=e) is exactly the model of e (BertEmbeddings
+    adds token type and position embeddings to inputs_embeds, then LayerNorm).
+
+    Returns (probability target record, logit target record)."""
+    ids = torch.tensor([rec["input_ids"]])
+    S = ids.shape[1]
+    special = torch.tensor(rec["special_tokens_mask"], dtype=torch.bool)
+    mask = torch.tensor([rec["attention_mask"]])
+    types = torch.zeros_like(ids)
+    emb = m64.bert.embeddings.word_embeddings
+    with torch.no_grad():
+        e = emb(ids)[0]                          # [S, H] float64
+        pad_row = emb(torch.tensor([pad_id]))[0]  # [H]
+        logits = m64(input_ids=ids, attention_mask=mask, token_type_ids=types).logits[0]
+    cls = int(torch.argmax(logits))
+    assert LABELS[cls] == rec["predicted_label"], (LABELS[cls], rec["predicted_label"])
+
+    def f(E, target):
+        """Target of a batch of embeddings [B, S, H] -> [B]."""
+        B = E.shape[0]
+        out = m64(inputs_embeds=E, attention_mask=mask.expand(B, S), token_type_ids=types.expand(B, S)).logits
+        return out[:, cls] if target == "logit" else torch.softmax(out, dim=-1)[:, cls]
+
+    def value_grad(E, target):
+        E = E.detach().clone().requires_grad_(True)
+        v = f(E, target)
+        (g,) = torch.autograd.grad(v.sum(), E)
+        return v.detach(), g.detach()
+
+    def zero_special(a):
+        a = a.clone()
+        a[special] = 0
+        return a
+
+    def ig(target, baseline, rule, fx):
+        base = (pad_row.expand(S, -1) if baseline == "pad" else torch.zeros_like(e)).clone()
+        base[special] = e[special]  # real embedding at special positions: their attribution is 0
+        a, w = ig_rule(rule, IG_STEPS)
+        a, w = torch.tensor(a, dtype=torch.float64), torch.tensor(w, dtype=torch.float64)
+        path = base + a[:, None, None] * (e - base)  # [steps, S, H]
+        _, g = value_grad(path, target)
+        avg = (w[:, None, None] * g).sum(0)
+        attr = zero_special(((e - base) * avg).sum(-1))
+        with torch.no_grad():
+            fb = float(f(base[None], target)[0])
+        gap = abs(float(attr.sum()) - (fx - fb)) / abs(fx - fb)
+        return {"rule": rule, "steps": IG_STEPS, "baseline": baseline, "attributions": [f64(v) for v in attr],
+                "baseline_value": f64(fb), "completeness_gap": f64(gap)}
+
+    out = []
+    for target in ("probability", "logit"):
+        v, g = value_grad(e[None], target)
+        fx, g = float(v[0]), g[0]
+        # The gradient against central finite differences (float64) at a few coordinates.
+        gen = torch.Generator().manual_seed(7)
+        for _ in range(6):
+            i, h = int(torch.randint(S, (1,), generator=gen)), int(torch.randint(e.shape[1], (1,), generator=gen))
+            d = torch.zeros_like(e)
+            d[i, h] = 1e-6
+            with torch.no_grad():
+                fd = float(f(torch.stack([e + d, e - d]), target).diff(dim=0)[0]) / -2e-6
+            assert abs(fd - float(g[i, h])) <= 1e-6 * max(1.0, abs(fd)), (target, i, h, fd, float(g[i, h]))
+        r = {"target": target, "class": cls, "label": LABELS[cls], "value": f64(fx)}
+        if target == "probability":
+            r["grad"] = nested(g.numpy(), f64)
+        r["saliency"] = [f64(x) for x in zero_special(g.norm(dim=-1))]
+        r["gradxinput"] = [f64(x) for x in zero_special((e * g).sum(-1))]
+        r["ig"] = ig(target, "pad", "gausslegendre", fx)
+        if target == "probability":
+            r["ig_zeros"] = ig(target, "zeros", "gausslegendre", fx)
+            r["ig_riemann_middle"] = ig(target, "pad", "riemann_middle", fx)
+        out.append(r)
+    return out
+
+
 def main():
     tok, model = build_model()
     V = tok.get_vocab_size()
@@ -212,6 +320,11 @@ def main():
     fus = ort.InferenceSession(os.path.join(FOLDER, "fused", "model_optimized.onnx"), providers=["CPUExecutionProvider"])
     eager = model
     eager.config._attn_implementation = "eager"
+    # Gradient references in float64 (a copy: the float32 model above stays as exported).
+    m64 = copy.deepcopy(eager).double().eval()
+    if hasattr(m64, "set_attn_implementation"):
+        m64.set_attn_implementation("eager")
+    pad = tok.token_to_id("[PAD]")
     sentences, worst = [], {"dynamo": 0.0, "fused": 0.0}
     for si, text in enumerate(REFERENCE_SENTENCES):
         rec = encoding_record(tok, text)
@@ -230,8 +343,8 @@ def main():
         rec["predicted_label"] = LABELS[int(np.argmax(logits))]
         if si in ATTRIBUTION_SENTENCES:
             rec["attributions"] = attributions(eager, rec, mask_id)
+            rec["gradient_methods"], rec["gradient_methods_logit"] = gradient_methods(m64, rec, pad)
         sentences.append(rec)
-    pad = tok.token_to_id("[PAD]")
     batches = []
     for bi in PADDED_BATCHES:
         encs = [sentences[i] for i in bi]
@@ -249,7 +362,7 @@ def main():
                      "fused/model_optimized.onnx": "torch.onnx.export(dynamo=False, opset 14, transformers<4.58 eager attention) + onnxruntime.transformers.optimizer (bert)",
                      "fused_ops": fused_ops},
         "onnx_vs_pytorch_max_abs_diff": worst["dynamo"], "fused_vs_pytorch_max_abs_diff": worst["fused"],
-        "attribution_sentences": ATTRIBUTION_SENTENCES,
+        "attribution_sentences": ATTRIBUTION_SENTENCES, "gradient_methods_spec": GRADIENT_METHODS_SPEC,
         "sentences": sentences, "padded_batches": batches}, compact=True)
     print("bert-tiny: %d bytes, opsets %s, onnx vs pytorch %s" % (dir_size(FOLDER), opsets, worst))
 
