@@ -3,6 +3,7 @@ package explainer
 import (
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
 	"sync"
 
@@ -13,14 +14,15 @@ import (
 	"github.com/glassbox-ai/glassbox/onnxgraph/onnxpb"
 )
 
-// gradLengthBucket rounds sequence lengths up for the backward graphs, which
-// are built per concrete shape: inputs are right-padded (mask 0), which every
-// export honours, so one graph serves eight lengths.
-const gradLengthBucket = 8
+// gradBuckets are the lengths backward graphs are built for (each graph has
+// one concrete shape, and opening an ONNX Runtime session on a base-sized model
+// takes about a second): an input is right-padded (mask 0, which every export
+// honours) to the next bucket, so a corpus needs few graphs and pads at most 25%.
+var gradBuckets = []int{8, 16, 24, 32, 40, 48, 64, 80, 96, 128, 160, 192, 256, 320, 384, 512}
 
-// gradCacheSize bounds the backward-graph sessions kept open; each holds the
-// model's weights, and examples arrive in length order within a bundle.
-const gradCacheSize = 6
+// gradCacheBytes bounds the memory the open backward graphs may hold, each
+// about twice the model's weights (weights, ONNX Runtime's prepacked copies).
+const gradCacheBytes = 4 << 30
 
 // gradients serves the gradient methods: backward graphs of the model
 // (gradient.Build) per padded length and batch size, in a small LRU of
@@ -32,10 +34,11 @@ type gradients struct {
 	batch   int
 	threads int
 
-	mu    sync.Mutex
-	lru   []*gradSession // most recently used last
-	pad   []float32
-	table *gradient.Graph // any built graph: it reads the embedding table
+	mu       sync.Mutex
+	lru      []*gradSession // most recently used last
+	capacity int            // sessions kept open
+	pad      []float32
+	table    *gradient.Graph // any built graph: it reads the embedding table
 }
 
 type gradSession struct {
@@ -58,10 +61,20 @@ func newGradients(m *inference.Model, kind inference.OutputKind, batch, threads 
 	case m.Config.ProblemType == inference.MultiLabel:
 		t = gradient.Sigmoid
 	}
-	g := &gradients{model: m, base: base, target: t, batch: max(1, batch), threads: threads}
+	g := &gradients{model: m, base: base, target: t, batch: max(1, batch), threads: threads, capacity: 16}
+	if st, err := os.Stat(m.Files.ONNX); err == nil {
+		weights := st.Size()
+		locs, _ := onnxgraph.ExternalFiles(base)
+		for _, l := range locs {
+			if st, err := os.Stat(filepath.Join(filepath.Dir(m.Files.ONNX), filepath.FromSlash(l))); err == nil {
+				weights += st.Size()
+			}
+		}
+		g.capacity = int(min(16, max(2, gradCacheBytes/(2*max(weights, 1)))))
+	}
 	// One small build up front fails early on a model without a rule for some op,
 	// and gives the embedding table's reader.
-	if g.table, err = gradient.Build(base, gradient.Spec{Target: t, Batch: 1, Seq: gradLengthBucket, Output: m.Output}); err != nil {
+	if g.table, err = gradient.Build(base, gradient.Spec{Target: t, Batch: 1, Seq: gradBuckets[0], Output: m.Output}); err != nil {
 		return nil, fmt.Errorf("gradient methods: %s: %w", m.Files.ONNX, err)
 	}
 	g.table.Dir = filepath.Dir(m.Files.ONNX)
@@ -87,7 +100,7 @@ func (g *gradients) session(seq, batch int) (*gradient.Session, error) {
 	if err != nil {
 		return nil, err
 	}
-	if len(g.lru) == gradCacheSize {
+	if len(g.lru) == g.capacity {
 		_ = g.lru[0].sess.Close()
 		g.lru = g.lru[1:]
 	}
@@ -125,7 +138,15 @@ func (g *gradients) embeddings(ids []int64, known []float32) (emb, pad []float32
 	return emb, g.pad, gr.Hidden, nil
 }
 
-func bucket(n int) int { return (n + gradLengthBucket - 1) / gradLengthBucket * gradLengthBucket }
+// bucket returns the padded length for n tokens.
+func bucket(n int) int {
+	for _, b := range gradBuckets {
+		if n <= b {
+			return b
+		}
+	}
+	return (n + 127) / 128 * 128
+}
 
 // fn returns the request's GradientFunc: points of in's shape, for class (or
 // token) index at position, run in as few calls as the batch size allows
