@@ -225,5 +225,6 @@ func init() {
 		"Split":     gradSplit,
 		"Concat":    gradConcat,
 		"Gather":    gradGather,
+		"GatherND":  gradGatherND,
 	}
 }

@@ -58,7 +58,8 @@
 //	input, keepdims, noop_with_empty_axes), LayerNormalization (Y, Mean and
 //	InvStdDev, each used or not)                                               rules_norm.go
 //	Reshape, Squeeze, Unsqueeze, Flatten, Transpose, Expand, Slice (any step),
-//	Split, Concat, Gather (scatter-add as a one-hot MatMul)                    rules_movement.go
+//	Split, Concat, Gather (scatter-add as a one-hot MatMul), GatherND          rules_movement.go
+//	(ScatterND with add reduction, batch_dims 0, opset 16+)
 //
 // Decomposed LayerNorm (ReduceMean, Sub, Pow, Sqrt, Div, …, as the legacy
 // exporter writes it) falls out of the elementwise rules. Max/Min ties go wholly

@@ -257,6 +257,31 @@ func gradGather(c *node) ([]string, error) {
 	return []string{c.scatterAxis(c.gOut[0], xs, axis, idx, numel(is), c.dtype(c.in[0])), ""}, nil
 }
 
+// gradGatherND: y = GatherND(x, idx) with batch_dims 0 picks slices of x at
+// the index tuples idx[…, :]; ∂x = ScatterND(0, idx, g) with reduction add, so
+// an index taken twice gets both gradients (GPT-2's classifier picks each row's
+// last real token this way). Needs opset 16 for the reduction.
+func gradGatherND(c *node) ([]string, error) {
+	if bd := onnxgraph.IntAttr(c.n, "batch_dims", 0); bd != 0 {
+		return nil, fmt.Errorf("GatherND with batch_dims %d has no gradient rule (only 0)", bd)
+	}
+	if op := c.g.Opset(""); op < 16 {
+		return nil, fmt.Errorf("GatherND's gradient needs ScatterND's add reduction (opset 16); the model imports opset %d", op)
+	}
+	xs, err := c.shape(c.in[0])
+	if err != nil {
+		return nil, err
+	}
+	zero := c.zeros(xs, c.dtype(c.in[0]))
+	return []string{c.op("ScatterND", []string{zero, c.in[1], c.gOut[0]}, stringAttr("reduction", "add")), ""}, nil
+}
+
+// stringAttr builds a STRING attribute.
+func stringAttr(name, v string) *onnxpb.AttributeProto {
+	t := onnxpb.AttributeProto_STRING
+	return &onnxpb.AttributeProto{Name: &name, Type: &t, S: []byte(v)}
+}
+
 // scatterAxis is the adjoint of taking n entries idx (int64, any shape, values
 // in [0, d)) along axis of a tensor of shape xs: g has shape xs with that axis
 // replaced by idx's axes, and the result, of shape xs, adds each g[p, i, q] into

@@ -100,6 +100,8 @@ var fdCases = []fdCase{
 	{name: "GatherAxis0", op: "Gather", in: []tin{fdX(5, 3), fdInts([]int64{2, 2}, 0, 4, -1, 0)}},
 	{name: "GatherAxis1", op: "Gather", in: []tin{fdX(2, 4, 3), fdInts([]int64{3}, 3, 1, 3)}, attrs: []*onnxpb.AttributeProto{fdAttrI("axis", 1)}},
 	{name: "GatherScalarIndex", op: "Gather", in: []tin{fdX(4, 3), fdInts(nil, 2)}},
+	{name: "GatherNDRows", op: "GatherND", in: []tin{fdX(3, 5, 2), fdInts([]int64{3, 2}, 0, 4, 1, 0, 2, 3)}, opset: 18},
+	{name: "GatherNDRepeated", op: "GatherND", in: []tin{fdX(4, 3), fdInts([]int64{3, 1}, 2, 0, 2)}, opset: 18},
 	{name: "Slice", op: "Slice", in: []tin{fdX(4, 5), fdInts([]int64{2}, 1, -4), fdInts([]int64{2}, 3, 100), fdInts([]int64{2}, 0, 1)}},
 	{name: "SliceSteps", op: "Slice", in: []tin{fdX(5, 6, 2), fdInts([]int64{3}, -1, 0, 0), fdInts([]int64{3}, -100, 6, 2), fdInts([]int64{3}, 0, 1, 2), fdInts([]int64{3}, -2, 2, 1)}},
 	{name: "SliceDefaultAxes", op: "Slice", in: []tin{fdX(3, 4), fdInts([]int64{1}, 1), fdInts([]int64{1}, 3)}},

@@ -43,6 +43,11 @@ LABELS = ["NEGATIVE", "POSITIVE"]
 TOL_PREDICT = 1e-4
 TOL_PERTURBATION = 1e-4
 TOL_ATTENTION = 1e-5
+#: Gradient methods: max |Δ| per token relative to the row's largest |attribution| (reference).
+TOL_GRADIENT_REL = 1e-3
+#: The gradient methods the matrix runs, and IG's defaults the reference assumes.
+GRADIENT_METHODS = ("saliency", "gradxinput", "ig")
+IG_DEFAULTS = {"steps": 50, "rule": "gausslegendre", "baseline": "pad"}
 
 #: Sentences explained for every export. Each has at most 10 non-special tokens under every
 #: tokenizer used here, so KernelSHAP enumerates all coalitions (exact Shapley values) and the
@@ -149,6 +154,15 @@ FUSED_ATTENTION_OPS = {
     "GroupQueryAttention", "DecoderAttention", "DecoderMaskedMultiHeadAttention",
     "DecoderMaskedSelfAttention", "LongformerAttention", "QAttention", "SparseAttention",
 }
+
+
+def contrib_ops(path: Path) -> list[str]:
+    """The ops of an ONNX file outside the default domain (``domain::op``, e.g. ONNX Runtime's
+    fused ``com.microsoft::SkipLayerNormalization``), read without its external weights."""
+    import onnx
+
+    m = onnx.load(str(path), load_external_data=False)
+    return sorted({f"{n.domain}::{n.op_type}" for n in m.graph.node if n.domain not in ("", "ai.onnx")})
 
 
 def inspect_onnx(path: Path) -> tuple[int | None, list[str]]:

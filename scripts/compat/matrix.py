@@ -17,7 +17,15 @@ For each export (``.cache/compat/exports/*/status.json``) and two layout variant
   PyTorch's ``output_attentions`` within 1e-5, and so do the attention and rollout rows (query
   position per the conventions). On a graph with a fused attention op Glassbox must refuse,
   naming it: "refused (fused)" is the expected result there.
-- **gradients**: not implemented in Glassbox yet ("—").
+- **gradients**: ``glassbox explain --methods saliency,gradxinput,ig`` (IG's defaults: 50
+  Gauss–Legendre points, pad baseline; target = the predicted class's probability) → every
+  token's attribution equals the float64 PyTorch reference (reference.Reference.gradients:
+  autograd with respect to the word-embedding lookup's output) within 1e-3 × the row's largest
+  |attribution|, f(x) and IG's f(baseline) within 1e-4; each IG row's ``quality`` (completeness
+  gap) is recorded, the worst shown in the cell. On a graph with fused ops (-O2: any op outside
+  the default ONNX domain, not only fused attention) Glassbox may differentiate them or refuse
+  naming the op: a refusal naming one of the graph's fused ops is shown as "✗ error: …" and
+  does not count as a failure; any other error does.
 
 Independently of Glassbox it also asks onnxruntime (Python) whether each graph honours a 0 in
 attention_mask (reference.ort_masking_probe), so a masking choice can be judged.
@@ -42,8 +50,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import glassbox  # noqa: E402
-from common import (ARCHS, CACHE, EXPORTERS, EXPORTS, PY_OPTIMUM, RUNS, SENTENCES, TOL_ATTENTION,  # noqa: E402
-                    TOL_PERTURBATION, TOL_PREDICT, ExportStatus, Exporter, export_dir, log, run)
+from common import (ARCHS, CACHE, EXPORTERS, EXPORTS, GRADIENT_METHODS, IG_DEFAULTS, PY_OPTIMUM, RUNS,  # noqa: E402
+                    SENTENCES, TOL_ATTENTION, TOL_GRADIENT_REL, TOL_PERTURBATION, TOL_PREDICT, ExportStatus,
+                    Exporter, contrib_ops, export_dir, log, run)
 from reference import Reference, max_abs, ort_masking_probe  # noqa: E402
 
 ARCH_LABEL = {
@@ -111,6 +120,9 @@ def short_error(msg: str) -> str:
     m = re.search(r"unsupported op ([\w.:]+)", msg)
     if m:
         return f"unsupported op {m.group(1).split('::')[-1]}"
+    m = re.search(r"no gradient rule for (?:op )?([\w.:]+)", msg)
+    if m:
+        return f"no gradient rule for {m.group(1).split('::')[-1]}"
     for needle, words in (("external data", "external data"), ("no such file", "file not found"),
                           ("is missing", "file not found"), ("several ONNX files", "several .onnx files")):
         if needle in msg:
@@ -335,6 +347,97 @@ def check_attention(case: Case, ref: Reference, texts: Path, config: Path) -> Ce
     return Cell(PASS, "✓", det)
 
 
+def check_gradients(case: Case, ref: Reference, texts: Path) -> Cell:
+    out = RUNS / case.name / "gradients"
+    shutil.rmtree(out, ignore_errors=True)
+    methods = ",".join(GRADIENT_METHODS)
+    run_ = glassbox.explain(case.model_arg, texts, methods, out)
+    # Fused ops: the fused attention ops status.json lists, and every other op outside the default
+    # domain (optimum's -O2 writes com.microsoft::SkipLayerNormalization, FastGelu, … even
+    # where it fuses no attention).
+    fused = list(case.status.fused_ops if case.status else [])
+    try:
+        fused = sorted(set(fused) | set(contrib_ops(onnx_path(case))))
+    except Exception as e:  # information only
+        det0 = [f"could not list the graph's ops: {type(e).__name__}: {e}"]
+    else:
+        det0 = []
+    if not run_.result.ok:
+        msg = run_.result.error
+        named = [op for op in fused if op in msg]
+        if named:
+            return Cell(EXPECTED, f"✗ error: {short_error(msg)}",
+                        det0 + [f"gradients refused on a fused op (graph's fused ops: {', '.join(fused)}; the message names "
+                                f"{', '.join(named)}; not counted as a failure): {msg}"])
+        return Cell(FAIL, f"✗ error: {short_error(msg)}", det0 + [f"explain {methods} failed: {msg}"])
+    det, problems = det0, []
+    if fused:
+        det.append(f"gradients ran on a graph with fused ops ({', '.join(fused)})")
+    rows = {(r["example_id"], r["method"]): r for r in run_.rows}
+    worst = {m: (0.0, "") for m in GRADIENT_METHODS}       # relative Δ, where
+    worst_abs = {m: 0.0 for m in GRADIENT_METHODS}
+    worst_f, gaps, ref_gaps = 0.0, [], []
+    for sid, text in SENTENCES:
+        p = ref.predict(text)
+        want_label = ref.labels[int(p.argmax())]
+        for method in GRADIENT_METHODS:
+            row = rows.get((sid, method))
+            if row is None:
+                problems.append(f"{sid}/{method}: no row")
+                continue
+            if row["target"] not in ref.labels:
+                problems.append(f"{sid}/{method}: target {row['target']!r} is not a label")
+                continue
+            if row["target"] != want_label and abs(p.max() - 0.5) > 1e-3:
+                problems.append(f"{sid}/{method}: target {row['target']} is not PyTorch's predicted class {want_label}")
+            params = json.loads(row["params"])
+            if params.get("output", "probability") != "probability":
+                problems.append(f"{sid}/{method}: output {params.get('output')!r}, want probability")
+            if method == "ig":
+                off = {k: params.get(k) for k, v in IG_DEFAULTS.items() if params.get(k) != v}
+                if off:
+                    problems.append(f"{sid}/ig: params {off} ≠ the defaults {IG_DEFAULTS} the reference computes")
+            g = ref.gradients(text, ref.labels.index(row["target"]), IG_DEFAULTS["steps"])
+            toks = row["tokens"]
+            if [t["text"] for t in toks] != g.enc.tokens or [bool(t["special"]) for t in toks] != g.enc.special:
+                problems.append(f"{sid}/{method}: tokens {[t['text'] for t in toks]} ≠ reference {g.enc.tokens}")
+                continue
+            want = getattr(g, method)
+            d = max_abs([t["attribution"] for t in toks], want)
+            scale = float(max(abs(want).max(), 0.0)) if len(want) else 0.0
+            rel = d / scale if scale > 0 else (0.0 if d == 0 else float("inf"))
+            worst_abs[method] = max(worst_abs[method], d)
+            if rel > worst[method][0]:
+                worst[method] = (rel, sid)
+            worst_f = max(worst_f, abs(row["target_score"] - g.fx))
+            if method == "ig":
+                if row.get("baseline_score") is None:
+                    problems.append(f"{sid}/ig: no baseline_score")
+                else:
+                    worst_f = max(worst_f, abs(row["baseline_score"] - g.f_base))
+                ref_gaps.append(g.gap)
+                if row.get("quality") is None:
+                    problems.append(f"{sid}/ig: no quality (completeness gap) on the row")
+                else:
+                    gaps.append((row["quality"], sid))
+    for m in GRADIENT_METHODS:
+        rel, sid = worst[m]
+        det.append(f"{m}: max |Δ| / max |a| = {fmt(rel)}{f' ({sid})' if sid else ''}, max |Δ| = {fmt(worst_abs[m])} "
+                   f"(tolerance {TOL_GRADIENT_REL:g} relative to the row's largest |attribution|)")
+    det.append(f"f(x) and IG's f(baseline): max |Δ| = {fmt(worst_f)} (tolerance {TOL_PREDICT:g})")
+    worst_gap = max(gaps) if gaps else None
+    if gaps:
+        det.append("ig quality (completeness gap): " + ", ".join(f"{s} {fmt(q)}" for q, s in gaps)
+                   + f"; worst {fmt(worst_gap[0])} ({worst_gap[1]}); PyTorch float64 at the same points: worst "
+                   + fmt(max(ref_gaps)))
+    det += problems
+    d = max(rel for rel, _ in worst.values())
+    gap_txt = f"; gap {fmt(worst_gap[0])}" if worst_gap else ""
+    if problems or d > TOL_GRADIENT_REL or worst_f > TOL_PREDICT:
+        return Cell(FAIL, f"✗ (Δ {fmt(d)} rel{gap_txt})", det)
+    return Cell(PASS, f"✓ (gap {fmt(worst_gap[0])})" if worst_gap else "✓", det)
+
+
 # -- cases -------------------------------------------------------------------------------------
 
 
@@ -371,12 +474,18 @@ def cases(archs: list[str]) -> list[Case]:
     return out
 
 
+def onnx_path(case: Case) -> Path:
+    """The ONNX file a case's --model resolves to."""
+    if case.variant.startswith("hub"):
+        return case.folder / "onnx" / "model.onnx"
+    return case.folder / case.status.onnx
+
+
 def run_case(case: Case, ref: Reference, texts: Path, config: Path) -> None:
     st = case.status
     if st is None:
-        for c in ("predict", "perturbation", "attention"):
+        for c in ("predict", "perturbation", "attention", "gradients"):
             case.cells[c] = Cell(FAIL, "✗ no export", [f"{case.folder} has no status.json: run exports.py"])
-        case.cells["gradients"] = Cell(NA, "—")
         return
     if not st.ok:
         label = "= default" if "same as" in st.reason else "skipped"
@@ -389,20 +498,20 @@ def run_case(case: Case, ref: Reference, texts: Path, config: Path) -> None:
     case.notes += st.notes
     probe = None
     try:
-        probe = ort_masking_probe(case.folder / st.onnx if not case.variant.startswith("hub") else case.folder / "onnx" / "model.onnx", ref, SENTENCES[2][1])
+        probe = ort_masking_probe(onnx_path(case), ref, SENTENCES[2][1])
         case.notes.append(f"onnxruntime probe, attention_mask honoured: {'yes' if probe[0] else 'NO'} ({probe[2]})")
     except Exception as e:  # the probe is information, never a check of Glassbox
         case.notes.append(f"onnxruntime probe failed: {type(e).__name__}: {str(e)[:200]}")
     for name, fn in (("predict", lambda: check_predict(case, ref, texts)),
                      ("perturbation", lambda: check_perturbation(case, ref, texts, probe)),
-                     ("attention", lambda: check_attention(case, ref, texts, config))):
+                     ("attention", lambda: check_attention(case, ref, texts, config)),
+                     ("gradients", lambda: check_gradients(case, ref, texts))):
         t0 = time.time()
         try:
             case.cells[name] = fn()
         except Exception as e:
             case.cells[name] = Cell(FAIL, "✗ script error", [f"{name}: {type(e).__name__}: {e}", traceback.format_exc(limit=3)])
         log(f"  {case.name} {name}: {case.cells[name].text} ({time.time() - t0:.1f}s)")
-    case.cells["gradients"] = Cell(NA, "—", ["gradients: not implemented in Glassbox yet"])
 
 
 # -- report ------------------------------------------------------------------------------------
@@ -424,6 +533,38 @@ def versions() -> str:
             f"optimum exports: optimum-onnx {o[0]}, transformers {o[1]}, torch {o[2]}")
 
 
+def gradient_summary(all_cases: list[Case]) -> list[str]:
+    """The gradients column over all exports: worst relative difference per method, worst IG
+    completeness gap, and the errors (from the cells' structured details)."""
+    import re
+
+    worst: dict = {}
+    gap, errors = None, []
+    for c in all_cases:
+        cell = c.cells.get("gradients")
+        if cell is None or cell.status in (SKIP, NA):
+            continue
+        where = c.name
+        for d in cell.details:
+            m = re.match(r"(saliency|gradxinput|ig): max \|Δ\| / max \|a\| = ([^ ]+)(?: \((\w+)\))?", str(d))
+            if m and m.group(2) != "n/a":
+                v = float(m.group(2))
+                if v >= worst.get(m.group(1), (-1.0, ""))[0]:
+                    worst[m.group(1)] = (v, f"{where} {m.group(3) or ''}".strip())
+            m = re.search(r"; worst ([^ ]+) \((\w+)\); PyTorch", str(d))
+            if m and (gap is None or float(m.group(1)) >= gap[0]):
+                gap = (float(m.group(1)), f"{where} {m.group(2)}")
+        if cell.text.startswith("✗ error"):
+            errors.append(f"{where}: {cell.details[0] if cell.details else cell.text}")
+    if not worst and not errors:
+        return []
+    lines = ["Gradients over all exports: " + "; ".join(f"{m} worst max |Δ| / max |a| = {fmt(v)} ({w})" for m, (v, w) in worst.items())
+             + (f"; worst IG completeness gap {fmt(gap[0])} ({gap[1]})" if gap else "") + "."]
+    if errors:
+        lines += ["", "Gradient errors:", ""] + [f"- {e}" for e in errors]
+    return lines
+
+
 def render(all_cases: list[Case], header: str) -> str:
     cols = ("predict", "perturbation", "attention", "gradients")
     lines = ["# Glassbox compatibility matrix", "", header, "",
@@ -434,11 +575,15 @@ def render(all_cases: list[Case], header: str) -> str:
         lines.append(f"| {ARCH_LABEL[c.arch]} | {exporter} | {c.opset} | " + " | ".join(c.cells[k].text for k in cols) + " |")
     lines += ["",
               f"✓ = equals the PyTorch reference (predict within {TOL_PREDICT:g}, perturbation within {TOL_PERTURBATION:g}, "
-              f"attention within {TOL_ATTENTION:g}); in parentheses, the masking the run chose (replace: why). "
+              f"attention within {TOL_ATTENTION:g}, gradients (saliency, gradxinput, ig) within {TOL_GRADIENT_REL:g} × the row's "
+              "largest |attribution|); in parentheses, the masking the run chose (replace: why) and, for gradients, the "
+              "worst IG completeness gap (row `quality`). "
               "refused (fused) = Glassbox refused the attention methods on fused attention, the expected result. "
-              "✗ = a mismatch or an error (see details). skipped = the exporter cannot make this combination; "
-              "= default = the same file as the default-opset export. — = not implemented yet.",
-              "", "## Details", ""]
+              "✗ = a mismatch or an error (see details); in the gradients column, \"✗ error: …\" on a graph with fused ops (-O2) "
+              "whose message names one of them (an op outside the default ONNX domain) is recorded, not counted as a failure. "
+              "skipped = the exporter cannot make this combination; "
+              "= default = the same file as the default-opset export.",
+              ""] + gradient_summary(all_cases) + ["", "## Details", ""]
     for c in all_cases:
         lines.append(f"### {ARCH_LABEL[c.arch]} / {c.exporter.label}{(' (' + c.variant + ')') if c.variant else ''} / opset {c.opset}")
         lines.append("")

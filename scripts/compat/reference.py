@@ -16,6 +16,16 @@ attention (so ``output_attentions=True`` returns the softmax probabilities):
 - ``rollout``: Abnar & Zuidema: per layer the head average W, A = 0.5·W + 0.5·I with rows
   renormalised, R = A_L ⋯ A_1; attribution(j) = R[q, j] with q the classification position
   (encoders: the first token; decoders such as GPT-2: the last real token).
+- ``gradients``: saliency, gradient × input and Integrated Gradients (conventions, "Gradients")
+  with respect to the output of the word-embedding lookup (``get_input_embeddings()``: BERT's,
+  DistilBERT's and RoBERTa's ``word_embeddings``, GPT-2's ``wte``), before position/type
+  embeddings and LayerNorm. A forward hook replaces that module's output with a leaf tensor, so
+  the model still sees ``input_ids`` for everything else it derives from them (RoBERTa's
+  position ids, GPT-2's last-non-pad pooling) — the same as passing ``inputs_embeds`` for these
+  unpadded inputs, and the same cut Glassbox makes in the ONNX graph. f = the target class's
+  probability. IG: baseline = the pad token's embedding at non-special positions and the real
+  embedding at special ones, Gauss–Legendre points on [0, 1], completeness gap
+  |Σ ig − (f(e) − f(e′))| / |f(e) − f(e′)|. Special tokens get 0.
 
 The positions kept under attention masking are what the module computes when it is given no
 position ids: 0..S−1 for BERT, DistilBERT and GPT-2, and RoBERTa's padding-offset positions
@@ -49,6 +59,19 @@ class Encoding:
         return [i for i, s in enumerate(self.special) if not s]
 
 
+@dataclass
+class GradientRef:
+    """The gradient methods' reference for one sentence and target class (float64)."""
+
+    enc: Encoding
+    saliency: np.ndarray    # ‖∂f/∂e_i‖₂ per token (0 at special tokens)
+    gradxinput: np.ndarray  # Σ_h e_ih ∂f/∂e_ih per token (0 at special tokens)
+    ig: np.ndarray          # Integrated Gradients per token (0 at special tokens)
+    fx: float               # f(e): the target class's probability
+    f_base: float           # f(e′): at IG's baseline
+    gap: float              # IG's completeness gap
+
+
 class Reference:
     """The PyTorch reference for one architecture; coalition values are cached per sentence."""
 
@@ -74,9 +97,12 @@ class Reference:
         pad = self.config.get("pad_token_id")
         if pad is None and tcfg.get("pad_token") in vocab:
             pad = vocab[tcfg["pad_token"]]
+        #: The pad token's id (config.json's pad_token_id, else the tokenizer's pad token): IG's baseline.
+        self.pad_id = pad
         #: The id that `replace` masking writes: the mask token's, else the pad token's.
         self.replace_id = vocab[mask_tok] if mask_tok in vocab else pad
         self._values: dict = {}
+        self._grads: dict = {}
 
     # -- tokens and forward passes -------------------------------------------------------------
 
@@ -195,6 +221,56 @@ class Reference:
             a = a / a.sum(axis=1, keepdims=True)
             r = a @ r
         return r[q]
+
+    # -- gradients -----------------------------------------------------------------------------
+
+    def gradients(self, text: str, target: int, steps: int = 50) -> GradientRef:
+        """Saliency, gradient × input and IG (``steps`` Gauss–Legendre points, pad baseline) of
+        the probability of class ``target``, by autograd through the float64 eager module."""
+        key = (text, target, steps)
+        if key in self._grads:
+            return self._grads[key]
+        torch = self.torch
+        enc = self.encode(text)
+        table = self.model.get_input_embeddings()
+        w = table.weight.detach()
+        ids = torch.tensor([enc.ids])
+        e = w[ids[0]].clone()                                   # [S, H]
+        if self.pad_id is None:
+            raise ValueError(f"{self.arch}: no pad token for IG's baseline")
+        special = torch.tensor(enc.special)[:, None]
+        base = torch.where(special, e, w[self.pad_id].expand_as(e))
+        x, wq = np.polynomial.legendre.leggauss(steps)
+        alpha, weight = (x + 1) / 2, wq / 2                     # on [0, 1], weights sum to 1
+        pts = torch.stack([e, base] + [base + float(a) * (e - base) for a in alpha]).requires_grad_(True)
+        calls = []
+
+        def hook(_m, _i, _o):
+            calls.append(1)
+            return pts
+
+        h = table.register_forward_hook(hook)
+        try:
+            n = pts.shape[0]
+            logits = self.model(input_ids=ids.expand(n, -1), attention_mask=torch.ones(n, ids.shape[1], dtype=torch.long)).logits
+        finally:
+            h.remove()
+        if len(calls) != 1:
+            raise RuntimeError(f"{self.arch}: the word-embedding module ran {len(calls)} times in one forward pass")
+        f = torch.softmax(logits, dim=-1)[:, target]
+        (g,) = torch.autograd.grad(f.sum(), pts)
+        g, f = g.detach().numpy(), f.detach().numpy()
+        e_np, b_np = e.numpy(), base.numpy()
+        sal = np.linalg.norm(g[0], axis=-1)
+        gxi = (e_np * g[0]).sum(-1)
+        avg = np.tensordot(weight, g[2:], axes=1)               # Σ_k w_k ∂f/∂e (α_k)
+        ig = ((e_np - b_np) * avg).sum(-1)
+        sp = np.array(enc.special)
+        sal[sp], gxi[sp], ig[sp] = 0.0, 0.0, 0.0
+        fx, fb = float(f[0]), float(f[1])
+        gap = abs(ig.sum() - (fx - fb)) / abs(fx - fb) if fx != fb else math.nan
+        self._grads[key] = GradientRef(enc, sal, gxi, ig, fx, fb, gap)
+        return self._grads[key]
 
 
 def max_abs(a, b) -> float:
