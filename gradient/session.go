@@ -6,7 +6,6 @@ import (
 
 	ort "github.com/yalue/onnxruntime_go"
 
-	"github.com/glassbox-ai/glassbox/inference"
 	"github.com/glassbox-ai/glassbox/onnxgraph"
 	"github.com/glassbox-ai/glassbox/onnxgraph/onnxpb"
 	"github.com/glassbox-ai/glassbox/ortlib"
@@ -66,10 +65,6 @@ func Open(g *Graph, o Options) (*Session, error) {
 		return nil, fmt.Errorf("gradient: session options: %w", err)
 	}
 	defer opts.Destroy()
-	// Idle threads must not spin: the forward session shares the cores (see inference.NoSpinKey).
-	if err := opts.AddSessionConfigEntry(inference.NoSpinKey, "0"); err != nil {
-		return nil, fmt.Errorf("gradient: session options: %w", err)
-	}
 	if o.IntraOpThreads > 0 {
 		if err := opts.SetIntraOpNumThreads(o.IntraOpThreads); err != nil {
 			return nil, fmt.Errorf("gradient: intra-op threads: %w", err)

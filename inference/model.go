@@ -129,9 +129,6 @@ func LoadWith(path string, o LoadOptions) (*Model, error) {
 	return m, nil
 }
 
-// NoSpinKey is ONNX Runtime's session option that lets idle intra-op threads spin.
-const NoSpinKey = "session.intra_op.allow_spinning"
-
 // externalDataFolderKey is ONNX Runtime's session option naming the folder
 // external data is read from. Its own check (external data must lie inside
 // the model's folder) is what makes a derived graph written elsewhere need it.
@@ -142,13 +139,6 @@ const externalDataFolderKey = "session.model_external_initializers_file_folder_p
 func (m *Model) sessionOptions(intraOpThreads int) (*ort.SessionOptions, error) {
 	opts, err := ort.NewSessionOptions()
 	if err != nil {
-		return nil, fmt.Errorf("session options: %w", err)
-	}
-	// ONNX Runtime's idle intra-op threads spin by default; with several
-	// sessions in one process (the model, its backward graphs) the idle ones'
-	// spinning takes the cores the running one needs.
-	if err := opts.AddSessionConfigEntry(NoSpinKey, "0"); err != nil {
-		opts.Destroy()
 		return nil, fmt.Errorf("session options: %w", err)
 	}
 	if intraOpThreads > 0 {
