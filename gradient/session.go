@@ -6,14 +6,11 @@ import (
 
 	ort "github.com/yalue/onnxruntime_go"
 
+	"github.com/glassbox-ai/glassbox/inference"
 	"github.com/glassbox-ai/glassbox/onnxgraph"
 	"github.com/glassbox-ai/glassbox/onnxgraph/onnxpb"
 	"github.com/glassbox-ai/glassbox/ortlib"
 )
-
-// externalDataFolderKey is ONNX Runtime's session option naming the folder
-// external data is read from when a model is given as bytes.
-const externalDataFolderKey = "session.model_external_initializers_file_folder_path"
 
 // Options configures a Session.
 type Options struct {
@@ -71,7 +68,7 @@ func Open(g *Graph, o Options) (*Session, error) {
 		}
 	}
 	if g.Dir != "" {
-		if err := opts.AddSessionConfigEntry(externalDataFolderKey, g.Dir); err != nil {
+		if err := opts.AddSessionConfigEntry(inference.ExternalDataFolderKey, g.Dir); err != nil {
 			return nil, fmt.Errorf("gradient: external data folder: %w", err)
 		}
 	}

@@ -129,10 +129,10 @@ func LoadWith(path string, o LoadOptions) (*Model, error) {
 	return m, nil
 }
 
-// externalDataFolderKey is ONNX Runtime's session option naming the folder
+// ExternalDataFolderKey is ONNX Runtime's session option naming the folder
 // external data is read from. Its own check (external data must lie inside
 // the model's folder) is what makes a derived graph written elsewhere need it.
-const externalDataFolderKey = "session.model_external_initializers_file_folder_path"
+const ExternalDataFolderKey = "session.model_external_initializers_file_folder_path"
 
 // sessionOptions returns ONNX Runtime options for this model: intra-op
 // threads (0 = ORT's choice) and, for a derived graph, where its external data is.
@@ -148,7 +148,7 @@ func (m *Model) sessionOptions(intraOpThreads int) (*ort.SessionOptions, error) 
 		}
 	}
 	if m.dataDir != "" {
-		if err := opts.AddSessionConfigEntry(externalDataFolderKey, m.dataDir); err != nil {
+		if err := opts.AddSessionConfigEntry(ExternalDataFolderKey, m.dataDir); err != nil {
 			opts.Destroy()
 			return nil, fmt.Errorf("session options: external data folder: %w", err)
 		}
