@@ -160,14 +160,3 @@ func Raw(w Weights, q int, layer int) []float64 {
 	}
 	return out
 }
-
-// QueryPosition returns the position whose prediction is explained: 0 for encoders, n−1 (the last real token) for decoders, and −1 when n < 1.
-func QueryPosition(n int, decoder bool) int {
-	if n < 1 {
-		return -1
-	}
-	if decoder {
-		return n - 1
-	}
-	return 0
-}

@@ -288,25 +288,6 @@ func TestRaw(t *testing.T) {
 	}
 }
 
-func TestQueryPosition(t *testing.T) {
-	tests := []struct {
-		n       int
-		decoder bool
-		want    int
-	}{
-		{7, false, 0},
-		{7, true, 6},
-		{1, true, 0},
-		{0, false, -1},
-		{0, true, -1},
-	}
-	for _, tc := range tests {
-		if got := QueryPosition(tc.n, tc.decoder); got != tc.want {
-			t.Errorf("QueryPosition(%d, %v) = %d, want %d", tc.n, tc.decoder, got, tc.want)
-		}
-	}
-}
-
 func benchWeights(n int) Weights {
 	return randWeights(rand.New(rand.NewPCG(3, 4)), 6, 12, n, false)
 }

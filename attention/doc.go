@@ -23,8 +23,8 @@
 //     source's flows by their sum, which a caller can do when it wants a
 //     distribution.
 //
-// The query position q comes from QueryPosition: the first token for
-// encoders, the last real token for decoders. These functions return
+// The query position q is the request's Position (inference.Model.ExplainedPosition):
+// the first token for encoders, the last real token for decoders. These functions return
 // attributions for every position, special tokens included; the convention
 // that special tokens get attribution 0 is applied by the caller (explanation.ZeroSpecial)
 // so the raw values stay available for the attention matrices output.

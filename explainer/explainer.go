@@ -84,7 +84,7 @@ func New(sess *inference.Session, attnNames []string, s Settings) (*Explainer, e
 	}
 	m := sess.Model()
 	if m.Kind == inference.FeatureExtraction {
-		return nil, fmt.Errorf("explain: %s is a feature-extraction model; explanations need a classifier or a causal LM", m.Dir)
+		return nil, fmt.Errorf("explain: %s is a feature-extraction model; explanations need a classifier or a causal LM", m.Files.Dir)
 	}
 	for _, spec := range s.Methods {
 		if spec.Method == nil {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"strings"
 
 	"github.com/glassbox-ai/glassbox/explanation"
 	"github.com/glassbox-ai/glassbox/inference"
@@ -72,15 +73,23 @@ func ParseSpec(b []byte) (Spec, error) {
 	return s, nil
 }
 
-// NeedsAttention reports whether a selected method, or the attention matrices, read attention.
-func (s Spec) NeedsAttention() bool {
+// AttentionUsers names what in the spec reads the attention probabilities
+// (methods that need them, attention_matrices); "" when nothing does.
+func (s Spec) AttentionUsers() string {
+	var users []string
 	for _, m := range s.Methods {
 		if info, ok := explanation.Lookup(m.Name); ok && info.Needs.Attention {
-			return true
+			users = append(users, "method "+m.Name)
 		}
 	}
-	return s.AttentionFirstN > 0 || len(s.AttentionExamples) > 0
+	if s.AttentionFirstN > 0 || len(s.AttentionExamples) > 0 {
+		users = append(users, "attention_matrices")
+	}
+	return strings.Join(users, ", ")
 }
+
+// NeedsAttention reports whether a selected method, or the attention matrices, read attention.
+func (s Spec) NeedsAttention() bool { return s.AttentionUsers() != "" }
 
 // BuildMethods turns method configs into validated method specs, through the method registry.
 func BuildMethods(cfgs []MethodConfig) ([]MethodSpec, error) {

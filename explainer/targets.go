@@ -15,7 +15,7 @@ func checkTarget(m *inference.Model, target string) error {
 		return nil
 	case "all":
 		if m.Kind != inference.SequenceClassification {
-			return fmt.Errorf("explain: target \"all\" is for classifiers; %s is a %s", m.Dir, m.Kind)
+			return fmt.Errorf("explain: target \"all\" is for classifiers; %s is a %s", m.Files.Dir, m.Kind)
 		}
 		return nil
 	}
@@ -25,10 +25,10 @@ func checkTarget(m *inference.Model, target string) error {
 				return nil
 			}
 		}
-		return fmt.Errorf("explain: target %q is not a label of %s (labels: %s)", target, m.Dir, strings.Join(m.Labels, ", "))
+		return fmt.Errorf("explain: target %q is not a label of %s (labels: %s)", target, m.Files.Dir, strings.Join(m.Labels, ", "))
 	}
 	if _, ok := m.Tokenizer.TokenToID(target); !ok {
-		return fmt.Errorf("explain: target %q is not a token of %s's vocabulary", target, m.Dir)
+		return fmt.Errorf("explain: target %q is not a token of %s's vocabulary", target, m.Files.Dir)
 	}
 	return nil
 }

@@ -2,7 +2,6 @@ package gradient
 
 import (
 	"math"
-	"path/filepath"
 	"testing"
 )
 
@@ -14,19 +13,7 @@ import (
 func fdModel(t *testing.T, model string, target Target, sentence int, h float64) {
 	ref := readGradReference(t, model)
 	ids := ref.Sentences[sentence].InputIDs
-	g, err := BuildFile(filepath.Join(gradModelsDir, model, "model.onnx"), Spec{Target: target, Batch: 1, Seq: len(ids)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := Open(g, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	emb, err := g.EmbeddingRows(ids)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, emb := openGradFixture(t, model, target, ids)
 	in := Inputs{Embeds: emb, IDs: ids, Index: []int64{1}}
 	res, err := s.Run(in)
 	if err != nil {
@@ -53,6 +40,7 @@ func fdModel(t *testing.T, model string, target Target, sentence int, h float64)
 		return r.Target[0]
 	}
 	worst := 0.0
+	g := s.Graph()
 	hidden := g.Hidden
 	coords := []int{0, hidden + 3, (len(ids)/2)*hidden + hidden/2, (len(ids)-1)*hidden + hidden - 1}
 	for _, k := range coords {

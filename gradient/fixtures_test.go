@@ -68,8 +68,9 @@ func compareGrad(t *testing.T, label string, got [][]float32, want [][]float64) 
 	return worst
 }
 
-// runGradFixture builds the backward graph of a fixture for one sentence and runs it.
-func runGradFixture(t *testing.T, model string, target Target, ids []int64, index, position int64) (*Result, *Graph) {
+// openGradFixture builds and opens the backward graph of a fixture for one
+// sentence's ids; it returns the session (closed with the test) and the ids' embeddings.
+func openGradFixture(t *testing.T, model string, target Target, ids []int64) (*Session, []float32) {
 	t.Helper()
 	g, err := BuildFile(filepath.Join(gradModelsDir, model, "model.onnx"), Spec{Target: target, Batch: 1, Seq: len(ids)})
 	if err != nil {
@@ -79,11 +80,18 @@ func runGradFixture(t *testing.T, model string, target Target, ids []int64, inde
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer s.Close()
+	t.Cleanup(func() { s.Close() })
 	emb, err := g.EmbeddingRows(ids)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return s, emb
+}
+
+// runGradFixture builds the backward graph of a fixture for one sentence and runs it.
+func runGradFixture(t *testing.T, model string, target Target, ids []int64, index, position int64) (*Result, *Graph) {
+	t.Helper()
+	s, emb := openGradFixture(t, model, target, ids)
 	in := Inputs{Embeds: emb, IDs: ids, Index: []int64{index}}
 	if target == TokenLogProb {
 		in.Position = []int64{position}
@@ -92,7 +100,7 @@ func runGradFixture(t *testing.T, model string, target Target, ids []int64, inde
 	if err != nil {
 		t.Fatal(err)
 	}
-	return res, g
+	return res, s.Graph()
 }
 
 func TestDistilBERTMatchesPyTorch(t *testing.T) {

@@ -23,30 +23,22 @@ type MaskCheck struct {
 const maskProbeText = "the quiet river runs past the old mill and under the stone bridge"
 
 // CheckAttentionMask finds out whether the model honours a non-contiguous
-// attention mask, first from the graph (fused attention ops that read the mask
-// as lengths, or a graph with no attention_mask input), then by experiment on a
-// probe sentence x of n tokens with a hole at a middle token h:
+// attention mask: a graph without an attention_mask input does not; otherwise
+// an experiment on a probe sentence x of n tokens with a hole at a middle token h
+// decides:
 //
 //	f(x, mask with a 0 at h) ≠ f(x, mask with a 0 at n−1)  (not read as a length)
 //	f(x, mask with a 0 at h) ≠ f(x, full mask)              (not ignored)
 //
 // where f is every value of the model's main output for the row. A kernel that
 // reads the mask as a length computes both holed rows identically, so the
-// first comparison catches it however the graph was fused.
+// first comparison catches it however the graph was fused. Only then is the
+// graph read, to name the fused nodes responsible (a full parse of a large
+// single-file model would cost every worker seconds for nothing otherwise).
 func (s *Session) CheckAttentionMask(ctx context.Context) (MaskCheck, error) {
 	m := s.model
 	if !m.hasInput(AttentionMask) {
 		return MaskCheck{Evidence: fmt.Sprintf("%s has no %s input", m.Files.ONNX, AttentionMask)}, nil
-	}
-	var structural []string
-	if proto, err := onnxgraph.Load(m.Files.ONNX); err == nil {
-		if g, err := onnxgraph.NewGraph(proto); err == nil {
-			for _, f := range onnxgraph.FusedAttentionMasks(g) {
-				if f.Reads == onnxgraph.MaskAsLengths || f.Reads == onnxgraph.MaskIgnored {
-					structural = append(structural, fmt.Sprintf("fused %s node %q reads the mask as %s", f.Op, f.Node, describeMaskRead(f.Reads)))
-				}
-			}
-		}
 	}
 	enc, err := m.Encode(maskProbeText)
 	if err != nil {
@@ -82,18 +74,38 @@ func (s *Session) CheckAttentionMask(ctx context.Context) (MaskCheck, error) {
 	tol := 1e-6 * (1 + scale)
 	vsCut, vsFull := maxAbsDiff(outs[1], outs[2]), maxAbsDiff(outs[1], outs[0])
 	probe := fmt.Sprintf("probe of %d tokens: a hole at token %d changes the output by %.3g against a cut last token and by %.3g against the full mask (threshold %.3g)", len(full.IDs), real[len(real)/2], vsCut, vsFull, tol)
-	c := MaskCheck{Honoured: vsCut > tol && vsFull > tol && len(structural) == 0}
-	switch {
-	case len(structural) > 0:
-		c.Evidence = strings.Join(structural, "; ") + "; " + probe
-	case vsCut <= tol:
+	if vsCut > tol && vsFull > tol {
+		return MaskCheck{Honoured: true, Evidence: probe}, nil
+	}
+	c := MaskCheck{Evidence: "the model ignores holes in the attention mask: " + probe}
+	if vsCut <= tol {
 		c.Evidence = "the model reads the attention mask as a length: " + probe
-	case vsFull <= tol:
-		c.Evidence = "the model ignores holes in the attention mask: " + probe
-	default:
-		c.Evidence = probe
+	}
+	if structural := fusedMaskEvidence(m.Files.ONNX); structural != "" {
+		c.Evidence = structural + "; " + probe
 	}
 	return c, nil
+}
+
+// fusedMaskEvidence names the fused attention nodes of the ONNX file at path
+// that read the mask as lengths or not at all; "" when there are none or the
+// graph cannot be read (the probe's verdict stands either way).
+func fusedMaskEvidence(path string) string {
+	proto, err := onnxgraph.Load(path)
+	if err != nil {
+		return ""
+	}
+	g, err := onnxgraph.NewGraph(proto)
+	if err != nil {
+		return ""
+	}
+	var found []string
+	for _, f := range onnxgraph.FusedAttentionMasks(g) {
+		if f.Reads == onnxgraph.MaskAsLengths || f.Reads == onnxgraph.MaskIgnored {
+			found = append(found, fmt.Sprintf("fused %s node %q reads the mask as %s", f.Op, f.Node, describeMaskRead(f.Reads)))
+		}
+	}
+	return strings.Join(found, "; ")
 }
 
 func describeMaskRead(r string) string {

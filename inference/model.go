@@ -28,8 +28,6 @@ const (
 
 // Model is a model in Hugging Face layout, checked and described.
 type Model struct {
-	// Dir is the folder holding tokenizer.json and config.json.
-	Dir string
 	// Files are the model's files as Locate found them.
 	Files Files
 	// Path is the ONNX file in use: Files.ONNX, or a derived graph (e.g. one exposing attention).
@@ -90,7 +88,7 @@ func LoadWith(path string, o LoadOptions) (*Model, error) {
 	if err != nil {
 		return nil, err
 	}
-	m := &Model{Dir: files.Dir, Files: files, Path: files.ONNX, int32Inputs: map[string]bool{}, outputInfo: map[string]ort.InputOutputInfo{}}
+	m := &Model{Files: files, Path: files.ONNX, int32Inputs: map[string]bool{}, outputInfo: map[string]ort.InputOutputInfo{}}
 	if o.Graph != "" {
 		m.Path = o.Graph
 		if filepath.Dir(o.Graph) != filepath.Dir(files.ONNX) {

@@ -25,7 +25,7 @@ func exposeAttention(modelPath, output, modelSHA, users string) (string, []strin
 	}
 	path, names, err := onnxgraph.ExposeAttentionFile(modelPath, dir)
 	if err != nil {
-		return "", nil, fmt.Errorf("%s need the model's attention probabilities: %w", users, err)
+		return "", nil, fmt.Errorf("the model's attention probabilities are needed by %s: %w", users, err)
 	}
 	if len(names) == 0 {
 		return "", nil, fmt.Errorf("%s: no attention found in %s (model sha256 %s)", users, modelPath, modelSHA)

@@ -82,7 +82,7 @@ func prepareModel(cfg *jobconfig.Config, in inputs) (prepared, error) {
 	}
 	model := in.model
 	if spec.NeedsAttention() {
-		if spec.GraphPath, spec.AttentionOutputs, err = exposeAttention(model.ONNX, cfg.Output, model.identity(), attentionUsers(spec)); err != nil {
+		if spec.GraphPath, spec.AttentionOutputs, err = exposeAttention(model.ONNX, cfg.Output, model.identity(), spec.AttentionUsers()); err != nil {
 			return prepared{}, err
 		}
 	}

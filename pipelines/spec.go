@@ -3,10 +3,8 @@ package pipelines
 import (
 	"encoding/json"
 	"fmt"
-	"strings"
 
 	"github.com/glassbox-ai/glassbox/explainer"
-	"github.com/glassbox-ai/glassbox/explanation"
 	"github.com/glassbox-ai/glassbox/jobconfig"
 )
 
@@ -32,18 +30,4 @@ func specFromConfig(cfg *jobconfig.Config, runID string) (explainer.Spec, error)
 		return explainer.Spec{}, err
 	}
 	return s, nil
-}
-
-// attentionUsers names what in the job needs the attention probabilities, for error messages.
-func attentionUsers(s explainer.Spec) string {
-	var users []string
-	for _, m := range s.Methods {
-		if info, ok := explanation.Lookup(m.Name); ok && info.Needs.Attention {
-			users = append(users, "method "+m.Name)
-		}
-	}
-	if s.AttentionFirstN > 0 || len(s.AttentionExamples) > 0 {
-		users = append(users, "attention_matrices")
-	}
-	return strings.Join(users, ", ")
 }
