@@ -4,9 +4,11 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -51,14 +53,19 @@ func benchTexts(b *testing.B) (model string, recs []corpus.Record) {
 // BenchmarkIGPerExample times Integrated Gradients per example (50 points, one
 // batch of 52 with the path's ends) on the model and texts the Captum script
 // uses, against 50 plain forward passes of the same example in one batch; with
-// GLASSBOX_BENCH_GAP set (e.g. 0.01) IG doubles its steps until the
-// completeness gap is under it. Metrics: s/example, ratio to the forward
-// passes, mean gap, mean steps.
+// GLASSBOX_BENCH_GAP set (e.g. 0.01) IG doubles its steps, from
+// GLASSBOX_BENCH_STEPS (default 50), until the completeness gap is under it.
+// Metrics: s/example, ratio to the forward passes, mean gap, mean steps, the
+// process's peak resident memory.
 func BenchmarkIGPerExample(b *testing.B) {
 	dir, recs := benchTexts(b)
 	threads, _ := strconv.Atoi(os.Getenv("GLASSBOX_BENCH_THREADS"))
 	gap, _ := strconv.ParseFloat(os.Getenv("GLASSBOX_BENCH_GAP"), 64)
-	params, _ := json.Marshal(map[string]any{"target_gap": gap, "max_steps": 1600})
+	steps0, _ := strconv.Atoi(os.Getenv("GLASSBOX_BENCH_STEPS"))
+	if steps0 <= 0 {
+		steps0 = 50
+	}
+	params, _ := json.Marshal(map[string]any{"steps": steps0, "target_gap": gap, "max_steps": 1600})
 	ex, closeFn, err := Open(Spec{Model: dir, RunID: "bench", Seed: 1, Target: "predicted", OutputKind: "probability",
 		BatchSize: 52, IntraOpThreads: threads, Methods: []MethodConfig{{Name: "ig", Params: params}}})
 	if err != nil {
@@ -108,4 +115,21 @@ func BenchmarkIGPerExample(b *testing.B) {
 	b.ReportMetric(igTime.Seconds()/fwdTime.Seconds(), "x_forward50")
 	b.ReportMetric(gaps/n, "gap")
 	b.ReportMetric(steps/n, "steps")
+	if kib, err := peakRSSKiB(); err == nil {
+		b.ReportMetric(float64(kib)/1024, "peak_MiB")
+	}
+}
+
+// peakRSSKiB is this process's peak resident memory (VmHWM, Linux).
+func peakRSSKiB() (int64, error) {
+	data, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0, err
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			return strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
+		}
+	}
+	return 0, fmt.Errorf("no VmHWM in /proc/self/status")
 }

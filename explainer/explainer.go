@@ -1,12 +1,15 @@
 package explainer
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/glassbox-ai/glassbox/attention"
 	"github.com/glassbox-ai/glassbox/corpus"
 	"github.com/glassbox-ai/glassbox/explanation"
+	"github.com/glassbox-ai/glassbox/gradient"
 	"github.com/glassbox-ai/glassbox/importance"
 	"github.com/glassbox-ai/glassbox/inference"
 	"github.com/glassbox-ai/glassbox/schemas"
@@ -50,6 +53,8 @@ type Settings struct {
 	AttentionFirstN int
 	// IntraOpThreads is ONNX Runtime's intra-op thread count for the backward graphs (0 = ORT's choice).
 	IntraOpThreads int
+	// GradientCache keeps built backward graphs on disk (its zero value keeps none).
+	GradientCache gradient.Cache
 }
 
 // Explainer explains records with one model session.
@@ -107,7 +112,7 @@ func New(sess *inference.Session, attnNames []string, s Settings) (*Explainer, e
 	for _, spec := range s.Methods {
 		if spec.Info.Needs.Gradients && e.grads == nil {
 			var err error
-			if e.grads, err = newGradients(m, s.OutputKind, s.BatchSize, s.IntraOpThreads); err != nil {
+			if e.grads, err = newGradients(m, s.OutputKind, s.BatchSize, s.IntraOpThreads, s.GradientCache); err != nil {
 				return nil, err
 			}
 		}
@@ -170,6 +175,10 @@ func (e *Explainer) Explain(ctx context.Context, recs []corpus.Record) (*Output,
 	if err := e.predict(ctx, items); err != nil {
 		return nil, err
 	}
+	// Shortest first: gradient methods open one backward graph per padded
+	// length, and a sweep in length order opens each once. Rows are sorted
+	// when written, so the order here changes nothing in the output.
+	slices.SortStableFunc(items, func(a, b *item) int { return cmp.Compare(len(a.in.IDs), len(b.in.IDs)) })
 	for _, it := range items {
 		rows, errs := e.explainItem(ctx, it)
 		if ctx.Err() != nil {

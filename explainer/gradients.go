@@ -3,6 +3,7 @@ package explainer
 import (
 	"context"
 	"fmt"
+	"log"
 	"os"
 	"path/filepath"
 	"sync"
@@ -14,11 +15,26 @@ import (
 	"github.com/glassbox-ai/glassbox/onnxgraph/onnxpb"
 )
 
-// gradBuckets are the lengths backward graphs are built for (each graph has
-// one concrete shape, and opening an ONNX Runtime session on a base-sized model
-// takes about a second): an input is right-padded (mask 0, which every export
-// honours) to the next bucket, so a corpus needs few graphs and pads at most 25%.
-var gradBuckets = []int{8, 16, 24, 32, 40, 48, 64, 80, 96, 128, 160, 192, 256, 320, 384, 512}
+// Each backward graph has one concrete shape, and opening an ONNX Runtime
+// session on a base-sized model takes about a second, so an input is
+// right-padded (mask 0, which every export honours) to the next bucket length.
+// coarseBuckets pad at most 25% with few graphs; a model small enough that
+// fineSessions sessions fit in gradCacheBytes gets fineBuckets, 4 tokens apart
+// up to 64 tokens (at most 4 padded positions where short sentences are most
+// common; padding costs compute like real tokens do).
+var (
+	coarseBuckets = []int{8, 16, 24, 32, 40, 48, 64, 80, 96, 128, 160, 192, 256, 320, 384, 512}
+	fineBuckets   = []int{8, 12, 16, 20, 24, 28, 32, 36, 40, 44, 48, 52, 56, 60, 64, 72, 80, 96, 112, 128, 160, 192, 256, 320, 384, 512}
+)
+
+// fineSessions is the number of open sessions from which fine buckets pay:
+// the explainer visits a bundle's examples in length order, so a bundle opens
+// each length's graph once, and the sessions of the lengths common in a corpus
+// stay open across bundles.
+const fineSessions = 16
+
+// maxSessions bounds the open sessions of a small model.
+const maxSessions = 32
 
 // gradCacheBytes bounds the memory the open backward graphs may hold, each
 // about twice the model's weights (weights, ONNX Runtime's prepacked copies).
@@ -30,6 +46,7 @@ const gradCacheBytes = 4 << 30
 type gradients struct {
 	model   *inference.Model
 	base    *onnxpb.ModelProto
+	cache   gradient.Cache
 	target  gradient.Target
 	batch   int
 	threads int
@@ -37,6 +54,7 @@ type gradients struct {
 	mu       sync.Mutex
 	lru      []*gradSession // most recently used last
 	capacity int            // sessions kept open
+	buckets  []int          // padded lengths
 	pad      []float32
 	table    *gradient.Graph // any built graph: it reads the embedding table
 }
@@ -47,7 +65,7 @@ type gradSession struct {
 }
 
 // newGradients loads the model's graph once; the target follows what the job explains.
-func newGradients(m *inference.Model, kind inference.OutputKind, batch, threads int) (*gradients, error) {
+func newGradients(m *inference.Model, kind inference.OutputKind, batch, threads int, cache gradient.Cache) (*gradients, error) {
 	base, err := onnxgraph.Load(m.Files.ONNX)
 	if err != nil {
 		return nil, fmt.Errorf("gradient methods: %w", err)
@@ -61,7 +79,7 @@ func newGradients(m *inference.Model, kind inference.OutputKind, batch, threads 
 	case m.Config.ProblemType == inference.MultiLabel:
 		t = gradient.Sigmoid
 	}
-	g := &gradients{model: m, base: base, target: t, batch: max(1, batch), threads: threads, capacity: 16}
+	g := &gradients{model: m, base: base, target: t, batch: max(1, batch), threads: threads, capacity: 16, buckets: coarseBuckets, cache: cache}
 	if st, err := os.Stat(m.Files.ONNX); err == nil {
 		weights := st.Size()
 		locs, _ := onnxgraph.ExternalFiles(base)
@@ -70,11 +88,14 @@ func newGradients(m *inference.Model, kind inference.OutputKind, batch, threads 
 				weights += st.Size()
 			}
 		}
-		g.capacity = int(min(16, max(2, gradCacheBytes/(2*max(weights, 1)))))
+		g.capacity = int(min(maxSessions, max(2, gradCacheBytes/(2*max(weights, 1)))))
+	}
+	if g.capacity >= fineSessions {
+		g.buckets = fineBuckets
 	}
 	// One small build up front fails early on a model without a rule for some op,
 	// and gives the embedding table's reader.
-	if g.table, err = gradient.Build(base, gradient.Spec{Target: t, Batch: 1, Seq: gradBuckets[0], Output: m.Output}); err != nil {
+	if g.table, err = gradient.Build(base, gradient.Spec{Target: t, Batch: 1, Seq: g.buckets[0], Output: m.Output}); err != nil {
 		return nil, fmt.Errorf("gradient methods: %s: %w", m.Files.ONNX, err)
 	}
 	g.table.Dir = filepath.Dir(m.Files.ONNX)
@@ -91,7 +112,10 @@ func (g *gradients) session(seq, batch int) (*gradient.Session, error) {
 			return s.sess, nil
 		}
 	}
-	built, err := gradient.Build(g.base, gradient.Spec{Target: g.target, Batch: batch, Seq: seq, Output: g.model.Output})
+	built, warn, err := g.cache.Build(g.base, gradient.Spec{Target: g.target, Batch: batch, Seq: seq, Output: g.model.Output})
+	if warn != nil {
+		log.Printf("warning: %v", warn)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("gradient methods: %s: %w", g.model.Files.ONNX, err)
 	}
@@ -139,8 +163,8 @@ func (g *gradients) embeddings(ids []int64, known []float32) (emb, pad []float32
 }
 
 // bucket returns the padded length for n tokens.
-func bucket(n int) int {
-	for _, b := range gradBuckets {
+func (g *gradients) bucket(n int) int {
+	for _, b := range g.buckets {
 		if n <= b {
 			return b
 		}
@@ -153,7 +177,7 @@ func bucket(n int) int {
 // (ceil(k / batch) calls of equal size, the last padded by repetition).
 func (g *gradients) fn(in explanation.Input, hidden int, index, position int) explanation.GradientFunc {
 	n := len(in.IDs)
-	seq := bucket(n)
+	seq := g.bucket(n)
 	padded := inference.Pad([]explanation.Input{in}, g.model.PadID)
 	row := func(src []int64, fill int64) []int64 {
 		out := make([]int64, seq)

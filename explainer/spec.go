@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/glassbox-ai/glassbox/explanation"
+	"github.com/glassbox-ai/glassbox/gradient"
 	"github.com/glassbox-ai/glassbox/inference"
 
 	// Every method registers itself; specs find them through the registry.
@@ -33,6 +34,10 @@ type Spec struct {
 	GraphPath string `json:"graph_path,omitempty"`
 	// AttentionOutputs are GraphPath's attention outputs in layer order.
 	AttentionOutputs []string `json:"attention_outputs,omitempty"`
+	// GraphCache is the folder built backward graphs are cached in ("" = none; see gradient.Cache).
+	GraphCache string `json:"graph_cache,omitempty"`
+	// ModelIdentity identifies the model's bytes (graph and external data); it keys GraphCache.
+	ModelIdentity string `json:"model_identity,omitempty"`
 	// IntraOpThreads is ONNX Runtime's intra-op thread count (0 = ORT's choice).
 	IntraOpThreads int `json:"intra_op_threads,omitempty"`
 	// RunID is written on every row.
@@ -145,7 +150,7 @@ func Open(s Spec) (*Explainer, func() error, error) {
 	ex, err := New(sess, s.AttentionOutputs, Settings{
 		RunID: s.RunID, Seed: s.Seed, Target: s.Target, OutputKind: inference.OutputKind(s.OutputKind),
 		BatchSize: s.BatchSize, Methods: methods, AttentionExamples: examples, AttentionFirstN: s.AttentionFirstN,
-		IntraOpThreads: s.IntraOpThreads,
+		IntraOpThreads: s.IntraOpThreads, GradientCache: gradient.Cache{Dir: s.GraphCache, Model: s.ModelIdentity},
 	})
 	if err != nil {
 		sess.Close()

@@ -89,5 +89,14 @@
 // embedding rows of given ids: from the initializer's bytes, or, for a table
 // onnxgraph.Load left in external data (over 4096 elements), read row by row
 // from its file after checking that the location stays inside the model's
-// folder.
+// folder. Sessions allocate from one arena shared by the process
+// (ortlib.SharedArena), so graphs open for many lengths do not each pin their
+// peak working set.
+//
+// # Cache
+//
+// Cache.Build stores built graphs on disk, keyed by the model's identity, the
+// target, the output, the shape and the program's build stamp, and reads them
+// back in later runs; a stored graph leaves out the initializers it shares with
+// the model (re-attached on load), so the cache holds no copy of the weights.
 package gradient

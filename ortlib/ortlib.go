@@ -130,3 +130,40 @@ func Loaded() (string, error) {
 
 // Version returns the ONNX Runtime version string of the loaded library.
 func Version() string { return ort.GetVersion() }
+
+// UseEnvAllocatorsKey is the session option that makes a session allocate from
+// the environment's shared allocator (SharedArena) instead of its own arena.
+const UseEnvAllocatorsKey = "session.use_env_allocators"
+
+var (
+	arenaOnce sync.Once
+	arenaErr  error
+)
+
+// SharedArena registers, once per process, a CPU arena allocator with the ORT
+// environment; sessions that set UseEnvAllocatorsKey to "1" share it. Each
+// session otherwise keeps an arena as large as its biggest run held, so many
+// open sessions (backward graphs per length) would each pin a peak working
+// set; sharing one arena bounds the process by the largest run in flight.
+func SharedArena() error {
+	if err := Init(); err != nil {
+		return err
+	}
+	arenaOnce.Do(func() {
+		info, err := ort.GetMemoryInfo()
+		if err != nil {
+			arenaErr = fmt.Errorf("ONNX Runtime shared arena: %w", err)
+			return
+		}
+		cfg, err := ort.NewArenaCfg(0, -1, -1, -1)
+		if err != nil {
+			arenaErr = fmt.Errorf("ONNX Runtime shared arena: %w", err)
+			return
+		}
+		defer cfg.Destroy()
+		if err := ort.CreateAndRegisterAllocator(info, cfg); err != nil {
+			arenaErr = fmt.Errorf("ONNX Runtime shared arena: %w", err)
+		}
+	})
+	return arenaErr
+}

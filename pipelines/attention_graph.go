@@ -9,21 +9,26 @@ import (
 	"github.com/glassbox-ai/glassbox/transforms"
 )
 
-// exposeAttention returns a copy of the model that outputs each layer's
-// attention probabilities, cached beside the run (in the output folder's
-// .glassbox-cache, keyed inside by the original's sha256); remote outputs
-// cache in the user's cache folder instead, since ONNX Runtime loads local files.
-// users names what asked for the attention (methods, attention_matrices).
-func exposeAttention(modelPath, output, modelSHA, users string) (string, []string, error) {
-	dir := filepath.Join(output, ".glassbox-cache")
+// modelCacheDir is where edited and built graphs of the model are cached:
+// beside the run, in the output folder's .glassbox-cache (entries are keyed
+// by the model's sha256 inside); remote outputs cache in the user's cache
+// folder instead, since ONNX Runtime loads local files.
+func modelCacheDir(output string) string {
 	if transforms.IsRemote(output) {
 		base, err := os.UserCacheDir()
 		if err != nil {
 			base = os.TempDir()
 		}
-		dir = filepath.Join(base, "glassbox", "models")
+		return filepath.Join(base, "glassbox", "models")
 	}
-	path, names, err := onnxgraph.ExposeAttentionFile(modelPath, dir)
+	return filepath.Join(output, ".glassbox-cache")
+}
+
+// exposeAttention returns a copy of the model that outputs each layer's
+// attention probabilities, cached in modelCacheDir. users names what asked
+// for the attention (methods, attention_matrices).
+func exposeAttention(modelPath, output, modelSHA, users string) (string, []string, error) {
+	path, names, err := onnxgraph.ExposeAttentionFile(modelPath, modelCacheDir(output))
 	if err != nil {
 		return "", nil, fmt.Errorf("the model's attention probabilities are needed by %s: %w", users, err)
 	}

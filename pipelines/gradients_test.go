@@ -64,4 +64,31 @@ func TestExplainGradientMethods(t *testing.T) {
 	if checked < 3*2*6 || sum.Counts.Explained != 7 { // mixed.jsonl: 7 good rows, 6 of them reference sentences
 		t.Errorf("%d rows checked against the closed form; counts %+v", checked, sum.Counts)
 	}
+	// The backward graphs are cached beside the run, and a second run reads
+	// them (same files, same rows).
+	cached, _ := filepath.Glob(filepath.Join(out, ".glassbox-cache", "gradient-*.onnx"))
+	if len(cached) == 0 {
+		t.Fatal("no backward graph cached in the output folder's .glassbox-cache")
+	}
+	stamp := map[string]int64{}
+	for _, f := range cached {
+		st, _ := os.Stat(f)
+		stamp[f] = st.ModTime().UnixNano()
+	}
+	if _, err := RunExplain(context.Background(), cfg, RunOptions{Version: "test"}); err != nil {
+		t.Fatal(err)
+	}
+	again, _ := filepath.Glob(filepath.Join(out, ".glassbox-cache", "gradient-*.onnx"))
+	for _, f := range again {
+		st, _ := os.Stat(f)
+		if stamp[f] != st.ModTime().UnixNano() {
+			t.Errorf("second run rebuilt %s instead of reading it", filepath.Base(f))
+		}
+	}
+	if len(again) != len(cached) {
+		t.Errorf("second run cached %d graphs, first %d", len(again), len(cached))
+	}
+	if rows2 := readRows[schemas.ExplanationRow](t, filepath.Join(out, "explanations-00000-of-00001.parquet")); len(rows2) != len(rows) {
+		t.Errorf("second run wrote %d rows, first %d", len(rows2), len(rows))
+	}
 }

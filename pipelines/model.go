@@ -81,6 +81,7 @@ func prepareModel(cfg *jobconfig.Config, in inputs) (prepared, error) {
 		return prepared{}, err
 	}
 	model := in.model
+	spec.GraphCache, spec.ModelIdentity = modelCacheDir(cfg.Output), model.identity()
 	if spec.NeedsAttention() {
 		if spec.GraphPath, spec.AttentionOutputs, err = exposeAttention(model.ONNX, cfg.Output, model.identity(), spec.AttentionUsers()); err != nil {
 			return prepared{}, err
