@@ -168,8 +168,11 @@ func (s Sum) Float64() float64 {
 	return s.Value.Float64()
 }
 
-// exact evaluates expressions of Fixed sums and counts with math/big and rounds only the final result.
-type exact struct{ a, b, c, d big.Int }
+// exact evaluates expressions of Fixed sums and counts with math/big and rounds only the final result; its scratch values are reused between calls.
+type exact struct {
+	a, b, c, d big.Int
+	x, y, q    big.Float
+}
 
 // setFixed stores f's integer (the value times 2^64) in z.
 func setFixed(z *big.Int, f Fixed) *big.Int {
@@ -182,12 +185,19 @@ func setFixed(z *big.Int, f Fixed) *big.Int {
 
 // quo returns num/den correctly rounded to float64.
 func quo(num, den *big.Int) float64 {
+	var e exact
+	return e.quo(num, den)
+}
+
+// quo returns num/den correctly rounded to float64, using e's scratch values.
+func (e *exact) quo(num, den *big.Int) float64 {
 	if num.Sign() == 0 {
 		return 0
 	}
-	x := new(big.Float).SetPrec(uint(max(num.BitLen(), 64))).SetInt(num)
-	y := new(big.Float).SetPrec(uint(max(den.BitLen(), 64))).SetInt(den)
-	v, _ := new(big.Float).SetPrec(53).Quo(x, y).Float64()
+	// Exact conversions (precision ≥ the bit lengths), then one rounding.
+	e.x.SetPrec(uint(max(num.BitLen(), 64))).SetInt(num)
+	e.y.SetPrec(uint(max(den.BitLen(), 64))).SetInt(den)
+	v, _ := e.q.SetPrec(53).Quo(&e.x, &e.y).Float64()
 	return v
 }
 
@@ -196,11 +206,16 @@ func (e *exact) mean(s Fixed, n int64) float64 {
 	if n == 0 {
 		return math.NaN()
 	}
+	if s.Lo == 0 && inRange(s.Hi, 1<<53) && n < 1<<53 {
+		return float64(s.Hi) / float64(n) // exact operands, one rounding
+	}
 	setFixed(&e.a, s)
 	e.b.SetInt64(n)
 	e.b.Lsh(&e.b, 64)
-	return quo(&e.a, &e.b)
+	return e.quo(&e.a, &e.b)
 }
+
+func inRange(v, lim int64) bool { return v > -lim && v < lim }
 
 // centred returns the centred cross-product Σ(a−ā)(b−b̄) = sab − sa·sb/n from the exact sums, rounded once:
 //
@@ -208,6 +223,12 @@ func (e *exact) mean(s Fixed, n int64) float64 {
 func (e *exact) centred(sab, sa, sb Fixed, n int64) float64 {
 	if n == 0 {
 		return 0
+	}
+	const small = 1 << 26
+	if sab.Lo == 0 && sa.Lo == 0 && sb.Lo == 0 && n < small && inRange(sab.Hi, small) && inRange(sa.Hi, small) && inRange(sb.Hi, small) {
+		// Integer sums (binary or count features): the numerator is an exact
+		// integer below 2^53, so one float64 division is the correct rounding.
+		return float64(n*sab.Hi-sa.Hi*sb.Hi) / float64(n)
 	}
 	setFixed(&e.a, sab)
 	e.b.SetInt64(n)
@@ -218,5 +239,5 @@ func (e *exact) centred(sab, sa, sb Fixed, n int64) float64 {
 	e.c.Mul(&e.c, &e.d)
 	e.a.Sub(&e.a, &e.c)
 	e.b.Lsh(&e.b, 128)
-	return quo(&e.a, &e.b)
+	return e.quo(&e.a, &e.b)
 }

@@ -201,3 +201,23 @@ func TestExactCentred(t *testing.T) {
 		t.Errorf("mean = %v, want 1e6", got)
 	}
 }
+
+// TestExactFastPathAgrees checks the integer shortcut of centred and mean against the math/big route.
+func TestExactFastPathAgrees(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	for trial := 0; trial < 2000; trial++ {
+		n := 1 + r.Int64N(1<<20)
+		sa, sb := Fixed{Hi: r.Int64N(1<<26) - 1<<25}, Fixed{Hi: r.Int64N(1<<26) - 1<<25}
+		sab := Fixed{Hi: r.Int64N(1<<26) - 1<<25}
+		var e exact
+		got := e.centred(sab, sa, sb, n)
+		num := new(big.Int).Mul(big.NewInt(n), big.NewInt(sab.Hi))
+		num.Sub(num, new(big.Int).Mul(big.NewInt(sa.Hi), big.NewInt(sb.Hi)))
+		if want := quo(num, big.NewInt(n)); got != want {
+			t.Fatalf("centred(%d, %d, %d, %d) = %v, want %v", sab.Hi, sa.Hi, sb.Hi, n, got, want)
+		}
+		if got, want := e.mean(sa, n), quo(big.NewInt(sa.Hi), big.NewInt(n)); got != want {
+			t.Fatalf("mean(%d, %d) = %v, want %v", sa.Hi, n, got, want)
+		}
+	}
+}

@@ -38,7 +38,7 @@ type Logistic struct {
 	Coef [][]float64
 	// Iter counts the Steps taken.
 	Iter int
-	// Objective is the penalised objective at Base (NaN before the first Step).
+	// Objective is the penalised objective at Base (0 while Base is nil).
 	Objective float64
 	// Base holds the last accepted parameters, flattened as logit l's intercept at l(P+1) followed by its P weights; nil before the first Step.
 	Base []float64
@@ -55,7 +55,7 @@ func NewLogistic(p, classes int) (Logistic, error) {
 	if p < 0 || classes < 2 {
 		return Logistic{}, fmt.Errorf("logistic: need p ≥ 0 and at least 2 classes, got p=%d classes=%d", p, classes)
 	}
-	m := Logistic{P: p, Classes: classes, Objective: math.NaN()}
+	m := Logistic{P: p, Classes: classes}
 	m.setParams(make([]float64, m.logits()*(p+1)))
 	return m, nil
 }
