@@ -11,15 +11,23 @@ import (
 )
 
 // TestIGTargetGapOnFixtures runs IG with target_gap 0.01 (steps doubling from
-// 50 Gauss–Legendre points) on every reference sentence of the fixtures and
+// 50 Gauss–Legendre points, and from 9 nested Clenshaw–Curtis points) on every
+// reference sentence of the fixtures and
 // checks the completeness gap ends under 1%, logging the steps, wherever
 // f(x) − f(x′) stands above float32 resolution (a saturated or untrained model
 // can leave it at 1e-6, where the gap measures rounding).
 func TestIGTargetGapOnFixtures(t *testing.T) {
 	// roberta-tiny is left out: its untrained weights (std 0.02) make f nearly
 	// constant, so f(x) − f(x′) is below float32 resolution on every sentence.
-	for _, dir := range []string{"../testdata/models/distilbert-sentiment", "../testdata/models/bert-tiny", "../testdata/models/gpt2-tiny"} {
-		t.Run(dir, func(t *testing.T) {
+	for _, tc := range []struct{ dir, params string }{
+		{"../testdata/models/distilbert-sentiment", `{"target_gap":0.01,"max_steps":1600}`},
+		{"../testdata/models/bert-tiny", `{"target_gap":0.01,"max_steps":1600}`},
+		{"../testdata/models/gpt2-tiny", `{"target_gap":0.01,"max_steps":1600}`},
+		{"../testdata/models/distilbert-sentiment", `{"rule":"clenshawcurtis","steps":9,"target_gap":0.01,"max_steps":1600}`},
+		{"../testdata/models/gpt2-tiny", `{"rule":"clenshawcurtis","steps":9,"target_gap":0.01,"max_steps":1600}`},
+	} {
+		dir := tc.dir
+		t.Run(dir+" "+tc.params, func(t *testing.T) {
 			b, err := os.ReadFile(dir + "/reference.json")
 			if err != nil {
 				t.Fatal(err)
@@ -33,7 +41,7 @@ func TestIGTargetGapOnFixtures(t *testing.T) {
 				t.Fatal(err)
 			}
 			ex := openSpec(t, Spec{Model: dir, RunID: "r", Seed: 1, Target: "predicted", OutputKind: "probability", BatchSize: 64,
-				Methods: []MethodConfig{{Name: "ig", Params: []byte(`{"target_gap":0.01,"max_steps":1600}`)}}})
+				Methods: []MethodConfig{{Name: "ig", Params: []byte(tc.params)}}})
 			stepsUsed, unresolvable := map[float64]int{}, 0
 			for k, s := range ref.Sentences {
 				out, err := ex.Explain(context.Background(), []corpus.Record{{ID: "s", Text: s.Text}})

@@ -91,7 +91,7 @@ func TestIGTargetGap(t *testing.T) {
 		t.Errorf("gap %v after %d steps, %d points evaluated (want < 0.01, > 4, steps + 2)", *res.Quality, steps, n)
 	}
 	// Each rule's weights sum to 1 and its points lie in [0, 1].
-	for _, rule := range []string{RuleGaussLegendre, RuleRiemannLeft, RuleRiemannRight, RuleRiemannMiddle, RuleTrapezoid} {
+	for _, rule := range []string{RuleGaussLegendre, RuleRiemannLeft, RuleRiemannRight, RuleRiemannMiddle, RuleTrapezoid, RuleClenshawCurtis} {
 		alpha, w := IGMethod{Rule: rule}.nodes(7)
 		sum := 0.0
 		for k := range w {
@@ -103,5 +103,44 @@ func TestIGTargetGap(t *testing.T) {
 		if math.Abs(sum-1) > 1e-12 {
 			t.Errorf("%s: weights sum to %v", rule, sum)
 		}
+	}
+}
+
+// TestClenshawCurtis checks the rule against closed forms: N+1 points
+// integrate every polynomial of degree ≤ N exactly on [0, 1] (∫ α^d = 1/(d+1));
+// the grid of N is bit-identical to every other point of the grid of 2N; and
+// target_gap doubling evaluates each point once, the path's ends being nodes
+// (no extra rows: points evaluated = the final grid).
+func TestClenshawCurtis(t *testing.T) {
+	for _, n := range []int{2, 3, 5, 9, 17, 33} {
+		alpha, w := IGMethod{Rule: RuleClenshawCurtis}.nodes(n)
+		for d := 0; d <= n-1; d++ {
+			got := 0.0
+			for k := range alpha {
+				got += w[k] * math.Pow(alpha[k], float64(d))
+			}
+			if want := 1 / float64(d+1); math.Abs(got-want) > 1e-13 {
+				t.Errorf("%d points: ∫ α^%d = %.16g, want %.16g", n, d, got, want)
+			}
+		}
+		if n > 2 {
+			fine, _ := IGMethod{Rule: RuleClenshawCurtis}.nodes(2*n - 1)
+			for k := range alpha {
+				if math.Float64bits(fine[2*k]) != math.Float64bits(alpha[k]) {
+					t.Errorf("%d points: node %d = %v, the doubled grid's node %d = %v", n, k, alpha[k], 2*k, fine[2*k])
+				}
+			}
+		}
+	}
+	var evaluated int
+	req := polyRequest(7, &evaluated)
+	m := IGMethod{Steps: 3, Baseline: BaselinePad, Rule: RuleClenshawCurtis, TargetGap: 1e-6, MaxSteps: 1024}
+	res, err := m.Explain(context.Background(), nil, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	steps := res.Params["steps"].(int)
+	if *res.Quality >= 1e-6 || steps <= 3 || evaluated != steps {
+		t.Errorf("gap %v after %d steps, %d points evaluated (want < 1e-6, > 3, = steps)", *res.Quality, steps, evaluated)
 	}
 }
