@@ -54,7 +54,8 @@ func benchTexts(b *testing.B) (model string, recs []corpus.Record) {
 // batch of 52 with the path's ends) on the model and texts the Captum script
 // uses, against 50 plain forward passes of the same example in one batch; with
 // GLASSBOX_BENCH_GAP set (e.g. 0.01) IG doubles its steps, from
-// GLASSBOX_BENCH_STEPS (default 50), until the completeness gap is under it.
+// GLASSBOX_BENCH_STEPS (default 50) with GLASSBOX_BENCH_RULE (default
+// gausslegendre), until the completeness gap is under it.
 // Metrics: s/example, ratio to the forward passes, mean gap, mean steps, the
 // process's peak resident memory.
 func BenchmarkIGPerExample(b *testing.B) {
@@ -65,7 +66,11 @@ func BenchmarkIGPerExample(b *testing.B) {
 	if steps0 <= 0 {
 		steps0 = 50
 	}
-	params, _ := json.Marshal(map[string]any{"steps": steps0, "target_gap": gap, "max_steps": 1600})
+	rule := os.Getenv("GLASSBOX_BENCH_RULE")
+	if rule == "" {
+		rule = "gausslegendre"
+	}
+	params, _ := json.Marshal(map[string]any{"steps": steps0, "rule": rule, "target_gap": gap, "max_steps": 1600})
 	ex, closeFn, err := Open(Spec{Model: dir, RunID: "bench", Seed: 1, Target: "predicted", OutputKind: "probability",
 		BatchSize: 52, IntraOpThreads: threads, Methods: []MethodConfig{{Name: "ig", Params: params}}})
 	if err != nil {

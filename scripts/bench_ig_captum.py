@@ -39,8 +39,10 @@ What it does:
 4. Glassbox, when explainer has BenchmarkIGPerExample: for each text set, ``go test -run '^$'
    -bench BenchmarkIGPerExample -benchtime 1x -count 1 ./explainer`` with
    GLASSBOX_BENCH_MODEL and GLASSBOX_BENCH_TEXTS (absolute paths), GLASSBOX_BENCH_THREADS=2
-   (ONNX Runtime intra-op threads) and GOMAXPROCS=2 unless set, once for IG-50 and once with
-   GLASSBOX_BENCH_GAP=0.01 (its IG doubles the steps until the gap is under 1%). Its
+   (ONNX Runtime intra-op threads) and GOMAXPROCS=2 unless set, once for IG-50, once with
+   GLASSBOX_BENCH_GAP=0.01 (its IG doubles the Gauss-Legendre steps from --gap-start until the
+   gap is under 1%, as Captum does) and once more with the nested Clenshaw-Curtis rule from
+   --gap-start + 1 points (GLASSBOX_BENCH_RULE=clenshawcurtis: doubling reuses every point). Its
    ``s/example`` metric (the mean over the texts; else ns/op / texts) and the other metrics
    (``gap``, ``steps``, ``x_forward50``) are reported as printed. Otherwise it says so and skips.
    Captum / Glassbox compares means (the Go benchmark reports a mean).
@@ -393,7 +395,8 @@ def glassbox_has_benchmark() -> bool:
     return any(pat.search(p.read_text(errors="replace")) for p in (ROOT / "explainer").glob("*_test.go"))
 
 
-def go_bench(name: str, path: Path, n_texts: int, gap: float | None, gap_start: int = IG_STEPS) -> dict:
+def go_bench(name: str, path: Path, n_texts: int, gap: float | None, gap_start: int = IG_STEPS,
+             rule: str = "gausslegendre") -> dict:
     """One `go test -bench BenchmarkIGPerExample` run; gap = GLASSBOX_BENCH_GAP (None: plain IG-50),
     doubling from GLASSBOX_BENCH_STEPS = gap_start."""
     env = dict(os.environ, GLASSBOX_BENCH_MODEL=str(MODEL_DIR), GLASSBOX_BENCH_TEXTS=str(path))
@@ -401,13 +404,14 @@ def go_bench(name: str, path: Path, n_texts: int, gap: float | None, gap_start: 
     env.setdefault("GLASSBOX_BENCH_THREADS", str(THREADS))  # ONNX Runtime intra-op threads
     env.pop("GLASSBOX_BENCH_GAP", None)
     env.pop("GLASSBOX_BENCH_STEPS", None)
+    env["GLASSBOX_BENCH_RULE"] = rule
     if gap is not None:
         env["GLASSBOX_BENCH_GAP"] = str(gap)
         env["GLASSBOX_BENCH_STEPS"] = str(gap_start)
     cmd = ["go", "test", "-run", "^$", "-bench", BENCH_NAME, "-benchtime", "1x", "-count", "1", "-timeout", "60m",
            "./explainer"]
     shown = " ".join(f"{k}={env[k]}" for k in ("GLASSBOX_BENCH_MODEL", "GLASSBOX_BENCH_TEXTS", "GLASSBOX_BENCH_GAP",
-                                                "GLASSBOX_BENCH_STEPS", "GLASSBOX_BENCH_THREADS", "GOMAXPROCS") if k in env)
+                                                "GLASSBOX_BENCH_STEPS", "GLASSBOX_BENCH_RULE", "GLASSBOX_BENCH_THREADS", "GOMAXPROCS") if k in env)
     log(f"Glassbox {name}{'' if gap is None else ' to gap ' + str(gap)}: {shown} {' '.join(cmd)}")
     p = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True)
     lines = []
@@ -434,7 +438,8 @@ def run_glassbox(paths: dict[str, Path], sets: list[str], gap_start: int) -> dic
     out = {}
     for name in sets:
         n = len(read_texts(paths[name]))
-        out[name] = {"ig50": go_bench(name, paths[name], n, None), "to_gap": go_bench(name, paths[name], n, GAP, gap_start)}
+        out[name] = {"ig50": go_bench(name, paths[name], n, None), "to_gap": go_bench(name, paths[name], n, GAP, gap_start),
+                     "to_gap_cc": go_bench(name, paths[name], n, GAP, gap_start + 1, "clenshawcurtis")}
     return out
 
 
@@ -453,12 +458,20 @@ def table(captum: dict, glass: dict, sets: list[str]) -> str:
     rows = ["| texts | Captum IG-50 s/ex, median (mean) | Captum fwd×50 s | Captum IG / fwd | Glassbox IG-50 s/ex (mean) "
             "| Glassbox IG / fwd | Captum / Glassbox (means) | Captum to 1% gap: s, median (mean); steps median/max "
             "| Glassbox to 1% gap: s (mean); mean steps | Captum / Glassbox to 1% gap (means) "
-            "| Captum IG-50 / Glassbox to 1% gap (means) | IG-50 gap: Captum median, Glassbox mean |",
-            "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+            "| Captum IG-50 / Glassbox to 1% gap (means) | Glassbox Clenshaw-Curtis to 1% gap: s (mean); mean points "
+            "| Captum to 1% gap / Glassbox CC (means) | Captum IG-50 / Glassbox CC (means) "
+            "| IG-50 gap: Captum median, Glassbox mean |",
+            "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for name in sets:
         c = captum.get(name)
         g = glass.get(name, {}) if "skipped" not in glass else {}
-        g50, gg = g.get("ig50", {}), g.get("to_gap", {})
+        g50, gg, gc = g.get("ig50", {}), g.get("to_gap", {}), g.get("to_gap_cc", {})
+        ccol, ccratio, ccdef = ("error" if "error" in gc else "–"), None, None
+        if "s_per_example" in gc:
+            ccol = f"{gc['s_per_example']:.3f}; {gc['metrics'].get('steps', float('nan')):g}"
+            if c:
+                ccratio = c["to_gap_s_mean"] / gc["s_per_example"]
+                ccdef = c["ig50_s_mean"] / gc["s_per_example"]
         gs = g50.get("s_per_example")
         if c:
             cap = f"{c['ig50_s']:.3f} ({c['ig50_s_mean']:.3f}) | {c['forward50_s']:.3f} | {c['ig50_s'] / c['forward50_s']:.2f}"
@@ -481,7 +494,8 @@ def table(captum: dict, glass: dict, sets: list[str]) -> str:
         g50gap = g50.get("metrics", {}).get("gap")
         g50s = fmt(gs) if "error" not in g50 else "error"
         rows.append(f"| {LABEL[name]} | {cap} | {g50s} | {fmt(gfwd, '.2f')} | {fmt(ratio, '.2f')} | {cgap} | {ggap} "
-                    f"| {fmt(gapratio, '.2f')} | {fmt(defratio, '.2f')} | {capgap}, {fmt(g50gap, '.1e')} |")
+                    f"| {fmt(gapratio, '.2f')} | {fmt(defratio, '.2f')} | {ccol} | {fmt(ccratio, '.2f')} | {fmt(ccdef, '.2f')} "
+                    f"| {capgap}, {fmt(g50gap, '.1e')} |")
     return "\n".join(rows)
 
 
