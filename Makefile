@@ -6,7 +6,7 @@ BIN     := bin/glassbox
 ORT_LIB := .cache/ort/libonnxruntime.so.1
 CONFIG  ?= configs/sample.yaml
 
-.PHONY: all setup build run test vet bench bench-models models goldens fuzz clean worker
+.PHONY: all setup build run test vet bench bench-report bench-models chromium models goldens fuzz clean worker
 
 all: build
 
@@ -17,6 +17,10 @@ $(ORT_LIB): scripts/fetch-ort.sh
 setup: $(ORT_LIB)
 	@./scripts/fetch-ort.sh >/dev/null
 
+## chromium: install Debian's chromium when no Chromium is found (the report's browser test and `glassbox report --png` use it)
+chromium:
+	@./scripts/install-chromium.sh
+
 ## build: build the CLI into bin/glassbox
 build:
 	$(GO) build -o $(BIN) ./cmd/glassbox
@@ -26,9 +30,13 @@ run: setup build
 	./$(BIN) explain --config $(CONFIG)
 
 ## test: vet and run every test
-test: setup
+test: setup chromium
 	$(GO) vet ./...
 	$(GO) test -count=1 -timeout 60m ./...
+
+## bench-report: the report's size and load-time figures (the sample run from `make run`, and a 100,000-row synthetic run)
+bench-report:
+	GLASSBOX_REPORT_RUN=$(CURDIR)/out $(GO) test -run '^$$' -bench 'ReportOpen|ReportSynthetic' -benchtime 1x -timeout 30m ./report
 
 ## bench: run the benchmarks (the DistilBERT-base-sized model comes from `make bench-models`)
 bench: setup

@@ -202,7 +202,7 @@ const (
 // MatrixChart draws a grid of coloured cells with row and column labels;
 // cell (i, j) shows values[i][j] printed with format and coloured by color.
 func MatrixChart(title string, rows, cols []string, values [][]float64, color func(float64) string, format func(float64) string) template.HTML {
-	w := matLabelW + matCell*float64(len(cols))
+	w := matLabelW + matCell*float64(len(cols)) + matTop // room for the last column label, rotated
 	h := matTop + matCell*float64(len(rows))
 	var s strings.Builder
 	fmt.Fprintf(&s, `<svg class="chart matrix" role="img" viewBox="0 0 %s %s" width="%s" height="%s" font-size="11"><title>%s</title>`,

@@ -117,7 +117,7 @@ func TestMatrixChart(t *testing.T) {
 	svg := string(MatrixChart("m", []string{"a", "b"}, []string{"x", "y"}, [][]float64{{1, -1}, {0, math.NaN()}},
 		func(v float64) string { return Diverging(v, 1) }, func(v float64) string { return val(v) }))
 	for _, want := range []string{
-		`viewBox="0 0 198 178"`,
+		`viewBox="0 0 288 178"`,
 		`<rect x="110" y="90" width="44" height="44" fill="#b2182b"`,
 		`<rect x="154" y="90" width="44" height="44" fill="#2166ac"`,
 		`<rect x="110" y="134" width="44" height="44" fill="#f7f7f7"`,
