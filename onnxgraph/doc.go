@@ -46,6 +46,15 @@
 // FusedAttentionMasks tells how such ops read the padding mask (ONNX Runtime's
 // optimizer feeds them the mask's row sums, a length, by default).
 //
+// ExposeHidden adds the last hidden state [batch, seq, hidden] as an output
+// (probe surrogates read it): a feature-extraction export's last_hidden_state,
+// else the first float [batch, seq, width] tensor met walking back from the
+// logits along activations, width being the model's embedding or attention
+// width (FindHidden). ExposeFile applies the surgeries a run needs (attention,
+// hidden state or both) once and caches the edited model under the original's
+// sha256; the cached model refers to the original's external data rather than
+// copying it, so re-exported weights are never served stale.
+//
 // Load reads models whose tensors live in external data files (the dynamo
 // exporter's default, and every model over 2 GiB): each location must be a
 // relative path that stays inside the model's folder once links are resolved, and
