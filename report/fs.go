@@ -27,7 +27,7 @@ type localFS struct{}
 func (localFS) Open(_ context.Context, path string) (io.ReadCloser, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, fmt.Errorf("open %s: %w", path, err)
+		return nil, err // *fs.PathError names the path already
 	}
 	return f, nil
 }

@@ -58,6 +58,7 @@ func runExplain(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return nil
 	})
 	quiet := fs.Bool("quiet", false, "no progress line")
+	noReport := fs.Bool("no-report", false, "do not write report.html into the output folder at the end (a report failure is a warning, not a failed run)")
 	verbose := fs.Bool("verbose", false, "show the Beam runner's own log lines")
 	ours := map[string]bool{}
 	fs.VisitAll(func(f *flag.Flag) { ours[f.Name] = true })
@@ -122,5 +123,8 @@ func runExplain(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		fmt.Fprintf(stdout, "  %-18s %d rows\n", k, c.RowsWritten[k])
 	}
 	fmt.Fprintf(stdout, "outputs in %s (manifest: %s)\n", sum.Output, sum.Manifest)
+	if !*noReport {
+		reportAfterExplain(ctx, sum.Output, stdout, stderr)
+	}
 	return nil
 }

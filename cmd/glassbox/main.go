@@ -3,6 +3,7 @@
 //	glassbox explain  --config job.yaml [flags]   explain a corpus (Beam; Prism by default)
 //	glassbox predict  --model DIR [--input FILE]  predictions, one JSON line per input
 //	glassbox tokenize --tokenizer FILE [--input FILE]  tokens and offsets, one JSON line per input
+//	glassbox report   --run DIR [--output FILE] [--png DIR]  the run's HTML report
 //	glassbox version
 package main
 
@@ -28,6 +29,7 @@ Usage:
   glassbox explain  --config FILE [flags]        explain a corpus into Parquet (Beam; embedded Prism runner by default)
   glassbox predict  --model DIR [--input FILE]   one JSON prediction per input line
   glassbox tokenize --tokenizer FILE [--input FILE]  tokens, ids and offsets per input line
+  glassbox report   --run DIR [--output FILE] [--png DIR]  one self-contained HTML report of a run
   glassbox version                               print the version
 
 Run "glassbox COMMAND --help" for a command's flags.
@@ -106,6 +108,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = runPredict(ctx, args[1:], stdin, stdout, stderr)
 	case "tokenize":
 		err = runTokenize(ctx, args[1:], stdin, stdout, stderr)
+	case "report":
+		err = runReport(ctx, args[1:], stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintf(stdout, "glassbox %s\n", version)
 		return 0
