@@ -13,6 +13,7 @@ import (
 	"github.com/glassbox-ai/glassbox/importance"
 	"github.com/glassbox-ai/glassbox/inference"
 	"github.com/glassbox-ai/glassbox/schemas"
+	"github.com/glassbox-ai/glassbox/surrogate"
 	"github.com/glassbox-ai/glassbox/tokenizer"
 )
 
@@ -55,6 +56,8 @@ type Settings struct {
 	IntraOpThreads int
 	// GradientCache keeps built backward graphs on disk (its zero value keeps none).
 	GradientCache gradient.Cache
+	// Surrogates makes Explain record one surrogate.Example per predicted record (Output.Surrogate).
+	Surrogates bool
 }
 
 // Explainer explains records with one model session.
@@ -132,6 +135,8 @@ type Output struct {
 	Attention []schemas.AttentionMatrixRow
 	// AttentionStats holds per-head attention statistics of every example, when the attention method runs.
 	AttentionStats []schemas.AttentionStatRow
+	// Surrogate has one example per predicted record, when Settings.Surrogates.
+	Surrogate []surrogate.Example
 	// Explained counts the records explained.
 	Explained int
 }
@@ -145,6 +150,7 @@ type item struct {
 	attn    attention.Weights
 	words   []tokenizer.Word
 	emb     []float32 // word embeddings, once a gradient method asked
+	probe   []float64 // pooled last hidden state, when the probe runs
 }
 
 // Explain explains a batch of records. Per-record failures become error rows;
@@ -174,6 +180,14 @@ func (e *Explainer) Explain(ctx context.Context, recs []corpus.Record) (*Output,
 	}
 	if err := e.predict(ctx, items); err != nil {
 		return nil, err
+	}
+	if e.s.Surrogates {
+		for _, it := range items {
+			out.Surrogate = append(out.Surrogate, e.surrogateExample(it))
+		}
+	}
+	if len(e.s.Methods) == 0 {
+		return out, nil
 	}
 	// Shortest first: gradient methods open one backward graph per padded
 	// length, and a sweep in length order opens each once. Rows are sorted

@@ -58,6 +58,8 @@ type Spec struct {
 	AttentionExamples []string `json:"attention_examples,omitempty"`
 	// AttentionFirstN selects the first N rows of each file for full attention matrices.
 	AttentionFirstN int `json:"attention_first_n,omitempty"`
+	// Surrogates records one surrogate example per predicted record.
+	Surrogates bool `json:"surrogates,omitempty"`
 }
 
 // Encode returns the spec's JSON.
@@ -151,6 +153,7 @@ func Open(s Spec) (*Explainer, func() error, error) {
 		RunID: s.RunID, Seed: s.Seed, Target: s.Target, OutputKind: inference.OutputKind(s.OutputKind),
 		BatchSize: s.BatchSize, Methods: methods, AttentionExamples: examples, AttentionFirstN: s.AttentionFirstN,
 		IntraOpThreads: s.IntraOpThreads, GradientCache: gradient.Cache{Dir: s.GraphCache, Model: s.ModelIdentity},
+		Surrogates: s.Surrogates,
 	})
 	if err != nil {
 		sess.Close()

@@ -10,6 +10,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/glassbox-ai/glassbox/inference"
+	"github.com/glassbox-ai/glassbox/surrogate"
 )
 
 // Config is the job's configuration; its YAML and JSON keys are the snake_case names in the tags.
@@ -42,6 +43,8 @@ type Config struct {
 	// MaxLength is the truncation length in tokens; 0 uses the model's own (tokenizer_config.json's
 	// model_max_length, else tokenizer.json's truncation, capped by the position embeddings).
 	MaxLength int `yaml:"max_length" json:"max_length"`
+	// Surrogates are the corpus-wide surrogate models fitted after the per-example stages (off by default).
+	Surrogates surrogate.Config `yaml:"surrogates" json:"surrogates"`
 }
 
 // Input locates and describes the corpus.
@@ -92,6 +95,7 @@ func Default() *Config {
 		Shards:            4,
 		Methods:           defaultMethods(),
 		AttentionMatrices: AttentionMatrices{Examples: []string{}},
+		Surrogates:        surrogate.DefaultConfig(),
 	}
 }
 
@@ -147,14 +151,26 @@ func Parse(data []byte) (*Config, error) {
 	if cfg.AttentionMatrices.Examples == nil {
 		cfg.AttentionMatrices.Examples = []string{}
 	}
+	if cfg.Surrogates.Kinds == nil {
+		cfg.Surrogates.Kinds = []string{}
+	}
 	return cfg, nil
 }
 
 // Canonical returns the deterministic JSON of the config in force (fixed key
 // order, enabled methods only, every parameter explicit); it is hashed into
-// the run id and embedded in the manifest.
+// the run id and embedded in the manifest. The surrogates section is left out
+// while no surrogate is selected, so such runs keep the ids they had before it existed.
 func (c *Config) Canonical() ([]byte, error) {
-	b, err := json.Marshal(c)
+	type plain Config
+	v := struct {
+		*plain
+		Surrogates *surrogate.Config `json:"surrogates,omitempty"`
+	}{plain: (*plain)(c)}
+	if c.Surrogates.Enabled() {
+		v.Surrogates = &c.Surrogates
+	}
+	b, err := json.Marshal(v)
 	if err != nil {
 		return nil, fmt.Errorf("canonical config: %w", err)
 	}
@@ -171,13 +187,15 @@ type Overrides struct {
 	LabelField *string
 	// Methods is a comma-separated list: exactly these methods run, each keeping
 	// the YAML's parameters if it had them and defaults otherwise.
-	Methods   *string
-	Target    *string
-	Output    *string
-	Seed      *uint64
-	RunID     *string
-	BatchSize *int
-	MaxLength *int
+	Methods *string
+	// Surrogates is a comma-separated list of surrogate kinds (ridge, logistic, tree, probe), or none.
+	Surrogates *string
+	Target     *string
+	Output     *string
+	Seed       *uint64
+	RunID      *string
+	BatchSize  *int
+	MaxLength  *int
 }
 
 // ApplyOverrides applies CLI flag values; it fails only on a malformed
@@ -212,6 +230,13 @@ func (c *Config) ApplyOverrides(o Overrides) error {
 			return fmt.Errorf("--methods: %w", err)
 		}
 		c.Methods = m
+	}
+	if o.Surrogates != nil {
+		k, err := surrogate.ParseKinds(*o.Surrogates)
+		if err != nil {
+			return fmt.Errorf("--surrogates: %w", err)
+		}
+		c.Surrogates.Kinds = k
 	}
 	return nil
 }
@@ -277,7 +302,8 @@ func (c *Config) Validate() error {
 			bad(fmt.Sprintf("attention_matrices.examples[%d]", i), "must not be empty")
 		}
 	}
-	errs = append(errs, c.Methods.validate()...)
+	errs = append(errs, c.Methods.validate(c.Surrogates.Enabled())...)
+	errs = append(errs, c.Surrogates.Validate("surrogates")...)
 	return errors.Join(errs...)
 }
 

@@ -134,9 +134,13 @@ func (m *Methods) UnmarshalJSON(data []byte) error {
 }
 
 // restrict returns the methods named in a comma list: those already
-// configured keep their parameters, the others get defaults.
+// configured keep their parameters, the others get defaults; "none" selects
+// no method (predictions only, for a job that fits surrogates).
 func (m Methods) restrict(list string) (Methods, error) {
 	var out Methods
+	if strings.TrimSpace(list) == "none" {
+		return out, nil
+	}
 	for _, raw := range strings.Split(list, ",") {
 		name := strings.TrimSpace(raw)
 		if name == "" || out.params[name] != nil {
@@ -154,16 +158,18 @@ func (m Methods) restrict(list string) (Methods, error) {
 		out.set(name, p)
 	}
 	if len(out.params) == 0 {
-		return Methods{}, fmt.Errorf("empty method list (known: %s)", strings.Join(explanation.Names(), ", "))
+		return Methods{}, fmt.Errorf("empty method list (known: %s, or none)", strings.Join(explanation.Names(), ", "))
 	}
 	return out, nil
 }
 
-// validate checks every enabled method's parameters, naming each key by its path.
-func (m Methods) validate() []error {
+// validate checks every enabled method's parameters, naming each key by its
+// path; no method at all is allowed only when surrogates are fitted
+// (predictions only).
+func (m Methods) validate(surrogates bool) []error {
 	names := m.Names()
-	if len(names) == 0 {
-		return []error{fmt.Errorf("methods: at least one method is required (known: %s)", strings.Join(explanation.Names(), ", "))}
+	if len(names) == 0 && !surrogates {
+		return []error{fmt.Errorf("methods: at least one method is required unless surrogates are fitted (known: %s)", strings.Join(explanation.Names(), ", "))}
 	}
 	var errs []error
 	for _, n := range names {

@@ -29,6 +29,8 @@ type ExplainJob struct {
 	AttentionMatrices bool
 	// AttentionStats says whether to write the attention statistics files (the attention method).
 	AttentionStats bool
+	// Surrogates is the encoded surrogate.Plan; nil fits no surrogate.
+	Surrogates []byte
 }
 
 // BuildExplain constructs the explain pipeline from its composites: read the
@@ -55,6 +57,13 @@ func BuildExplain(job ExplainJob) (*beam.Pipeline, error) {
 	}
 	WriteErrors(s, job.Output, corpus.Errors, out.Errors)
 	WriteGlobalImportance(s, job.Output, job.RunID, GlobalImportance(s, out.Contributions))
+	if job.Surrogates != nil {
+		fits, err := FitSurrogates(s, out.SurrogateExamples, job.Surrogates)
+		if err != nil {
+			return nil, err
+		}
+		WriteSurrogates(s, job.Output, job.RunID, job.Shards, job.Surrogates, fits)
+	}
 	return p, nil
 }
 
@@ -87,6 +96,8 @@ type ExplainOutputs struct {
 	AttentionMatrices beam.PCollection
 	// AttentionStats are KV<example id, encoded schemas.AttentionStatRow>.
 	AttentionStats beam.PCollection
+	// SurrogateExamples are KV<example id, surrogate.Example JSON> (empty unless the spec asks for surrogates).
+	SurrogateExamples beam.PCollection
 }
 
 // ExplainExamples explains records with the explainer spec opens, buffer
@@ -96,5 +107,5 @@ func ExplainExamples(s beam.Scope, records beam.PCollection, spec []byte, buffer
 	// Files are few and rows many: spread rows over workers before the expensive stage.
 	records = beam.Reshuffle(s, records)
 	outs := beam.ParDoN(s, &transforms.ExplainFn{Spec: spec, Buffer: buffer}, records)
-	return ExplainOutputs{Explanations: outs[0], Errors: outs[1], Contributions: outs[2], AttentionMatrices: outs[3], AttentionStats: outs[4]}
+	return ExplainOutputs{Explanations: outs[0], Errors: outs[1], Contributions: outs[2], AttentionMatrices: outs[3], AttentionStats: outs[4], SurrogateExamples: outs[5]}
 }

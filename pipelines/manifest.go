@@ -28,7 +28,7 @@ func writeManifest(ctx context.Context, dir string, m jobconfig.Manifest) (strin
 
 // outputRows lists the files written and counts their rows from the Parquet
 // footers, by output (the manifest's rows_written keys).
-func outputRows(ctx context.Context, dir string, attention, stats bool) ([]string, map[string]int64, error) {
+func outputRows(ctx context.Context, dir string, attention, stats, surrogates bool) ([]string, map[string]int64, error) {
 	type output struct{ key, pattern string }
 	kinds := []output{
 		{"explanations", schemas.ExplanationsPrefix + "-*-of-*.parquet"},
@@ -40,6 +40,9 @@ func outputRows(ctx context.Context, dir string, attention, stats bool) ([]strin
 	}
 	if stats {
 		kinds = append(kinds, output{"attention_stats", schemas.AttentionStatsPrefix + "-*-of-*.parquet"})
+	}
+	if surrogates {
+		kinds = append(kinds, output{"surrogates", schemas.SurrogatesFile}, output{"surrogate_examples", schemas.SurrogateExamplesPrefix + "-*-of-*.parquet"})
 	}
 	written := map[string]int64{}
 	var outputs []string
@@ -57,6 +60,9 @@ func outputRows(ctx context.Context, dir string, attention, stats bool) ([]strin
 			written[k.key] += n
 			outputs = append(outputs, f)
 		}
+	}
+	if surrogates {
+		outputs = append(outputs, outputPath(dir, schemas.SurrogatesJSONFile))
 	}
 	return outputs, written, nil
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/glassbox-ai/glassbox/inference"
 	"github.com/glassbox-ai/glassbox/jobconfig"
 	"github.com/glassbox-ai/glassbox/onnxgraph"
+	"github.com/glassbox-ai/glassbox/surrogate"
 	"github.com/glassbox-ai/glassbox/transforms"
 )
 
@@ -47,6 +48,18 @@ func describeModel(path string) (modelFiles, error) {
 	return m, nil
 }
 
+// surrogatePlan lists the surrogates the job fits on the model's classes.
+func surrogatePlan(cfg *jobconfig.Config, m *inference.Model) ([]byte, error) {
+	if m.Kind != inference.SequenceClassification {
+		return nil, fmt.Errorf("surrogates: need a sequence classifier, %s is not one", m.Files.ONNX)
+	}
+	plan, err := surrogate.NewPlan(cfg.Surrogates, m.Labels)
+	if err != nil {
+		return nil, err
+	}
+	return plan.Encode()
+}
+
 // identity is what the run id hashes for the model: the graph's sha256, and
 // its weights' when they live in other files, so new weights make a new run id.
 func (m modelFiles) identity() string {
@@ -65,10 +78,11 @@ func (m modelFiles) identity() string {
 // the model's description completed from the opened model, the run's
 // warnings, and release, which lets go of the driver's preloaded session.
 type prepared struct {
-	spec     []byte
-	model    modelFiles
-	warnings []string
-	release  func()
+	spec       []byte
+	surrogates []byte // encoded surrogate.Plan, nil when none is fitted
+	model      modelFiles
+	warnings   []string
+	release    func()
 }
 
 // prepareModel builds the workers' spec, exposes the attention probabilities
@@ -102,5 +116,12 @@ func prepareModel(cfg *jobconfig.Config, in inputs) (prepared, error) {
 		warnings = append(warnings, fmt.Sprintf("masking: %s does not honour holes in the attention mask, so perturbation methods asked for masking %q use replace masking (token id %d) instead: %s",
 			model.ONNX, explanation.MaskingAuto, ex.Model().MaskID, model.AttentionMask.Evidence))
 	}
-	return prepared{spec: specJSON, model: model, warnings: warnings, release: release}, nil
+	var plan []byte
+	if cfg.Surrogates.Enabled() {
+		if plan, err = surrogatePlan(cfg, ex.Model()); err != nil {
+			release()
+			return prepared{}, err
+		}
+	}
+	return prepared{spec: specJSON, surrogates: plan, model: model, warnings: warnings, release: release}, nil
 }

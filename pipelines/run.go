@@ -68,7 +68,9 @@ func RunExplain(ctx context.Context, cfg *jobconfig.Config, o RunOptions) (*Summ
 			fmt.Fprintf(o.Warnings, "warning: %s\n", w)
 		}
 	}
-	counts, outputs, err := runJob(ctx, explainJob(cfg, in, prep.spec), o)
+	job := explainJob(cfg, in, prep.spec)
+	job.Surrogates = prep.surrogates
+	counts, outputs, err := runJob(ctx, job, o)
 	if err != nil {
 		return nil, err
 	}
@@ -114,7 +116,7 @@ func runJob(ctx context.Context, job ExplainJob, o RunOptions) (jobconfig.Counts
 		return jobconfig.Counts{}, nil, err
 	}
 	counts := countsFrom(res, base)
-	outputs, written, err := outputRows(ctx, job.Output, job.AttentionMatrices, job.AttentionStats)
+	outputs, written, err := outputRows(ctx, job.Output, job.AttentionMatrices, job.AttentionStats, job.Surrogates != nil)
 	if err != nil {
 		return jobconfig.Counts{}, nil, err
 	}

@@ -23,8 +23,9 @@ func specFromConfig(cfg *jobconfig.Config, runID string) (explainer.Spec, error)
 		}
 		s.Methods = append(s.Methods, explainer.MethodConfig{Name: name, Params: p})
 	}
-	if len(s.Methods) == 0 {
-		return explainer.Spec{}, fmt.Errorf("methods: no method selected")
+	s.Surrogates = cfg.Surrogates.Enabled()
+	if len(s.Methods) == 0 && !s.Surrogates {
+		return explainer.Spec{}, fmt.Errorf("methods: no method selected (and no surrogate)")
 	}
 	if _, err := explainer.BuildMethods(s.Methods); err != nil {
 		return explainer.Spec{}, err

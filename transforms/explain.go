@@ -8,14 +8,17 @@ import (
 	"github.com/glassbox-ai/glassbox/corpus"
 	"github.com/glassbox-ai/glassbox/explainer"
 	"github.com/glassbox-ai/glassbox/importance"
+	"github.com/glassbox-ai/glassbox/surrogate"
 )
 
 // ExplainFn explains records with the process's shared explainer (one ONNX
 // Runtime session per worker process, opened in Setup, released in Teardown),
 // batching the records of a bundle so inference runs on length-grouped batches.
 // Its outputs, in order: explanation rows, error rows, importance
-// contributions, attention matrix rows and attention statistics rows; the row
-// outputs are keyed by example id, which is all the sharding downstream needs.
+// contributions, attention matrix rows, attention statistics rows and
+// surrogate examples (surrogate.Example JSON, only when the spec asks for
+// surrogates); the row outputs are keyed by example id, which is all the
+// sharding downstream needs.
 type ExplainFn struct {
 	// Spec is the JSON of the explainer.Spec (config in force, run id, graph to load).
 	Spec []byte
@@ -38,22 +41,22 @@ func (f *ExplainFn) Setup() error {
 }
 
 // StartBundle starts an empty buffer.
-func (f *ExplainFn) StartBundle(_ context.Context, _ func(string, []byte), _ func([]byte), _ func(string, importance.Acc), _ func(string, []byte), _ func(string, []byte)) {
+func (f *ExplainFn) StartBundle(_ context.Context, _ func(string, []byte), _ func([]byte), _ func(string, importance.Acc), _ func(string, []byte), _ func(string, []byte), _ func(string, []byte)) {
 	f.buf = f.buf[:0]
 }
 
 // ProcessElement buffers a record and explains the buffer when it is full.
-func (f *ExplainFn) ProcessElement(ctx context.Context, r Record, emitRow func(string, []byte), emitErr func([]byte), emitImp func(string, importance.Acc), emitAttn func(string, []byte), emitStats func(string, []byte)) error {
+func (f *ExplainFn) ProcessElement(ctx context.Context, r Record, emitRow func(string, []byte), emitErr func([]byte), emitImp func(string, importance.Acc), emitAttn func(string, []byte), emitStats func(string, []byte), emitSur func(string, []byte)) error {
 	f.buf = append(f.buf, r)
 	if len(f.buf) >= max(1, f.Buffer) {
-		return f.flush(ctx, emitRow, emitErr, emitImp, emitAttn, emitStats)
+		return f.flush(ctx, emitRow, emitErr, emitImp, emitAttn, emitStats, emitSur)
 	}
 	return nil
 }
 
 // FinishBundle explains what is left in the buffer.
-func (f *ExplainFn) FinishBundle(ctx context.Context, emitRow func(string, []byte), emitErr func([]byte), emitImp func(string, importance.Acc), emitAttn func(string, []byte), emitStats func(string, []byte)) error {
-	return f.flush(ctx, emitRow, emitErr, emitImp, emitAttn, emitStats)
+func (f *ExplainFn) FinishBundle(ctx context.Context, emitRow func(string, []byte), emitErr func([]byte), emitImp func(string, importance.Acc), emitAttn func(string, []byte), emitStats func(string, []byte), emitSur func(string, []byte)) error {
+	return f.flush(ctx, emitRow, emitErr, emitImp, emitAttn, emitStats, emitSur)
 }
 
 // Teardown releases the process's explainer.
@@ -65,7 +68,7 @@ func (f *ExplainFn) Teardown() error {
 	return nil
 }
 
-func (f *ExplainFn) flush(ctx context.Context, emitRow func(string, []byte), emitErr func([]byte), emitImp func(string, importance.Acc), emitAttn func(string, []byte), emitStats func(string, []byte)) error {
+func (f *ExplainFn) flush(ctx context.Context, emitRow func(string, []byte), emitErr func([]byte), emitImp func(string, importance.Acc), emitAttn func(string, []byte), emitStats func(string, []byte), emitSur func(string, []byte)) error {
 	if len(f.buf) == 0 {
 		return nil
 	}
@@ -108,6 +111,13 @@ func (f *ExplainFn) flush(ctx context.Context, emitRow func(string, []byte), emi
 			return err
 		}
 		emitStats(row.ExampleID, b)
+	}
+	for _, ex := range out.Surrogate {
+		b, err := surrogate.EncodeJSON(ex)
+		if err != nil {
+			return err
+		}
+		emitSur(ex.ID, b)
 	}
 	rowsExplained.Inc(ctx, int64(out.Explained))
 	rowsFailed.Inc(ctx, int64(len(out.Errors)))

@@ -30,6 +30,7 @@ func runExplain(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	strFlag(&o.IDField, "id-field", "field holding the example id")
 	strFlag(&o.LabelField, "label-field", "field holding the gold label")
 	strFlag(&o.Methods, "methods", "comma-separated methods: "+strings.Join(explanation.Names(), ", "))
+	strFlag(&o.Surrogates, "surrogates", "comma-separated corpus-wide surrogates: ridge, logistic, tree, probe (or none); see configs/full.yaml")
 	strFlag(&o.Target, "target", "what to explain: predicted, all, or a label name")
 	strFlag(&o.Output, "output", "output folder, local or gs://")
 	strFlag(&o.RunID, "run-id", "run id (default: derived from the config, the model and the input listing)")
@@ -107,7 +108,14 @@ func runExplain(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if !*quiet {
 		ro.Progress = stderr
 	}
-	fmt.Fprintf(stderr, "glassbox explain: %s over %s with %s on %s\n", cfg.Model, cfg.Input.Path, strings.Join(cfg.Methods.Names(), ", "), runner.Name())
+	what := strings.Join(cfg.Methods.Names(), ", ")
+	if what == "" {
+		what = "predictions only"
+	}
+	if cfg.Surrogates.Enabled() {
+		what += " + surrogates " + strings.Join(cfg.Surrogates.Kinds, ", ")
+	}
+	fmt.Fprintf(stderr, "glassbox explain: %s over %s with %s on %s\n", cfg.Model, cfg.Input.Path, what, runner.Name())
 	sum, err := pipelines.RunExplain(ctx, cfg, ro)
 	if err != nil {
 		return err
