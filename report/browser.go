@@ -28,7 +28,7 @@ func FindChromium() (string, error) {
 			return p, nil
 		}
 	}
-	return "", fmt.Errorf("no Chromium found (install Debian's chromium package, e.g. make setup, or set %s)", ChromiumEnv)
+	return "", fmt.Errorf("no Chromium found (install Debian's chromium package, e.g. make chromium, or set %s)", ChromiumEnv)
 }
 
 // NewBrowser starts headless Chromium at path and returns a tab's context

@@ -20,7 +20,7 @@ import (
 )
 
 // chromium finds Chromium for a browser test: it skips when there is none
-// and CI is unset, and fails under CI, where make setup installs it.
+// and CI is unset, and fails when CI is set (make test installs it first).
 func chromium(t testing.TB) string {
 	t.Helper()
 	p, err := FindChromium()
@@ -28,7 +28,7 @@ func chromium(t testing.TB) string {
 		if os.Getenv("CI") != "" {
 			t.Fatalf("CI is set and %v", err)
 		}
-		t.Skipf("skipping the browser test: %v (make setup installs Debian's chromium; under CI this fails)", err)
+		t.Skipf("skipping the browser test: %v (make chromium or make test installs Debian's chromium; with CI set this fails)", err)
 	}
 	return p
 }

@@ -89,14 +89,14 @@ type attnCell struct {
 
 type surrogateView struct {
 	S        Surrogate
-	Fidelity []Count64
+	Fidelity []Figure
 	Coef     []Chart
 	Tree     template.HTML
 	Raw      string
 }
 
-// Count64 is a named figure.
-type Count64 struct {
+// Figure is a named figure, formatted for the page.
+type Figure struct {
 	Name  string
 	Value string
 }
@@ -355,7 +355,7 @@ func surrogateViews(s *Surrogates, runLabels []string) []surrogateView {
 		}
 		sort.Strings(keys)
 		for _, k := range keys {
-			v.Fidelity = append(v.Fidelity, Count64{k, fmt.Sprintf("%.4g", m.Fidelity[k])})
+			v.Fidelity = append(v.Fidelity, Figure{k, fmt.Sprintf("%.4g", m.Fidelity[k])})
 		}
 		rows := m.CoefRows()
 		for row := range rows {
