@@ -88,11 +88,10 @@ type attnCell struct {
 }
 
 type surrogateView struct {
-	S        Surrogate
+	S        schemas.SurrogateRow
 	Fidelity []Figure
 	Coef     []Chart
 	Tree     template.HTML
-	Raw      string
 }
 
 // Figure is a named figure, formatted for the page.
@@ -342,55 +341,34 @@ func attnStatsChart(stats []HeadStat) template.HTML {
 }
 
 func surrogateViews(s *Surrogates, runLabels []string) []surrogateView {
-	labels := s.Labels
-	if len(labels) == 0 {
-		labels = runLabels
-	}
 	var out []surrogateView
 	for _, m := range s.Models {
-		v := surrogateView{S: m}
-		keys := make([]string, 0, len(m.Fidelity))
-		for k := range m.Fidelity {
-			keys = append(keys, k)
+		labels := m.Labels
+		if len(labels) == 0 {
+			labels = runLabels
 		}
-		sort.Strings(keys)
-		for _, k := range keys {
-			v.Fidelity = append(v.Fidelity, Figure{k, fmt.Sprintf("%.4g", m.Fidelity[k])})
-		}
-		rows := m.CoefRows()
-		for row := range rows {
-			w := m.Weights(row)
-			if len(w) == 0 {
-				continue
-			}
+		v := surrogateView{S: m, Fidelity: fidelityOf(m)}
+		classes := classesOf(m)
+		for _, c := range classes {
+			w := weightsOf(m, c)
 			var bars []Bar
 			const top = 12
 			for i, x := range w {
-				if i < top || i >= len(w)-top {
-					if x.Weight != 0 {
-						bars = append(bars, Bar{Label: x.Word, Value: x.Weight})
-					}
+				if (i < top || i >= len(w)-top) && x.Weight != 0 {
+					bars = append(bars, Bar{Label: x.Word, Value: x.Weight})
 				}
 			}
 			title := m.Key + " coefficients"
-			if rows > 1 {
-				name := fmt.Sprintf("class %d", row)
-				if row < len(labels) {
-					name = labels[row]
+			if len(classes) > 1 {
+				name := fmt.Sprintf("class %d", c)
+				if int(c) < len(labels) && c >= 0 {
+					name = labels[c]
 				}
 				title += ", " + name
 			}
 			v.Coef = append(v.Coef, Chart{Name: safeName(m.Key), Title: title, Note: fmt.Sprintf("The %d largest and %d smallest of %d coefficients (zeros left out).", top, top, len(w)), SVG: BarChart(title, bars)})
 		}
-		if m.Tree != nil {
-			v.Tree = TreeDiagram(m.Tree, m.names(), labels)
-		}
-		if len(v.Coef) == 0 && v.Tree == "" && len(m.Rules) == 0 {
-			var b bytes.Buffer
-			if json.Indent(&b, m.Raw, "", "  ") == nil {
-				v.Raw = clip(b.String(), 20000)
-			}
-		}
+		v.Tree = TreeDiagram(treeOf(m), m.Vocabulary, labels)
 		out = append(out, v)
 	}
 	return out

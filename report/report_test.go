@@ -3,10 +3,13 @@ package report
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/glassbox-ai/glassbox/schemas"
 )
 
 // sampleRun is the committed small real run (scripts/make-schema-sample.sh).
@@ -140,46 +143,61 @@ func TestHostileTextIsEscaped(t *testing.T) {
 	}
 }
 
-func TestSurrogatesFormats(t *testing.T) {
-	tests := []struct {
-		name, json string
-		models     int
-		first      string
-		weights    int
-		tree       bool
-	}{
-		{"object with surrogates", `{"labels":["N","P"],"surrogates":[{"key":"words/ridge/log_odds/P","kind":"ridge","vocabulary":["good","bad"],"intercept":0.1,"coef":[0.5,-0.7],"fidelity":{"r2":0.81}}]}`, 1, "words/ridge/log_odds/P", 2, false},
-		{"array with a multinomial and a tree", `[{"Key":"m","coef":[[1,2],[3,4]],"names":["a","b"]},{"key":"t","kind":"tree","tree":{"nodes":[{"feature":0,"threshold":0.5,"left":1,"right":2},{"feature":-1,"left":-1,"right":-1,"value":[0.3]},{"feature":-1,"left":-1,"right":-1,"value":[0.9]}]},"rules":["contains 'a' → 0.9"]}]`, 2, "m", 2, false},
-		{"named coefficients", `{"models":[{"coefficients":[{"word":"x","weight":-1},{"feature":"y","weight":2}]}]}`, 1, "model 1", 2, false},
+func TestSurrogates(t *testing.T) {
+	r2, acc := 0.81, 0.9
+	rows := []schemas.SurrogateRow{
+		{Key: "words/logistic/label", Kind: "logistic", Features: "words", Target: "label", Class: -1, Labels: []string{"N", "P", "O"},
+			Intercepts: []schemas.SurrogateCoefficient{{Class: 0, Index: -1, Weight: 0.1}},
+			Coefficients: []schemas.SurrogateCoefficient{
+				{Class: 0, Index: 0, Feature: "good", Weight: -0.5}, {Class: 0, Index: 1, Feature: "bad", Weight: 0.7},
+				{Class: 1, Index: 0, Feature: "good", Weight: 0.9}, {Class: 1, Index: 1, Feature: "bad", Weight: -0.2},
+			}, Accuracy: &acc, NTrain: 90, NHoldout: 10, Vocabulary: []string{"good", "bad"}},
+		{Key: "words/tree/log_odds/P", Kind: "tree", Features: "words", Target: "log_odds", Class: 1, ClassLabel: "P", R2: &r2,
+			Nodes: []schemas.SurrogateNode{
+				{Node: 0, Feature: 1, FeatureName: "bad", Threshold: 0.5, Left: 1, Right: 2, Support: 90},
+				{Node: 1, Feature: -1, Left: -1, Right: -1, Support: 60, Value: []float64{1.25}},
+				{Node: 2, Feature: -1, Left: -1, Right: -1, Support: 30, Value: []float64{-2}},
+			}, Rules: []string{"¬contains 'bad' → 1.25 (n=60)", "contains 'bad' → -2 (n=30)"}, Vocabulary: []string{"good", "bad"}},
 	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			s, err := parseSurrogates([]byte(tc.json))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if len(s.Models) != tc.models || s.Models[0].Key != tc.first || len(s.Models[0].Weights(0)) != tc.weights {
-				t.Fatalf("%+v", s.Models)
-			}
-			w := s.Models[0].Weights(0)
-			if w[0].Weight < w[len(w)-1].Weight || w[0].Word == "" {
-				t.Errorf("weights not sorted or unnamed: %+v", w)
-			}
-		})
+	b, err := json.Marshal(map[string]any{"surrogates": rows})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := parseSurrogates(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(s.Models) != 2 || s.Models[1].Nodes[2].Value[0] != -2 {
+		t.Fatalf("%+v", s.Models)
+	}
+	if got := classesOf(s.Models[0]); len(got) != 2 || got[1] != 1 {
+		t.Errorf("classes %v", got)
+	}
+	if w := weightsOf(s.Models[0], 1); len(w) != 2 || w[0] != (NamedWeight{"good", 0.9}) || w[1] != (NamedWeight{"bad", -0.2}) {
+		t.Errorf("class 1 weights %+v", w)
+	}
+	if tr := treeOf(s.Models[1]); tr.Classes != 0 || tr.Nodes[0].Feature != 1 || tr.Nodes[2].N != 30 {
+		t.Errorf("tree %+v", tr)
 	}
 	if _, err := parseSurrogates([]byte(`"nope"`)); err == nil {
 		t.Error("a JSON string was accepted")
 	}
 	dir := t.TempDir()
 	writeSyntheticRun(t, dir, synthOptions{examples: 3})
-	if err := os.WriteFile(filepath.Join(dir, SurrogatesFile), []byte(`{"labels":["N","P"],"surrogates":`+tests[1].json+`}`), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, SurrogatesFile), b, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	_, page := render(t, dir, Options{})
-	for _, want := range []string{"m coefficients, N", "m coefficients, P", `class="chart tree"`, "contains &#39;a&#39; → 0.9"} {
+	for _, want := range []string{
+		"words/logistic/label coefficients, N", "words/logistic/label coefficients, P", `class="chart tree"`,
+		"contains &#39;bad&#39;?", "→ 1.25", "n=30", "¬contains &#39;bad&#39; → 1.25 (n=60)", "<th>R²</th><td class=\"num\">0.81</td>", "<th>accuracy</th><td class=\"num\">0.9</td>",
+	} {
 		if !strings.Contains(page, want) {
 			t.Errorf("page lacks %q", want)
 		}
+	}
+	if strings.Contains(page, "No surrogates were fitted") {
+		t.Error("the page says no surrogates were fitted")
 	}
 }
 

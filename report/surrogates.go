@@ -5,136 +5,112 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
+
+	"github.com/glassbox-ai/glassbox/schemas"
 )
 
 // SurrogatesFile is the name of the surrogate models' file in a run folder.
-const SurrogatesFile = "surrogates.json"
+const SurrogatesFile = schemas.SurrogatesJSONFile
 
-// Surrogates is what the report reads from surrogates.json. The reader is
-// tolerant: it accepts a top-level array of models or an object holding one
-// under "surrogates" or "models"; per model it reads the keys below (matched
-// without regard to case) and shows the rest of the model as JSON.
+// Surrogates is surrogates.json: the run's fitted surrogate models, in file order.
 type Surrogates struct {
-	// Models are the fitted surrogate models, in file order.
-	Models []Surrogate
-	// Labels are the class names, when the file gives them.
-	Labels []string
-}
-
-// Surrogate is one fitted surrogate model.
-type Surrogate struct {
-	Key      string `json:"key"`
-	Kind     string `json:"kind"`
-	Features string `json:"features"`
-	Target   string `json:"target"`
-	Class    *int   `json:"class"`
-	// Vocabulary names feature j (also read from "names" or "feature_names").
-	Vocabulary   []string `json:"vocabulary"`
-	Names        []string `json:"names"`
-	FeatureNames []string `json:"feature_names"`
-	// Intercept is one number or one per class.
-	Intercept json.RawMessage `json:"intercept"`
-	// Coef is one weight per feature, or one row per class.
-	Coef json.RawMessage `json:"coef"`
-	// Coefficients are named weights, an alternative to Coef.
-	Coefficients []NamedWeight `json:"coefficients"`
-	// Tree is a CART tree as an array of nodes, the root first.
-	Tree *SurrogateTree `json:"tree"`
-	// Rules are the tree's rules as text, one per leaf.
-	Rules []string `json:"rules"`
-	// Fidelity holds held-out figures by name (r2, accuracy, auc, n, ...).
-	Fidelity map[string]float64 `json:"fidelity"`
-	// Raw is the model's JSON as read.
-	Raw json.RawMessage `json:"-"`
+	// Models are the fitted surrogate models (schemas.SurrogateRow, as the explain job writes them).
+	Models []schemas.SurrogateRow `json:"surrogates"`
 }
 
 // NamedWeight is one named coefficient.
 type NamedWeight struct {
-	Word    string  `json:"word"`
-	Feature string  `json:"feature"`
-	Weight  float64 `json:"weight"`
+	Word   string
+	Weight float64
 }
 
-// SurrogateTree is a tree as surrogate.Tree stores it: nodes by index, children by index, -1 for none.
+// SurrogateTree is a tree as drawn: nodes by index, the root first.
 type SurrogateTree struct {
-	Classes int        `json:"classes"`
-	Nodes   []TreeNode `json:"nodes"`
+	// Classes is the number of classes, 0 for a regression tree.
+	Classes int
+	// Nodes are the tree's nodes.
+	Nodes []TreeNode
 }
 
-// TreeNode is one node of a SurrogateTree; Feature < 0 marks a leaf.
+// TreeNode is one node of a SurrogateTree; Feature < 0 marks a leaf, Left and Right index the children (-1 for none).
 type TreeNode struct {
-	Feature   int       `json:"feature"`
-	Threshold float64   `json:"threshold"`
-	Left      int       `json:"left"`
-	Right     int       `json:"right"`
-	Value     []float64 `json:"value"`
-	N         int64     `json:"n"`
-	Stat      *struct {
-		N      int64   `json:"n"`
-		Counts []int64 `json:"counts"`
-	} `json:"stat"`
+	Feature   int
+	Threshold float64
+	Left      int
+	Right     int
+	// Value is the mean target (regression) or the class distribution.
+	Value []float64
+	// N is the number of training examples reaching the node.
+	N int64
+	// Counts are the training examples per class (classification).
+	Counts []int64
 }
 
-// names returns the feature names the model carries.
-func (s *Surrogate) names() []string {
-	for _, n := range [][]string{s.Vocabulary, s.Names, s.FeatureNames} {
-		if len(n) > 0 {
-			return n
-		}
+// classesOf lists the classes of a linear surrogate's coefficients, ascending.
+func classesOf(m schemas.SurrogateRow) []int32 {
+	seen := map[int32]bool{}
+	for _, c := range m.Coefficients {
+		seen[c.Class] = true
 	}
-	return nil
-}
-
-// Weights returns the model's named weights for one class row (0 for a
-// single row), sorted by weight, descending; nil when it has none.
-func (s *Surrogate) Weights(row int) []NamedWeight {
-	if len(s.Coefficients) > 0 {
-		out := append([]NamedWeight(nil), s.Coefficients...)
-		for i := range out {
-			if out[i].Word == "" {
-				out[i].Word = out[i].Feature
-			}
-		}
-		sortWeights(out)
-		return out
+	out := make([]int32, 0, len(seen))
+	for c := range seen {
+		out = append(out, c)
 	}
-	var flat []float64
-	var rows [][]float64
-	if json.Unmarshal(s.Coef, &flat) != nil || len(flat) == 0 {
-		if json.Unmarshal(s.Coef, &rows) != nil || row >= len(rows) {
-			return nil
-		}
-		flat = rows[row]
-	}
-	names := s.names()
-	out := make([]NamedWeight, len(flat))
-	for j, w := range flat {
-		name := fmt.Sprintf("x[%d]", j)
-		if j < len(names) {
-			name = names[j]
-		}
-		out[j] = NamedWeight{Word: name, Weight: w}
-	}
-	sortWeights(out)
+	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
 	return out
 }
 
-// CoefRows is the number of coefficient rows (classes of a multinomial model; 1 otherwise).
-func (s *Surrogate) CoefRows() int {
-	var rows [][]float64
-	if json.Unmarshal(s.Coef, &rows) == nil && len(rows) > 0 {
-		return len(rows)
+// weightsOf returns the named weights of one class of a linear surrogate, by weight descending (ties by name).
+func weightsOf(m schemas.SurrogateRow, class int32) []NamedWeight {
+	var out []NamedWeight
+	for _, c := range m.Coefficients {
+		if c.Class == class && c.Index >= 0 {
+			out = append(out, NamedWeight{Word: c.Feature, Weight: c.Weight})
+		}
 	}
-	return 1
+	sort.SliceStable(out, func(i, j int) bool {
+		if out[i].Weight != out[j].Weight {
+			return out[i].Weight > out[j].Weight
+		}
+		return out[i].Word < out[j].Word
+	})
+	return out
 }
 
-func sortWeights(w []NamedWeight) {
-	sort.SliceStable(w, func(i, j int) bool {
-		if w[i].Weight != w[j].Weight {
-			return w[i].Weight > w[j].Weight
+// treeOf converts a tree surrogate's nodes (indexed by their Node field) for drawing; nil for a linear model.
+func treeOf(m schemas.SurrogateRow) *SurrogateTree {
+	if len(m.Nodes) == 0 {
+		return nil
+	}
+	t := &SurrogateTree{Classes: len(m.Labels), Nodes: make([]TreeNode, len(m.Nodes))}
+	if m.Kind != "tree" || m.Target == "logit" || m.Target == "log_odds" {
+		t.Classes = 0
+	}
+	for i := range t.Nodes {
+		t.Nodes[i] = TreeNode{Feature: -1, Left: -1, Right: -1}
+	}
+	for _, n := range m.Nodes {
+		if n.Node < 0 || int(n.Node) >= len(t.Nodes) {
+			continue
 		}
-		return w[i].Word < w[j].Word
-	})
+		t.Nodes[n.Node] = TreeNode{Feature: int(n.Feature), Threshold: n.Threshold, Left: int(n.Left), Right: int(n.Right), Value: n.Value, N: n.Support, Counts: n.Counts}
+	}
+	return t
+}
+
+// fidelityOf lists a surrogate's held-out figures that are present.
+func fidelityOf(m schemas.SurrogateRow) []Figure {
+	var out []Figure
+	for _, f := range []struct {
+		name string
+		v    *float64
+	}{{"R²", m.R2}, {"MSE", m.MSE}, {"accuracy", m.Accuracy}, {"AUC", m.AUC}, {"gold accuracy", m.GoldAccuracy}} {
+		if f.v != nil {
+			out = append(out, Figure{f.name, fmt.Sprintf("%.4g", *f.v)})
+		}
+	}
+	out = append(out, Figure{"training examples", fmt.Sprint(m.NTrain)}, Figure{"held-out examples", fmt.Sprint(m.NHoldout)})
+	return out
 }
 
 // loadSurrogates reads surrogates.json; nil, nil when the run has none.
@@ -155,35 +131,9 @@ func loadSurrogates(ctx context.Context, fsys FS, path string) (*Surrogates, err
 }
 
 func parseSurrogates(b []byte) (*Surrogates, error) {
-	var models []json.RawMessage
-	out := &Surrogates{}
-	if err := json.Unmarshal(b, &models); err != nil {
-		var top map[string]json.RawMessage
-		if err := json.Unmarshal(b, &top); err != nil {
-			return nil, fmt.Errorf("neither a JSON array nor an object: %w", err)
-		}
-		for _, k := range []string{"surrogates", "models"} {
-			if v, ok := top[k]; ok {
-				if err := json.Unmarshal(v, &models); err != nil {
-					return nil, fmt.Errorf("%q: %w", k, err)
-				}
-				break
-			}
-		}
-		if l, ok := top["labels"]; ok {
-			_ = json.Unmarshal(l, &out.Labels) // labels are optional; a bad list names classes by number
-		}
+	var s Surrogates
+	if err := json.Unmarshal(b, &s); err != nil {
+		return nil, fmt.Errorf("want {\"surrogates\": [...]}: %w", err)
 	}
-	for i, raw := range models {
-		var s Surrogate
-		if err := json.Unmarshal(raw, &s); err != nil {
-			return nil, fmt.Errorf("model %d: %w", i, err)
-		}
-		s.Raw = raw
-		if s.Key == "" {
-			s.Key = fmt.Sprintf("model %d", i+1)
-		}
-		out.Models = append(out.Models, s)
-	}
-	return out, nil
+	return &s, nil
 }

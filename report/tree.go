@@ -108,32 +108,25 @@ func splitText(n TreeNode, names []string) string {
 	return "count('" + w + "') > " + strconv.FormatFloat(n.Threshold, 'g', -1, 64) + "?"
 }
 
-func nodeN(n TreeNode) string {
-	if n.Stat != nil && n.Stat.N > 0 {
-		return fmt.Sprintf("n=%d", n.Stat.N)
-	}
-	return fmt.Sprintf("n=%d", n.N)
-}
+func nodeN(n TreeNode) string { return fmt.Sprintf("n=%d", n.N) }
 
 // leafText is a leaf's prediction: the majority class with its share for a
 // classification tree, the mean value for a regression tree.
 func leafText(t *SurrogateTree, n TreeNode, labels []string) string {
-	if n.Stat != nil && len(n.Stat.Counts) > 0 {
+	if len(n.Counts) > 0 {
 		best, tot := 0, int64(0)
-		for c, k := range n.Stat.Counts {
+		for c, k := range n.Counts {
 			tot += k
-			if k > n.Stat.Counts[best] {
+			if k > n.Counts[best] {
 				best = c
 			}
 		}
-		name := featureName(best, nil)
+		name := "class " + strconv.Itoa(best)
 		if best < len(labels) {
 			name = labels[best]
-		} else {
-			name = "class " + strconv.Itoa(best)
 		}
 		if tot > 0 {
-			return fmt.Sprintf("%s (p=%.2f)", name, float64(n.Stat.Counts[best])/float64(tot))
+			return fmt.Sprintf("%s (p=%.2f)", name, float64(n.Counts[best])/float64(tot))
 		}
 		return name
 	}
