@@ -58,6 +58,10 @@ type Settings struct {
 	GradientCache gradient.Cache
 	// Surrogates makes Explain record one surrogate.Example per predicted record (Output.Surrogate).
 	Surrogates bool
+	// HiddenOutput is the session's last-hidden-state output ("" = none); with it each surrogate example carries the pooled probe vector.
+	HiddenOutput string
+	// ProbePool pools the hidden state: surrogate.PoolCLS (the explained position's row) or surrogate.PoolMean (mean over non-special tokens).
+	ProbePool string
 }
 
 // Explainer explains records with one model session.
@@ -257,6 +261,11 @@ func (e *Explainer) predict(ctx context.Context, items []*item) error {
 			}
 			if len(e.attnNames) > 0 {
 				if it.attn, err = sliceAttention(o, e.attnNames, b, len(it.in.IDs)); err != nil {
+					return err
+				}
+			}
+			if e.s.HiddenOutput != "" {
+				if it.probe, err = e.poolHidden(o, b, it); err != nil {
 					return err
 				}
 			}

@@ -60,6 +60,10 @@ type Spec struct {
 	AttentionFirstN int `json:"attention_first_n,omitempty"`
 	// Surrogates records one surrogate example per predicted record.
 	Surrogates bool `json:"surrogates,omitempty"`
+	// HiddenOutput is GraphPath's last-hidden-state output, read for the probe ("" = none).
+	HiddenOutput string `json:"hidden_output,omitempty"`
+	// ProbePool is the probe's pooling: cls or mean.
+	ProbePool string `json:"probe_pool,omitempty"`
 }
 
 // Encode returns the spec's JSON.
@@ -141,7 +145,11 @@ func Open(s Spec) (*Explainer, func() error, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	sess, err := m.NewSession(inference.SessionOptions{IntraOpThreads: s.IntraOpThreads, ExtraOutputs: s.AttentionOutputs})
+	extra := s.AttentionOutputs
+	if s.HiddenOutput != "" {
+		extra = append(append([]string{}, extra...), s.HiddenOutput)
+	}
+	sess, err := m.NewSession(inference.SessionOptions{IntraOpThreads: s.IntraOpThreads, ExtraOutputs: extra})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -153,7 +161,7 @@ func Open(s Spec) (*Explainer, func() error, error) {
 		RunID: s.RunID, Seed: s.Seed, Target: s.Target, OutputKind: inference.OutputKind(s.OutputKind),
 		BatchSize: s.BatchSize, Methods: methods, AttentionExamples: examples, AttentionFirstN: s.AttentionFirstN,
 		IntraOpThreads: s.IntraOpThreads, GradientCache: gradient.Cache{Dir: s.GraphCache, Model: s.ModelIdentity},
-		Surrogates: s.Surrogates,
+		Surrogates: s.Surrogates, HiddenOutput: s.HiddenOutput, ProbePool: s.ProbePool,
 	})
 	if err != nil {
 		sess.Close()

@@ -1,11 +1,13 @@
 package pipelines
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
 	"path/filepath"
 
+	"github.com/glassbox-ai/glassbox/explainer"
 	"github.com/glassbox-ai/glassbox/explanation"
 	"github.com/glassbox-ai/glassbox/inference"
 	"github.com/glassbox-ai/glassbox/jobconfig"
@@ -49,12 +51,17 @@ func describeModel(path string) (modelFiles, error) {
 }
 
 // surrogatePlan lists the surrogates the job fits on the model's classes.
-func surrogatePlan(cfg *jobconfig.Config, m *inference.Model) ([]byte, error) {
+// The probe's dimension is found by predicting one text.
+func surrogatePlan(cfg *jobconfig.Config, ex *explainer.Explainer) ([]byte, error) {
+	m := ex.Model()
 	if m.Kind != inference.SequenceClassification {
 		return nil, fmt.Errorf("surrogates: need a sequence classifier, %s is not one", m.Files.ONNX)
 	}
 	plan, err := surrogate.NewPlan(cfg.Surrogates, m.Labels)
 	if err != nil {
+		return nil, err
+	}
+	if plan.ProbeDim, err = ex.ProbeDim(context.Background()); err != nil {
 		return nil, err
 	}
 	return plan.Encode()
@@ -96,7 +103,14 @@ func prepareModel(cfg *jobconfig.Config, in inputs) (prepared, error) {
 	}
 	model := in.model
 	spec.GraphCache, spec.ModelIdentity = modelCacheDir(cfg.Output), model.identity()
-	if spec.NeedsAttention() {
+	probe := cfg.Surrogates.Has(surrogate.KindProbe)
+	switch {
+	case probe:
+		spec.ProbePool = cfg.Surrogates.Probe.Pool
+		if spec.GraphPath, spec.AttentionOutputs, spec.HiddenOutput, err = exposeHidden(model.ONNX, cfg.Output, model.identity(), spec.AttentionUsers()); err != nil {
+			return prepared{}, err
+		}
+	case spec.NeedsAttention():
 		if spec.GraphPath, spec.AttentionOutputs, err = exposeAttention(model.ONNX, cfg.Output, model.identity(), spec.AttentionUsers()); err != nil {
 			return prepared{}, err
 		}
@@ -118,7 +132,7 @@ func prepareModel(cfg *jobconfig.Config, in inputs) (prepared, error) {
 	}
 	var plan []byte
 	if cfg.Surrogates.Enabled() {
-		if plan, err = surrogatePlan(cfg, ex.Model()); err != nil {
+		if plan, err = surrogatePlan(cfg, ex); err != nil {
 			release()
 			return prepared{}, err
 		}
