@@ -95,6 +95,33 @@ func TestRoundTrip(t *testing.T) {
 	roundTrip(t, schemas.ErrorsFile, sampleErrors())
 	roundTrip(t, schemas.GlobalImportanceFile, sampleGlobal())
 	roundTrip(t, "attention-00000-of-00001.parquet", sampleAttention())
+	roundTrip(t, schemas.SurrogatesFile, sampleSurrogates())
+	roundTrip(t, "surrogate_examples-00000-of-00001.parquet", []schemas.SurrogateExampleRow{
+		{RunID: "r1", ExampleID: "a", Holdout: true, FeatureIndex: []int32{0, 3}, FeatureValue: []float64{1, 2}, Logits: []float64{-1, 1},
+			LogOdds: []float64{-2, 2}, Label: 1, Gold: 0, GoldLabel: strp("NEGATIVE"), Probe: []float64{}},
+		{RunID: "r1", ExampleID: "b", FeatureIndex: []int32{}, FeatureValue: []float64{}, Logits: []float64{1, -1},
+			LogOdds: []float64{2, -2}, Gold: -1, Probe: []float64{0.5, -0.25}},
+	})
+}
+
+// sampleSurrogates returns a linear and a tree surrogate row, with nulls.
+func sampleSurrogates() []schemas.SurrogateRow {
+	return []schemas.SurrogateRow{
+		{RunID: "r1", Key: "words/ridge/log_odds/POSITIVE", Kind: "ridge", Features: "words", Target: "log_odds", Class: 1, ClassLabel: "POSITIVE",
+			Labels: []string{"NEGATIVE", "POSITIVE"}, Alpha: 1, VocabSize: 2000, Passes: 1, Converged: true, NTrain: 9, NHoldout: 1, R2: f64p(0.5), MSE: f64p(0.1), GoldN: 0,
+			Intercepts:   []schemas.SurrogateCoefficient{{Class: 1, Index: -1, Weight: 0.25, StdError: f64p(0.01)}},
+			Coefficients: []schemas.SurrogateCoefficient{{Class: 1, Index: 0, Feature: "good", Weight: 2, StdError: nil}},
+			Nodes:        []schemas.SurrogateNode{}, Rules: []string{}, Vocabulary: []string{"good"}},
+		{RunID: "r1", Key: "words/tree/label", Kind: "tree", Features: "words", Target: "label", Class: -1, Labels: []string{"NEGATIVE", "POSITIVE"},
+			MaxDepth: 4, MinSamplesLeaf: 20, Passes: 1, Converged: true, Accuracy: f64p(0.9), AUC: f64p(0.95), GoldAccuracy: nil,
+			Intercepts: []schemas.SurrogateCoefficient{}, Coefficients: []schemas.SurrogateCoefficient{},
+			Nodes: []schemas.SurrogateNode{
+				{Node: 0, Feature: 0, FeatureName: "good", Threshold: 0.5, Left: 1, Right: 2, Support: 50, Counts: []int64{25, 25}, Value: []float64{0.5, 0.5}, Impurity: 0.5},
+				{Node: 1, Depth: 1, Feature: -1, Left: -1, Right: -1, Support: 25, Counts: []int64{20, 5}, Value: []float64{0.8, 0.2}, Impurity: 0.32},
+				{Node: 2, Depth: 1, Feature: -1, Left: -1, Right: -1, Support: 25, Counts: []int64{5, 20}, Value: []float64{0.2, 0.8}, Impurity: 0.32},
+			},
+			Rules: []string{"¬contains 'good' → NEGATIVE (p=0.80, n=25)", "contains 'good' → POSITIVE (p=0.80, n=25)"}, Vocabulary: []string{"good"}},
+	}
 }
 
 // TestSchemaShape pins the physical schema: the column names are the output
@@ -205,7 +232,7 @@ func TestReadmeDocumentsEveryColumn(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, model := range []any{schemas.ExplanationRow{}, schemas.ErrorRow{}, schemas.GlobalImportanceRow{}, schemas.AttentionMatrixRow{}, schemas.AttentionStatRow{}} {
+	for _, model := range []any{schemas.ExplanationRow{}, schemas.ErrorRow{}, schemas.GlobalImportanceRow{}, schemas.AttentionMatrixRow{}, schemas.AttentionStatRow{}, schemas.SurrogateRow{}, schemas.SurrogateExampleRow{}} {
 		for _, path := range parquet.SchemaOf(model).Columns() {
 			// Leaf paths look like tokens.list.element.text; the README names them tokens[].text.
 			name := strings.ReplaceAll(strings.Join(path, "."), ".list.element", "[]")
