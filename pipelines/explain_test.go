@@ -47,7 +47,7 @@ func mustMethods(t *testing.T, names ...string) jobconfig.Methods {
 	return m
 }
 
-func readRows[T any](t *testing.T, path string) []T {
+func readRows[T any](t testing.TB, path string) []T {
 	t.Helper()
 	rows, err := parquet.ReadFile[T](path)
 	if err != nil {
