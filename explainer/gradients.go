@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"log"
-	"os"
 	"path/filepath"
 	"sync"
 
@@ -79,24 +78,15 @@ func newGradients(m *inference.Model, kind inference.OutputKind, batch, threads 
 	case m.Config.ProblemType == inference.MultiLabel:
 		t = gradient.Sigmoid
 	}
-	g := &gradients{model: m, base: base, target: t, batch: max(1, batch), threads: threads, capacity: 16, buckets: coarseBuckets, cache: cache}
-	if st, err := os.Stat(m.Files.ONNX); err == nil {
-		weights := st.Size()
-		locs, _ := onnxgraph.ExternalFiles(base)
-		for _, l := range locs {
-			if st, err := os.Stat(filepath.Join(filepath.Dir(m.Files.ONNX), filepath.FromSlash(l))); err == nil {
-				weights += st.Size()
-			}
-		}
-		g.capacity = int(min(maxSessions, max(2, gradCacheBytes/(2*max(weights, 1)))))
+	g := &gradients{model: m, base: base, target: t, batch: max(1, batch), threads: threads, buckets: coarseBuckets, cache: cache}
+	// One small build up front fails early on a model without a rule for some op,
+	// gives the embedding table's reader and the weights a session holds.
+	if g.table, err = gradient.Build(base, gradient.Spec{Target: t, Batch: 1, Seq: coarseBuckets[0], Output: m.Output}); err != nil {
+		return nil, fmt.Errorf("gradient methods: %s: %w", m.Files.ONNX, err)
 	}
+	g.capacity = int(min(maxSessions, max(2, gradCacheBytes/(2*max(weightBytes(g.table.Model), 1)))))
 	if g.capacity >= fineSessions {
 		g.buckets = fineBuckets
-	}
-	// One small build up front fails early on a model without a rule for some op,
-	// and gives the embedding table's reader.
-	if g.table, err = gradient.Build(base, gradient.Spec{Target: t, Batch: 1, Seq: g.buckets[0], Output: m.Output}); err != nil {
-		return nil, fmt.Errorf("gradient methods: %s: %w", m.Files.ONNX, err)
 	}
 	g.table.Dir = filepath.Dir(m.Files.ONNX)
 	return g, nil
@@ -130,6 +120,29 @@ func (g *gradients) session(seq, batch int) (*gradient.Session, error) {
 	}
 	g.lru = append(g.lru, &gradSession{seq: seq, batch: batch, sess: sess})
 	return sess, nil
+}
+
+// weightBytes is the size of m's initializers (inline or external), which
+// each open session holds about twice (its copy and ONNX Runtime's prepacked one).
+func weightBytes(m *onnxpb.ModelProto) int64 {
+	var n int64
+	for _, t := range m.GetGraph().GetInitializer() {
+		elems := int64(1)
+		for _, d := range t.GetDims() {
+			elems *= d
+		}
+		size := int64(4)
+		switch onnxpb.TensorProto_DataType(t.GetDataType()) {
+		case onnxpb.TensorProto_DOUBLE, onnxpb.TensorProto_INT64, onnxpb.TensorProto_UINT64:
+			size = 8
+		case onnxpb.TensorProto_FLOAT16, onnxpb.TensorProto_BFLOAT16, onnxpb.TensorProto_INT16, onnxpb.TensorProto_UINT16:
+			size = 2
+		case onnxpb.TensorProto_INT8, onnxpb.TensorProto_UINT8, onnxpb.TensorProto_BOOL:
+			size = 1
+		}
+		n += elems * size
+	}
+	return n
 }
 
 // close releases every session.
@@ -174,7 +187,8 @@ func (g *gradients) bucket(n int) int {
 
 // fn returns the request's GradientFunc: points of in's shape, for class (or
 // token) index at position, run in as few calls as the batch size allows
-// (ceil(k / batch) calls of equal size, the last padded by repetition).
+// (ceil(k / batch) calls of equal size rounded up to a multiple of 8, padded
+// by repetition).
 func (g *gradients) fn(in explanation.Input, hidden int, index, position int) explanation.GradientFunc {
 	n := len(in.IDs)
 	seq := g.bucket(n)
@@ -191,7 +205,9 @@ func (g *gradients) fn(in explanation.Input, hidden int, index, position int) ex
 	return func(ctx context.Context, points [][]float32) ([]float64, [][]float32, error) {
 		k := len(points)
 		calls := (k + g.batch - 1) / g.batch
-		size := (k + calls - 1) / calls
+		// Calls have sizes in multiples of 8 (up to the batch size): each size
+		// is a session of its own, and target_gap's rounds ask for many sizes.
+		size := min(g.batch, (((k+calls-1)/calls)+7)/8*8)
 		f := make([]float64, 0, k)
 		grads := make([][]float32, 0, k)
 		for start := 0; start < k; start += size {

@@ -74,7 +74,7 @@ func outputPath(dir, name string) string {
 
 // outputPatterns are the names a run writes; a new run removes earlier ones
 // first so a changed shard count cannot leave stale shards beside new ones.
-var outputPatterns = []string{schemas.ExplanationsPrefix + "-*-of-*.parquet", schemas.AttentionPrefix + "-*-of-*.parquet", schemas.AttentionStatsPrefix + "-*-of-*.parquet", schemas.ErrorsFile, schemas.GlobalImportanceFile, schemas.ManifestFile,
+var outputPatterns = []string{schemas.ExplanationsPrefix + "-*-of-*.parquet", schemas.AttentionPrefix + "-*-of-*.parquet", schemas.AttentionStatsPrefix + "-*-of-*.parquet", schemas.ErrorsFile, schemas.GlobalImportanceFile, schemas.ManifestFile, schemas.ReportFile,
 	schemas.SurrogatesFile, schemas.SurrogatesJSONFile, schemas.SurrogateExamplesPrefix + "-*-of-*.parquet"}
 
 // clearOutputs removes an earlier run's outputs from dir.

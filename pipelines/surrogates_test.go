@@ -130,8 +130,8 @@ func ridgeDirect(t *testing.T, xs []surrogate.Row, ys []float64, p int, alpha fl
 	n := len(xs)
 	X := mat.NewDense(n, p, nil)
 	for i, r := range xs {
-		for k, j := range r.Index {
-			X.Set(i, j, r.Value[k])
+		for j := range p {
+			X.Set(i, j, r.At(j)) // sparse (words) and dense (probe) rows alike
 		}
 	}
 	mean := make([]float64, p)
@@ -440,5 +440,66 @@ func TestFitSurrogatesShardingInvariant(t *testing.T) {
 	// ridge, logistic label and gold, tree label and gold, probe ridge, probe logistic label and gold.
 	if len(fitted.State.Fits) != 8 {
 		t.Errorf("%d fits, want 8", len(fitted.State.Fits))
+	}
+}
+
+// TestExplainSurrogatesProbe runs the probe (mean-pooled last hidden state of
+// the sample model, width 16 from its config.json) and checks that the run's
+// ridge on the probe equals gonum's direct solve on the dense design matrix
+// read back from surrogate_examples, and that every example carries a finite
+// probe vector of the model's width whose CLS and mean pools differ.
+func TestExplainSurrogatesProbe(t *testing.T) {
+	run := func(pool string) ([]schemas.SurrogateExampleRow, map[string]schemas.SurrogateRow, *jobconfig.Config) {
+		out := filepath.Join(t.TempDir(), "out-"+pool)
+		cfg := sampleSurrogateConfig(out, 2, 32)
+		cfg.Surrogates.Kinds = []string{surrogate.KindProbe}
+		cfg.Surrogates.Probe.Pool = pool
+		if _, err := RunExplain(context.Background(), cfg, RunOptions{Version: "test"}); err != nil {
+			t.Fatal(err)
+		}
+		return readDesign(t, out), readSurrogates(t, out), cfg
+	}
+	design, got, cfg := run(surrogate.PoolMean)
+	const width = 16 // testdata/models/distilbert-sentiment/config.json "dim"
+	dense := func(d schemas.SurrogateExampleRow) surrogate.Row { return surrogate.Dense(d.Probe) }
+	var xs []surrogate.Row
+	var ys []float64
+	for _, d := range design {
+		if len(d.Probe) != width {
+			t.Fatalf("%s: probe of %d values, want %d", d.ExampleID, len(d.Probe), width)
+		}
+		for _, v := range d.Probe {
+			if math.IsNaN(v) || math.IsInf(v, 0) {
+				t.Fatalf("%s: non-finite probe value", d.ExampleID)
+			}
+		}
+		if !d.Holdout {
+			xs, ys = append(xs, dense(d)), append(ys, d.LogOdds[1])
+		}
+	}
+	var ridge schemas.SurrogateRow
+	for key, r := range got {
+		if r.Kind == surrogate.KindRidge && r.Features == surrogate.FeaturesProbe {
+			ridge = got[key]
+		}
+	}
+	if ridge.Key == "" || ridge.Error != "" {
+		t.Fatalf("no probe ridge in %v (error %q)", len(got), ridge.Error)
+	}
+	b, w := ridgeDirect(t, xs, ys, width, cfg.Surrogates.Alpha)
+	closeTo(t, "probe ridge coefficients vs gonum", weights(ridge), w, 1e-8)
+	closeTo(t, "probe ridge intercept vs gonum", []float64{ridge.Intercepts[0].Weight}, []float64{b}, 1e-8)
+	if ridge.R2 == nil || *ridge.R2 < 0.5 {
+		t.Errorf("probe ridge held-out R² %v: the model's own representation should predict its log-odds", ridge.R2)
+	}
+	cls, _, _ := run(surrogate.PoolCLS)
+	same := 0
+	for i := range cls {
+		if slices.Equal(cls[i].Probe, design[i].Probe) {
+			same++
+		}
+	}
+	if same == len(cls) {
+		t.Error("CLS and mean pooling gave the same probe vectors")
 	}
 }

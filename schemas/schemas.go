@@ -23,6 +23,8 @@ const (
 	GlobalImportanceFile = "global_importance.parquet"
 	// ManifestFile is the run manifest written beside the Parquet outputs.
 	ManifestFile = "manifest.json"
+	// ReportFile is the run's HTML report (glassbox report; explain writes it unless --no-report).
+	ReportFile = "report.html"
 )
 
 // Error stages, the values of ErrorRow.Stage.

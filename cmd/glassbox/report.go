@@ -12,11 +12,9 @@ import (
 
 	"github.com/glassbox-ai/glassbox/parquetsink"
 	"github.com/glassbox-ai/glassbox/report"
+	"github.com/glassbox-ai/glassbox/schemas"
 	"github.com/glassbox-ai/glassbox/transforms"
 )
-
-// reportFile is the report's name in a run folder, written by explain unless --no-report.
-const reportFile = "report.html"
 
 func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("report", "report --run DIR [--output FILE] [--png DIR]", stderr)
@@ -35,7 +33,7 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	out := *output
 	if out == "" {
-		out = transforms.JoinPath(*run, reportFile)
+		out = transforms.JoinPath(*run, schemas.ReportFile)
 	}
 	r, err := writeReport(ctx, *run, out, report.Options{MaxExamples: *maxExamples})
 	if err != nil {
@@ -76,7 +74,7 @@ func writeReport(ctx context.Context, dir, out string, o report.Options) (*repor
 // failure does not fail the run, whose outputs and manifest are complete by
 // then: it is printed as a warning naming the command that retries it.
 func reportAfterExplain(ctx context.Context, dir string, stdout, stderr io.Writer) {
-	out := transforms.JoinPath(dir, reportFile)
+	out := transforms.JoinPath(dir, schemas.ReportFile)
 	if _, err := writeReport(ctx, dir, out, report.Options{}); err != nil {
 		fmt.Fprintf(stderr, "warning: report not written (the run's outputs are complete; retry with: glassbox report --run %s): %v\n", dir, err)
 		return
