@@ -29,6 +29,8 @@ type ExplainJob struct {
 	AttentionMatrices bool
 	// AttentionStats says whether to write the attention statistics files (the attention method).
 	AttentionStats bool
+	// PerExample says whether per-example methods run (false: predictions only, for surrogates).
+	PerExample bool
 	// Surrogates is the encoded surrogate.Plan; nil fits no surrogate.
 	Surrogates []byte
 }

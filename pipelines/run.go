@@ -92,7 +92,7 @@ func explainJob(cfg *jobconfig.Config, in inputs, spec []byte) ExplainJob {
 	return ExplainJob{
 		Spec: spec, Files: in.files, Format: cfg.Input.Format,
 		TextField: cfg.Input.TextField, IDField: cfg.Input.IDField, LabelField: cfg.Input.LabelField,
-		RunID: in.runID, Output: cfg.Output, Shards: cfg.Shards, Buffer: cfg.BatchSize,
+		RunID: in.runID, Output: cfg.Output, Shards: cfg.Shards, Buffer: cfg.BatchSize, PerExample: len(cfg.Methods.Names()) > 0,
 		AttentionMatrices: cfg.AttentionMatrices.FirstN > 0 || len(cfg.AttentionMatrices.Examples) > 0,
 		AttentionStats:    cfg.Methods.Has(func(m explanation.Info) bool { return m.AttentionStats }),
 	}
@@ -121,6 +121,9 @@ func runJob(ctx context.Context, job ExplainJob, o RunOptions) (jobconfig.Counts
 		return jobconfig.Counts{}, nil, err
 	}
 	counts.RowsWritten = written
+	if err := checkAccounted(ctx, job.Output, counts.Read, job.PerExample, written); err != nil {
+		return jobconfig.Counts{}, nil, err
+	}
 	return counts, outputs, nil
 }
 
