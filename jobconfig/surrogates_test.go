@@ -11,7 +11,7 @@ func TestSurrogatesConfig(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := cfg.Surrogates
-	if strings.Join(s.Kinds, ",") != "ridge,tree" || s.VocabSize != 50 || s.Tree.MaxDepth != 3 || s.Tree.MinSamplesLeaf != 20 || s.Alpha != 1 || s.Logistic.MaxIter != 12 {
+	if strings.Join(s.Kinds, ",") != "ridge,tree" || s.VocabSize != 50 || s.Tree.MaxDepth != 3 || s.Tree.MinSamplesLeaf != 20 || s.Alpha != 1 || s.Logistic.MaxIter != 25 {
 		t.Errorf("parsed %+v", s)
 	}
 	if err := cfg.Validate(); err != nil {

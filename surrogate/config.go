@@ -108,7 +108,7 @@ func DefaultConfig() Config {
 		Class:     ClassAuto,
 		Gold:      true,
 		Ridge:     RidgeConfig{Targets: []string{TargetLogOdds}},
-		Logistic:  LogisticConfig{Targets: []string{TargetLabel}, MaxIter: 12, Tol: 1e-8},
+		Logistic:  LogisticConfig{Targets: []string{TargetLabel}, MaxIter: 25, Tol: 1e-8},
 		Tree:      TreeConfig{Targets: []string{TargetLabel}, MaxDepth: 4, MinSamplesLeaf: 20},
 		Probe:     ProbeConfig{Pool: PoolCLS, Kinds: []string{KindRidge, KindLogistic}},
 	}
