@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"sync"
 
 	"google.golang.org/protobuf/proto"
 
@@ -54,8 +55,8 @@ type cachedGraph struct {
 	Shared []string `json:"shared"`
 }
 
-// Path returns the file that holds the graph of s.
-func (c Cache) Path(s Spec) string {
+// buildStamp is cacheFormat with the program's VCS revision, when stamped.
+var buildStamp = sync.OnceValue(func() string {
 	stamp := cacheFormat
 	if info, ok := debug.ReadBuildInfo(); ok {
 		for _, kv := range info.Settings {
@@ -64,8 +65,13 @@ func (c Cache) Path(s Spec) string {
 			}
 		}
 	}
+	return stamp
+})
+
+// Path returns the file that holds the graph of s.
+func (c Cache) Path(s Spec) string {
 	h := sha256.New()
-	for _, part := range []string{stamp, c.Model, s.Target.String(), s.Output, fmt.Sprint(s.Batch), fmt.Sprint(s.Seq)} {
+	for _, part := range []string{buildStamp(), c.Model, s.Target.String(), s.Output, fmt.Sprint(s.Batch), fmt.Sprint(s.Seq)} {
 		fmt.Fprintf(h, "%d:%s;", len(part), part)
 	}
 	key := hex.EncodeToString(h.Sum(nil))
@@ -97,10 +103,7 @@ func (c Cache) Build(base *onnxpb.ModelProto, s Spec) (g *Graph, warn, err error
 
 // store writes g without the initializers it shares with base.
 func (c Cache) store(path string, base *onnxpb.ModelProto, g *Graph) error {
-	own := map[string]*onnxpb.TensorProto{}
-	for _, t := range base.GetGraph().GetInitializer() {
-		own[t.GetName()] = t
-	}
+	own := initializers(base)
 	m := proto.Clone(g.Model).(*onnxpb.ModelProto)
 	meta := cachedGraph{Spec: g.Spec, EmbeddingTable: g.EmbeddingTable, Hidden: g.Hidden, Classes: g.Classes,
 		Inputs: g.Inputs, TargetPosition: g.TargetPosition, EmbedsType: g.EmbedsType, TargetType: g.targetType, IntTypes: g.intTypes}
@@ -151,10 +154,7 @@ func (c Cache) load(path string, base *onnxpb.ModelProto, s Spec) (*Graph, error
 	if !found || meta.Spec != s {
 		return nil, fmt.Errorf("metadata for %+v missing or for another shape", s)
 	}
-	own := map[string]*onnxpb.TensorProto{}
-	for _, t := range base.GetGraph().GetInitializer() {
-		own[t.GetName()] = t
-	}
+	own := initializers(base)
 	for _, name := range meta.Shared {
 		t, ok := own[name]
 		if !ok {
@@ -170,4 +170,13 @@ func (c Cache) load(path string, base *onnxpb.ModelProto, s Spec) (*Graph, error
 		Inputs: meta.Inputs, InputsEmbeds: InputsEmbeds, TargetIndex: TargetIndexInput, TargetPosition: meta.TargetPosition,
 		Target: TargetOutput, Grad: GradOutput, EmbedsType: meta.EmbedsType, table: table, targetType: meta.TargetType,
 		intTypes: meta.IntTypes}, nil
+}
+
+// initializers maps m's initializers by name.
+func initializers(m *onnxpb.ModelProto) map[string]*onnxpb.TensorProto {
+	own := map[string]*onnxpb.TensorProto{}
+	for _, t := range m.GetGraph().GetInitializer() {
+		own[t.GetName()] = t
+	}
+	return own
 }

@@ -1,8 +1,6 @@
 package pipelines
 
 import (
-	"bytes"
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -13,7 +11,7 @@ import (
 )
 
 // rowPlace is the input row an output row came from (the two columns the
-// accounting reads from explanations and errors).
+// accounting reads from explanations).
 type rowPlace struct {
 	Source string `parquet:"source"`
 	Line   int64  `parquet:"source_line"`
@@ -25,44 +23,52 @@ type errorPlace struct {
 	Line   int64  `parquet:"line"`
 }
 
-// checkAccounted makes sure that no row the run read went missing: every one
-// must be in the written explanations (by its input file and line) or in
-// errors.parquet; in predictions-only runs (no per-example method) the
-// surrogate examples stand for the explained rows. It counts from the files
-// the driver can see, not from the workers' metrics, so a worker that wrote
-// somewhere else, or a lost bundle, fails the run instead of passing as a
-// success with fewer rows. read is the rows-read count; 0 (a runner without
-// metrics) leaves only the check that some row was written.
-func checkAccounted(ctx context.Context, dir string, read int64, perExample bool, written map[string]int64) error {
+// ledger records the input rows the written outputs account for, read from
+// the files the driver can see (not from the workers' metrics).
+type ledger struct {
+	explained map[rowPlace]bool
+	failed    map[rowPlace]bool
+}
+
+func newLedger() *ledger {
+	return &ledger{explained: map[rowPlace]bool{}, failed: map[rowPlace]bool{}}
+}
+
+// add records the rows of one written file of output key (explanations and
+// errors; other outputs account for no input row by place).
+func (l *ledger) add(key, path string, f *parquet.File) error {
+	switch key {
+	case "explanations":
+		return readPlaces(path, f, func(p rowPlace) { l.explained[p] = true })
+	case "errors":
+		return readPlaces(path, f, func(p errorPlace) {
+			if p.Line > 0 { // file-level errors stand for no row
+				l.failed[rowPlace(p)] = true
+			}
+		})
+	}
+	return nil
+}
+
+// check makes sure that no row the run read went missing: each must be
+// explained (by its input file and line; in predictions-only runs the
+// surrogate examples stand for the explained rows) or in errors.parquet, and a
+// row explained by one method and failed by another counts once. A worker that
+// wrote somewhere else, or a lost bundle, so fails the run instead of passing
+// as a success with fewer rows. read 0 (a runner without metrics) checks nothing.
+func (l *ledger) check(dir string, read int64, perExample bool, written map[string]int64) error {
 	if read == 0 {
 		return nil
 	}
-	seen := map[rowPlace]bool{}
-	if perExample {
-		files, err := listFiles(ctx, outputPath(dir, schemas.ExplanationsPrefix+"-*-of-*.parquet"))
-		if err != nil {
-			return fmt.Errorf("accounting: %w", err)
-		}
-		for _, f := range files {
-			if err := readPlaces(ctx, f, func(p rowPlace) { seen[p] = true }); err != nil {
-				return err
-			}
-		}
-	}
-	explained := int64(len(seen))
+	explained := int64(len(l.explained))
 	if !perExample {
 		explained = written["surrogate_examples"]
 	}
 	var failed int64
-	errPath := outputPath(dir, schemas.ErrorsFile)
-	if err := readPlaces(ctx, errPath, func(p errorPlace) {
-		q := rowPlace(p)
-		if p.Line > 0 && !seen[q] {
-			seen[q] = true
+	for p := range l.failed {
+		if !l.explained[p] {
 			failed++
 		}
-	}); err != nil {
-		return err
 	}
 	if got := explained + failed; got < read {
 		return fmt.Errorf("%d of the %d rows read are missing from the outputs in %s: %d explained, %d in %s; "+
@@ -72,13 +78,9 @@ func checkAccounted(ctx context.Context, dir string, read int64, perExample bool
 	return nil
 }
 
-// readPlaces calls fn with the (source, line) of every row of the Parquet file at path.
-func readPlaces[T any](ctx context.Context, path string, fn func(T)) error {
-	data, err := readFile(ctx, path)
-	if err != nil {
-		return fmt.Errorf("accounting: %w", err)
-	}
-	r := parquet.NewGenericReader[T](bytes.NewReader(data))
+// readPlaces calls fn with the (source, line) of every row of f.
+func readPlaces[T any](path string, f *parquet.File, fn func(T)) error {
+	r := parquet.NewGenericReader[T](f)
 	defer r.Close()
 	buf := make([]T, 1024)
 	for {

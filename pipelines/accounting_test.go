@@ -12,7 +12,7 @@ import (
 )
 
 // TestCheckAccounted writes explanations and errors files by hand and checks
-// the accounting: a row counts once whether it was explained, failed or both
+// the accounting outputRows and ledger.check do: a row counts once whether it was explained, failed or both
 // (some methods failing), file-level errors (line 0) account for no row, and
 // any shortfall against the rows read is an error naming the numbers.
 func TestCheckAccounted(t *testing.T) {
@@ -48,7 +48,12 @@ func TestCheckAccounted(t *testing.T) {
 			if err := parquet.WriteFile(filepath.Join(dir, schemas.ErrorsFile), tc.errors); err != nil {
 				t.Fatal(err)
 			}
-			err := checkAccounted(context.Background(), dir, tc.read, tc.perExample, map[string]int64{"surrogate_examples": tc.surrogates})
+			_, written, led, err := outputRows(context.Background(), dir, false, false, false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			written["surrogate_examples"] = tc.surrogates
+			err = led.check(dir, tc.read, tc.perExample, written)
 			switch {
 			case tc.want == "" && err != nil:
 				t.Errorf("error %v, want the rows accounted for", err)

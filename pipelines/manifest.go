@@ -27,8 +27,9 @@ func writeManifest(ctx context.Context, dir string, m jobconfig.Manifest) (strin
 }
 
 // outputRows lists the files written and counts their rows from the Parquet
-// footers, by output (the manifest's rows_written keys).
-func outputRows(ctx context.Context, dir string, attention, stats, surrogates bool) ([]string, map[string]int64, error) {
+// footers, by output (the manifest's rows_written keys); from the same reads
+// of explanations and errors it fills the ledger of input rows accounted for.
+func outputRows(ctx context.Context, dir string, attention, stats, surrogates bool) ([]string, map[string]int64, *ledger, error) {
 	type output struct{ key, pattern string }
 	kinds := []output{
 		{"explanations", schemas.ExplanationsPrefix + "-*-of-*.parquet"},
@@ -46,36 +47,31 @@ func outputRows(ctx context.Context, dir string, attention, stats, surrogates bo
 	}
 	written := map[string]int64{}
 	var outputs []string
+	led := newLedger()
 	for _, k := range kinds {
 		files, err := listFiles(ctx, outputPath(dir, k.pattern))
 		if err != nil {
-			return nil, nil, fmt.Errorf("list outputs: %w", err)
+			return nil, nil, nil, fmt.Errorf("list outputs: %w", err)
 		}
 		written[k.key] = 0
-		for _, f := range files {
-			n, err := parquetRows(ctx, f)
+		for _, path := range files {
+			data, err := readFile(ctx, path)
 			if err != nil {
-				return nil, nil, err
+				return nil, nil, nil, err
 			}
-			written[k.key] += n
-			outputs = append(outputs, f)
+			f, err := parquet.OpenFile(bytes.NewReader(data), int64(len(data)))
+			if err != nil {
+				return nil, nil, nil, fmt.Errorf("read %s: %w", path, err)
+			}
+			if err := led.add(k.key, path, f); err != nil {
+				return nil, nil, nil, err
+			}
+			written[k.key] += f.NumRows()
+			outputs = append(outputs, path)
 		}
 	}
 	if surrogates {
 		outputs = append(outputs, outputPath(dir, schemas.SurrogatesJSONFile))
 	}
-	return outputs, written, nil
-}
-
-// parquetRows returns the number of rows of the Parquet file at path.
-func parquetRows(ctx context.Context, path string) (int64, error) {
-	data, err := readFile(ctx, path)
-	if err != nil {
-		return 0, err
-	}
-	f, err := parquet.OpenFile(bytes.NewReader(data), int64(len(data)))
-	if err != nil {
-		return 0, fmt.Errorf("read %s: %w", path, err)
-	}
-	return f.NumRows(), nil
+	return outputs, written, led, nil
 }

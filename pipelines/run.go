@@ -116,12 +116,12 @@ func runJob(ctx context.Context, job ExplainJob, o RunOptions) (jobconfig.Counts
 		return jobconfig.Counts{}, nil, err
 	}
 	counts := countsFrom(res, base)
-	outputs, written, err := outputRows(ctx, job.Output, job.AttentionMatrices, job.AttentionStats, job.Surrogates != nil)
+	outputs, written, led, err := outputRows(ctx, job.Output, job.AttentionMatrices, job.AttentionStats, job.Surrogates != nil)
 	if err != nil {
 		return jobconfig.Counts{}, nil, err
 	}
 	counts.RowsWritten = written
-	if err := checkAccounted(ctx, job.Output, counts.Read, job.PerExample, written); err != nil {
+	if err := led.check(job.Output, counts.Read, job.PerExample, written); err != nil {
 		return jobconfig.Counts{}, nil, err
 	}
 	return counts, outputs, nil
