@@ -26,8 +26,16 @@ type MethodConfig struct {
 
 // Spec is a serialisable description of an explainer, from which every worker opens its own.
 type Spec struct {
-	// Model is the model as the user named it: a folder or an .onnx file (see inference.Locate).
+	// Model is the model as the user named it: a folder or an .onnx file (see
+	// inference.Locate), local or, with ModelFiles, a URL workers fetch it from.
 	Model string `json:"model"`
+	// ModelFiles are a remote Model's files and digests: each worker fetches
+	// and verifies these before opening the model (transforms.MaterializeModel).
+	ModelFiles []inference.StoredFile `json:"model_files,omitempty"`
+	// ORTLibrary and ORTLibrarySHA256 are the ONNX Runtime library the launcher
+	// loaded, which workers elsewhere on a shared filesystem load too (ortlib.Offer).
+	ORTLibrary       string `json:"ort_library,omitempty"`
+	ORTLibrarySHA256 string `json:"ort_library_sha256,omitempty"`
 	// MaxLength is the truncation length in tokens; 0 means the model's default.
 	MaxLength int `json:"max_length,omitempty"`
 	// GraphPath is the ONNX file to load in place of model.onnx ("" = model.onnx), e.g. one exposing attention.

@@ -66,9 +66,9 @@ type FileDigest struct {
 type Counts struct {
 	// Read is the number of input rows read (records and bad records).
 	Read int64 `json:"read"`
-	// Explained is the number of examples with at least one explanation row.
+	// Explained is the number of input rows with at least one explanation row.
 	Explained int64 `json:"explained"`
-	// Failed is the number of error rows.
+	// Failed is the number of input rows in errors.parquet with no explanation row.
 	Failed int64 `json:"failed"`
 	// RowsWritten maps each output (explanations, errors, global_importance, attention) to its row count.
 	RowsWritten map[string]int64 `json:"rows_written"`

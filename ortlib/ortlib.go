@@ -30,9 +30,25 @@ var (
 	initErr error
 	inited  bool
 	libPath string
+
+	// offered is the library a job's launcher loaded (see Offer).
+	offered, offeredSHA string
 )
 
-// Path returns the library to load: GLASSBOX_ORT_LIB if set, else the cached
+// Offer names the library the job's launcher loaded and its sha256, for
+// workers in other processes on hosts that share the launcher's filesystem:
+// Beam's boot copies the worker binary to a temporary folder, so the search
+// beside the executable cannot find the project's cache there. It takes
+// effect before the first Init and is tried after GLASSBOX_ORT_LIB, and the
+// file must still have that sha256.
+func Offer(path, sha256 string) {
+	mu.Lock()
+	defer mu.Unlock()
+	offered, offeredSHA = path, sha256
+}
+
+// Path returns the library to load: GLASSBOX_ORT_LIB if set, else the
+// library the launcher offered (Offer) when this host has it, else the cached
 // copy found in .cache/ort/ above the working directory or the executable.
 func Path() (string, error) {
 	if p := os.Getenv(EnvVar); p != "" {
@@ -40,6 +56,11 @@ func Path() (string, error) {
 			return "", fmt.Errorf("ONNX Runtime library %s=%s cannot be read (%v): %s", EnvVar, p, err, fixHint)
 		}
 		return p, nil
+	}
+	if offered != "" {
+		if _, err := os.Stat(offered); err == nil {
+			return offered, nil
+		}
 	}
 	var starts []string
 	if wd, err := os.Getwd(); err == nil {
@@ -59,8 +80,15 @@ func Path() (string, error) {
 			}
 		}
 	}
+	if offered != "" {
+		return "", fmt.Errorf("ONNX Runtime library not found on this host (no %s; the job's launcher loaded %s, which this host does not have; no .cache/ort/%s above %v): %s", EnvVar, offered, LibraryName, starts, workerHint)
+	}
 	return "", fmt.Errorf("ONNX Runtime library not found (no %s and no .cache/ort/%s above %v): %s", EnvVar, LibraryName, starts, fixHint)
 }
+
+// workerHint says how to give a worker outside the launcher's process its library.
+const workerHint = "set " + EnvVar + " in the workers' environment to the path of libonnxruntime.so.1 (the worker image built from deploy/worker.Dockerfile sets it), " +
+	"or run the workers on hosts that share the launcher's filesystem (--shared_fs), where they load the launcher's library"
 
 // Init loads the library and creates the process-wide ORT environment; later
 // calls return the first call's result, so it is safe to call from every worker.
@@ -80,10 +108,17 @@ func initLocked() error {
 	if err != nil {
 		return err
 	}
-	if os.Getenv(EnvVar) == "" {
+	switch {
+	case os.Getenv(EnvVar) != "":
+	case p == offered && offeredSHA != "":
+		// The launcher's library, as the launcher loaded it.
+		if err := verify(p, offeredSHA); err != nil {
+			return err
+		}
+	default:
 		// The cached copy must be exactly the file the project pinned; a
 		// truncated download would otherwise fail later in obscure ways.
-		if err := verify(p); err != nil {
+		if err := verify(p, LibrarySHA256); err != nil {
 			return err
 		}
 	}
@@ -99,18 +134,27 @@ func initLocked() error {
 	return nil
 }
 
-func verify(p string) error {
+// SHA256 returns the hex sha256 of the library file at p.
+func SHA256(p string) (string, error) {
 	f, err := os.Open(p)
 	if err != nil {
-		return fmt.Errorf("ONNX Runtime library %s cannot be read (%v): %s", p, err, fixHint)
+		return "", fmt.Errorf("ONNX Runtime library %s cannot be read (%v): %s", p, err, fixHint)
 	}
 	defer f.Close()
 	h := sha256.New()
 	if _, err := io.Copy(h, f); err != nil {
-		return fmt.Errorf("ONNX Runtime library %s cannot be read (%v): %s", p, err, fixHint)
+		return "", fmt.Errorf("ONNX Runtime library %s cannot be read (%v): %s", p, err, fixHint)
 	}
-	if got := hex.EncodeToString(h.Sum(nil)); got != LibrarySHA256 {
-		return fmt.Errorf("ONNX Runtime library %s has sha256 %s, not the pinned %s: delete it and %s", p, got, LibrarySHA256, fixHint)
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+func verify(p, want string) error {
+	got, err := SHA256(p)
+	if err != nil {
+		return err
+	}
+	if got != want {
+		return fmt.Errorf("ONNX Runtime library %s has sha256 %s, not %s: delete it and %s", p, got, want, fixHint)
 	}
 	return nil
 }

@@ -40,7 +40,7 @@ func TestVerifyRejectsWrongFile(t *testing.T) {
 	if err := os.WriteFile(p, []byte("not a library"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	err := verify(p)
+	err := verify(p, LibrarySHA256)
 	if err == nil || !strings.Contains(err.Error(), "sha256") || !strings.Contains(err.Error(), "make setup") {
 		t.Fatalf("want checksum error, got %v", err)
 	}
@@ -68,5 +68,50 @@ func TestLoadErrorIsClearNotACrash(t *testing.T) {
 	msg := string(out)
 	if !strings.Contains(msg, "could not be loaded") || !strings.Contains(msg, p) || !strings.Contains(msg, "make setup") {
 		t.Fatalf("unclear error: %q", msg)
+	}
+}
+
+// TestOffer checks the launcher's library as workers see it: found when this
+// host has it (after GLASSBOX_ORT_LIB), held to the launcher's sha256, and,
+// when missing, an error that says how to give workers a library.
+func TestOffer(t *testing.T) {
+	t.Cleanup(func() { Offer("", "") })
+	dir := t.TempDir()
+	t.Chdir(dir) // no .cache/ort above it
+	lib := filepath.Join(dir, "launcher", LibraryName)
+	if err := os.MkdirAll(filepath.Dir(lib), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(lib, []byte("launcher's library"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sum, err := SHA256(lib)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv(EnvVar, "")
+	Offer(lib, sum)
+	if got, err := Path(); err != nil || got != lib {
+		t.Errorf("Path() = %q, %v; want the offered %s", got, err, lib)
+	}
+	if err := verify(lib, sum); err != nil {
+		t.Errorf("verify against the offered sha256: %v", err)
+	}
+	if err := verify(lib, LibrarySHA256); err == nil || !strings.Contains(err.Error(), sum) {
+		t.Errorf("verify against another sha256: %v, want an error naming %s", err, sum)
+	}
+	env := filepath.Join(dir, "env.so")
+	if err := os.WriteFile(env, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv(EnvVar, env)
+	if got, _ := Path(); got != env {
+		t.Errorf("Path() = %q with %s set, want %s", got, EnvVar, env)
+	}
+	t.Setenv(EnvVar, "")
+	Offer(filepath.Join(dir, "elsewhere", LibraryName), sum)
+	_, err = Path()
+	if err == nil || !strings.Contains(err.Error(), "--shared_fs") || !strings.Contains(err.Error(), "deploy/worker.Dockerfile") || !strings.Contains(err.Error(), "elsewhere") {
+		t.Errorf("Path() with the offered library missing: %v, want an error saying how to give workers a library", err)
 	}
 }

@@ -2,6 +2,7 @@ package pipelines
 
 import (
 	"context"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -13,7 +14,7 @@ import (
 
 // TestCheckAccounted writes explanations and errors files by hand and checks
 // the accounting outputRows and ledger.check do: a row counts once whether it was explained, failed or both
-// (some methods failing), file-level errors (line 0) account for no row, and
+// (some methods failing), a file-level error (line 0) fails the run, and
 // any shortfall against the rows read is an error naming the numbers.
 func TestCheckAccounted(t *testing.T) {
 	ex := func(line int64, method string) schemas.ExplanationRow {
@@ -33,12 +34,13 @@ func TestCheckAccounted(t *testing.T) {
 	}{
 		{"all explained, two methods each", []schemas.ExplanationRow{ex(1, "a"), ex(1, "b"), ex(2, "a"), ex(2, "b")}, nil, 2, true, 0, ""},
 		{"one explained, one failed", []schemas.ExplanationRow{ex(1, "a")}, []schemas.ErrorRow{er(2)}, 2, true, 0, ""},
-		{"a row explained by one method and failed by another counts once", []schemas.ExplanationRow{ex(1, "a")}, []schemas.ErrorRow{er(1)}, 2, true, 0, "1 of the 2 rows read are missing"},
-		{"file-level error accounts for no row", []schemas.ExplanationRow{ex(1, "a")}, []schemas.ErrorRow{er(0)}, 2, true, 0, "1 of the 2 rows read are missing"},
-		{"nothing written", nil, nil, 3, true, 0, "3 of the 3 rows read are missing"},
-		{"no metrics from the runner", nil, nil, 0, true, 0, ""},
+		{"a row explained by one method and failed by another counts once", []schemas.ExplanationRow{ex(1, "a")}, []schemas.ErrorRow{er(1)}, 2, true, 0, "1 of the 2 rows of the input are missing"},
+		{"an unreadable file fails the run", []schemas.ExplanationRow{ex(1, "a"), ex(2, "a")}, []schemas.ErrorRow{er(0)}, 2, true, 0, "1 input file(s) could not be read"},
+		{"an unreadable file fails a run that read nothing", nil, []schemas.ErrorRow{er(0)}, 0, true, 0, "in.jsonl: r"},
+		{"an empty input", nil, nil, 0, true, 0, ""},
+		{"nothing written", nil, nil, 3, true, 0, "3 of the 3 rows of the input are missing"},
 		{"predictions only: surrogate examples and errors", nil, []schemas.ErrorRow{er(3)}, 3, false, 2, ""},
-		{"predictions only: short", nil, []schemas.ErrorRow{er(3)}, 4, false, 2, "1 of the 4 rows read are missing"},
+		{"predictions only: short", nil, []schemas.ErrorRow{er(3)}, 4, false, 2, "1 of the 4 rows of the input are missing"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
@@ -53,7 +55,7 @@ func TestCheckAccounted(t *testing.T) {
 				t.Fatal(err)
 			}
 			written["surrogate_examples"] = tc.surrogates
-			err = led.check(dir, tc.read, tc.perExample, written)
+			err = led.check(dir, led.counts(tc.read, written), tc.perExample)
 			switch {
 			case tc.want == "" && err != nil:
 				t.Errorf("error %v, want the rows accounted for", err)
@@ -61,5 +63,27 @@ func TestCheckAccounted(t *testing.T) {
 				t.Errorf("error %v, want one saying %q", err, tc.want)
 			}
 		})
+	}
+}
+
+// TestCountRows counts an input's rows as the workers parse them, good and
+// bad alike, with relative paths resolved against the job's folder.
+func TestCountRows(t *testing.T) {
+	dir := t.TempDir()
+	jsonl := `{"id": "a", "text": "One."}` + "\n" + "not json\n" + `{"id": "b", "text": "Two."}` + "\n"
+	csv := "id,text\nc,Three.\nd,Four.\n"
+	for name, data := range map[string]string{"a.jsonl": jsonl, "b.csv": csv} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	job := ExplainJob{Files: []string{"a.jsonl", "b.csv"}, Dir: dir, TextField: "text", IDField: "id"}
+	n, err := countRows(context.Background(), job)
+	if err != nil || n != 5 {
+		t.Errorf("countRows = %d, %v; want 5 (3 JSONL lines, one bad, and 2 CSV rows)", n, err)
+	}
+	job.Files = append(job.Files, "gone.jsonl")
+	if _, err := countRows(context.Background(), job); err == nil || !strings.Contains(err.Error(), "gone.jsonl") {
+		t.Errorf("countRows with a missing file: %v, want an error naming it", err)
 	}
 }

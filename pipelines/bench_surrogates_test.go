@@ -94,7 +94,7 @@ func BenchmarkFitSurrogates(b *testing.B) {
 		}
 		WriteSurrogates(s, dir, "bench", 4, planJSON, fits)
 		start := time.Now()
-		if _, err := runner.Run(context.Background(), p); err != nil {
+		if _, err := runner.Run(context.Background(), p, nil, 0); err != nil {
 			b.Fatal(err)
 		}
 		wall := time.Since(start)

@@ -13,6 +13,8 @@ type ExplainJob struct {
 	Spec []byte
 	// Files are the input files (local paths or URLs), already listed.
 	Files []string
+	// Dir is the launcher's working directory, which relative local Files are opened against.
+	Dir string
 	// Format is the input format, "" for by extension.
 	Format string
 	// TextField, IDField and LabelField name the input fields.
@@ -47,7 +49,7 @@ func BuildExplain(job ExplainJob) (*beam.Pipeline, error) {
 	p, s := beam.NewPipelineWithRoot()
 
 	files := beam.CreateList(s.Scope("ListInputs"), job.Files)
-	corpus := ReadCorpus(s, files, transforms.ReadFileFn{RunID: job.RunID, Format: job.Format, TextField: job.TextField, IDField: job.IDField, LabelField: job.LabelField})
+	corpus := ReadCorpus(s, files, transforms.ReadFileFn{RunID: job.RunID, Dir: job.Dir, Format: job.Format, TextField: job.TextField, IDField: job.IDField, LabelField: job.LabelField})
 	out := ExplainExamples(s, corpus.Records, job.Spec, job.Buffer)
 
 	WriteExplanations(s, job.Output, job.Shards, out.Explanations)

@@ -18,7 +18,9 @@ import (
 	"github.com/glassbox-ai/glassbox/importance"
 	"github.com/glassbox-ai/glassbox/jobconfig"
 	"github.com/glassbox-ai/glassbox/perturbation"
+	"github.com/glassbox-ai/glassbox/runner"
 	"github.com/glassbox-ai/glassbox/schemas"
+	"github.com/glassbox-ai/glassbox/transforms"
 	"github.com/parquet-go/parquet-go"
 )
 
@@ -344,18 +346,72 @@ func TestExplainAttentionMethods(t *testing.T) {
 	}
 }
 
-// TestRemoteRunnerNeedsWorkerBinary checks that a remote runner without a
-// cgo-built worker binary is refused before anything runs, with the fix.
-func TestRemoteRunnerNeedsWorkerBinary(t *testing.T) {
+// TestRunnerChecks checks what is refused before anything runs, with the
+// fix in the message, and what is filled in: portable runners need an
+// environment, Dataflow a worker image, out-of-process workers gs:// paths
+// (or --shared_fs, which makes local paths absolute), and a worker binary
+// defaults to the running one.
+func TestRunnerChecks(t *testing.T) {
 	// An earlier Prism run in this process leaves loopback mode and its endpoint set.
-	saved, env, endpoint := *runners.Runner, *jobopts.EnvironmentType, *jobopts.Endpoint
-	defer func() { *runners.Runner, *jobopts.EnvironmentType, *jobopts.Endpoint = saved, env, endpoint }()
-	*runners.Runner, *jobopts.EnvironmentType, *jobopts.Endpoint = "flink", "", ""
-	cfg := e2eConfig(t.TempDir())
-	cfg.Input.Path = "../testdata/corpus/mixed.jsonl"
-	_, err := RunExplain(context.Background(), cfg, RunOptions{})
-	if err == nil || !strings.Contains(err.Error(), "--worker_binary") || !strings.Contains(err.Error(), "make worker") {
-		t.Fatalf("flink without a worker binary: %v", err)
+	saved := []string{*runners.Runner, *jobopts.EnvironmentType, *jobopts.EnvironmentConfig, *jobopts.Endpoint, *jobopts.WorkerBinary}
+	defer func() {
+		*runners.Runner, *jobopts.EnvironmentType, *jobopts.EnvironmentConfig, *jobopts.Endpoint, *jobopts.WorkerBinary = saved[0], saved[1], saved[2], saved[3], saved[4]
+	}()
+	remote := func(c *jobconfig.Config) {
+		c.Input.Path, c.Model, c.Output = "gs://b/in.jsonl", "gs://b/model", "gs://b/out"
+	}
+	for _, tc := range []struct {
+		name                             string
+		runner, env, envConfig, endpoint string
+		paths                            func(*jobconfig.Config)
+		shared                           bool
+		want                             string // "" = accepted
+	}{
+		{"portable without environment", "flink", "", "", "localhost:8099", remote, false, "--environment_type is required"},
+		{"external without pool address", "universal", "EXTERNAL", "", "localhost:8099", remote, false, "needs --environment_config"},
+		{"unknown environment", "spark", "KUBERNETES", "", "localhost:8099", remote, false, "unknown --environment_type"},
+		{"standalone prism without environment", "prism", "", "", "localhost:8073", remote, false, "--environment_type is required"},
+		{"dataflow without image", "dataflow", "", "", "", remote, false, "--sdk_container_image"},
+		{"unknown runner", "storm", "", "", "", remote, false, "unknown runner"},
+		{"relative output", "universal", "EXTERNAL", "localhost:50000", "localhost:8099", func(c *jobconfig.Config) { remote(c); c.Output = "out" }, false, "--output out"},
+		{"local model", "universal", "EXTERNAL", "localhost:50000", "localhost:8099", func(c *jobconfig.Config) { remote(c); c.Model = "/models/m" }, false, "--shared_fs"},
+		{"external with gs:// paths", "universal", "EXTERNAL", "localhost:50000", "localhost:8099", remote, false, ""},
+		{"local paths on a shared filesystem", "universal", "EXTERNAL", "localhost:50000", "localhost:8099", func(c *jobconfig.Config) { c.Output = "out" }, true, ""},
+		{"loopback keeps local paths", "universal", "LOOPBACK", "", "localhost:8099", func(c *jobconfig.Config) { c.Output = "out" }, false, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			*runners.Runner, *jobopts.EnvironmentType, *jobopts.EnvironmentConfig, *jobopts.Endpoint, *jobopts.WorkerBinary = tc.runner, tc.env, tc.envConfig, tc.endpoint, ""
+			cfg := e2eConfig("out")
+			tc.paths(cfg)
+			var notes strings.Builder
+			err := runner.Prepare(&notes)
+			if err == nil {
+				err = checkPlacement(cfg, tc.shared)
+			}
+			if tc.want != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.want) {
+					t.Fatalf("error %v, want one saying %q", err, tc.want)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if runner.InProcess() {
+				return
+			}
+			if exe, _ := os.Executable(); *jobopts.WorkerBinary != exe || !strings.Contains(notes.String(), exe) {
+				t.Errorf("worker binary %q (notes %q), want this binary %s", *jobopts.WorkerBinary, notes.String(), exe)
+			}
+			if err := absolutePaths(cfg); err != nil {
+				t.Fatal(err)
+			}
+			for _, p := range []string{cfg.Model, cfg.Output} {
+				if !transforms.IsRemote(p) && !filepath.IsAbs(p) {
+					t.Errorf("%s not made absolute", p)
+				}
+			}
+		})
 	}
 }
 

@@ -29,7 +29,7 @@ func resolveInputs(ctx context.Context, cfg *jobconfig.Config) (inputs, error) {
 	if err != nil {
 		return inputs{}, err
 	}
-	model, err := describeModel(cfg.Model)
+	model, err := describeModel(ctx, cfg.Model)
 	if err != nil {
 		return inputs{}, err
 	}

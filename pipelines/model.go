@@ -5,29 +5,47 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/glassbox-ai/glassbox/explainer"
 	"github.com/glassbox-ai/glassbox/explanation"
 	"github.com/glassbox-ai/glassbox/inference"
 	"github.com/glassbox-ai/glassbox/jobconfig"
 	"github.com/glassbox-ai/glassbox/onnxgraph"
+	"github.com/glassbox-ai/glassbox/ortlib"
 	"github.com/glassbox-ai/glassbox/surrogate"
 	"github.com/glassbox-ai/glassbox/transforms"
 )
 
-// modelFiles is the manifest's description of the model, filled as the run learns it.
+// modelFiles is the manifest's description of the model, filled as the run
+// learns it, with where the launcher reads it: a remote model (gs://) is
+// fetched once into the local model cache, and its files' digests go to the
+// workers, which fetch and verify the same bytes.
 type modelFiles struct {
 	jobconfig.ModelInfo
+	// local is the local path standing for ModelInfo.Path (itself when local).
+	local string
+	// stored lists a remote model's files and digests; nil for a local model.
+	stored []inference.StoredFile
 }
 
-// describeModel locates the model's ONNX file and digests it and its external data files.
-func describeModel(path string) (modelFiles, error) {
-	files, err := inference.Locate(path)
+// describeModel locates the model's ONNX file (fetching a remote model first)
+// and digests it and its external data files.
+func describeModel(ctx context.Context, path string) (modelFiles, error) {
+	m := modelFiles{ModelInfo: jobconfig.ModelInfo{Path: path}, local: path}
+	if transforms.IsRemote(path) {
+		var err error
+		if m.local, m.stored, err = transforms.FetchModel(ctx, path); err != nil {
+			return modelFiles{}, fmt.Errorf("model: %w", err)
+		}
+	}
+	files, err := inference.Locate(m.local)
 	if err != nil {
 		return modelFiles{}, err
 	}
-	m := modelFiles{jobconfig.ModelInfo{Path: path, ONNX: files.ONNX}}
+	m.ONNX = files.ONNX
 	if m.SHA256, err = jobconfig.SHA256File(files.ONNX); err != nil {
 		return modelFiles{}, fmt.Errorf("model: %w", err)
 	}
@@ -48,6 +66,50 @@ func describeModel(path string) (modelFiles, error) {
 		m.ExternalData = append(m.ExternalData, jobconfig.FileDigest{Path: p, SHA256: sum})
 	}
 	return m, nil
+}
+
+// manifest returns the model's description for the manifest: a remote
+// model's files are named by their URLs, not by the launcher's cached copies.
+func (m modelFiles) manifest() jobconfig.ModelInfo {
+	info := m.ModelInfo
+	if m.stored == nil {
+		return info
+	}
+	remote := func(p string) string {
+		rel, err := filepath.Rel(m.local, p)
+		if err != nil || rel == "." {
+			return m.Path
+		}
+		return transforms.JoinPath(m.Path, filepath.ToSlash(rel))
+	}
+	if st, err := os.Stat(m.local); err == nil && !st.IsDir() {
+		// The model was named by its .onnx file: its neighbours sit beside it.
+		base := m.local
+		remote = func(p string) string {
+			if p == base {
+				return m.Path
+			}
+			rel, err := filepath.Rel(filepath.Dir(base), p)
+			if err != nil {
+				return p
+			}
+			return transforms.JoinPath(remoteDir(m.Path), filepath.ToSlash(rel))
+		}
+	}
+	info.ONNX = remote(info.ONNX)
+	info.ExternalData = nil
+	for _, d := range m.ExternalData {
+		info.ExternalData = append(info.ExternalData, jobconfig.FileDigest{Path: remote(d.Path), SHA256: d.SHA256})
+	}
+	return info
+}
+
+// remoteDir returns the folder of a URL.
+func remoteDir(u string) string {
+	if i := strings.LastIndex(u, "/"); i > 0 {
+		return u[:i]
+	}
+	return u
 }
 
 // surrogatePlan lists the surrogates the job fits on the model's classes.
@@ -103,6 +165,10 @@ func prepareModel(cfg *jobconfig.Config, in inputs) (prepared, error) {
 	}
 	model := in.model
 	spec.GraphCache, spec.ModelIdentity = modelCacheDir(cfg.Output), model.identity()
+	spec.ModelFiles = model.stored
+	if spec.ORTLibrary, spec.ORTLibrarySHA256, err = ortLibrary(); err != nil {
+		return prepared{}, err
+	}
 	probe := cfg.Surrogates.Has(surrogate.KindProbe)
 	switch {
 	case probe:
@@ -138,4 +204,20 @@ func prepareModel(cfg *jobconfig.Config, in inputs) (prepared, error) {
 		}
 	}
 	return prepared{spec: specJSON, surrogates: plan, model: model, warnings: warnings, release: release}, nil
+}
+
+// ortLibrary loads ONNX Runtime here and returns the library's path and
+// sha256, which the spec carries to workers on hosts sharing this filesystem.
+func ortLibrary() (path, sum string, err error) {
+	if err := ortlib.Init(); err != nil {
+		return "", "", err
+	}
+	if path, err = ortlib.Loaded(); err != nil {
+		return "", "", err
+	}
+	if path, err = filepath.Abs(path); err != nil {
+		return "", "", fmt.Errorf("ONNX Runtime library: %w", err)
+	}
+	sum, err = ortlib.SHA256(path)
+	return path, sum, err
 }

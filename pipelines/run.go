@@ -4,13 +4,12 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"time"
 
-	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	"github.com/glassbox-ai/glassbox/explanation"
 	"github.com/glassbox-ai/glassbox/jobconfig"
 	"github.com/glassbox-ai/glassbox/runner"
-	"github.com/glassbox-ai/glassbox/transforms"
 )
 
 // RunOptions are the driver's choices that are not part of the job's config.
@@ -23,6 +22,11 @@ type RunOptions struct {
 	ProgressEvery time.Duration
 	// Warnings receives each warning as a "warning: ..." line when the run finds it; nil discards them (they stay in the manifest).
 	Warnings io.Writer
+	// Notes receives what the runner chose for the user (defaults it filled); nil discards them.
+	Notes io.Writer
+	// SharedFS says that workers outside this process see this machine's files
+	// at the same paths, so local paths are allowed (made absolute) with them.
+	SharedFS bool
 }
 
 // Summary is what a finished explain run reports.
@@ -51,12 +55,22 @@ func RunExplain(ctx context.Context, cfg *jobconfig.Config, o RunOptions) (*Summ
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	if err := runner.Check(); err != nil {
+	if err := runner.Prepare(o.Notes); err != nil {
+		return nil, err
+	}
+	if err := checkPlacement(cfg, o.SharedFS); err != nil {
 		return nil, err
 	}
 	in, err := resolveInputs(ctx, cfg)
 	if err != nil {
 		return nil, err
+	}
+	if err := absolutePaths(cfg); err != nil {
+		return nil, err
+	}
+	workDir, err := os.Getwd()
+	if err != nil {
+		return nil, fmt.Errorf("working directory: %w", err)
 	}
 	prep, err := prepareModel(cfg, in)
 	if err != nil {
@@ -69,6 +83,7 @@ func RunExplain(ctx context.Context, cfg *jobconfig.Config, o RunOptions) (*Summ
 		}
 	}
 	job := explainJob(cfg, in, prep.spec)
+	job.Dir = workDir
 	job.Surrogates = prep.surrogates
 	counts, outputs, err := runJob(ctx, job, o)
 	if err != nil {
@@ -76,7 +91,7 @@ func RunExplain(ctx context.Context, cfg *jobconfig.Config, o RunOptions) (*Summ
 	}
 	finished := time.Now().UTC()
 	m := jobconfig.Manifest{
-		RunID: in.runID, GlassboxVersion: o.Version, Config: in.config, ModelSHA256: prep.model.SHA256, Model: prep.model.ModelInfo, Warnings: prep.warnings,
+		RunID: in.runID, GlassboxVersion: o.Version, Config: in.config, ModelSHA256: prep.model.SHA256, Model: prep.model.manifest(), Warnings: prep.warnings,
 		InputFiles: in.files, Counts: counts, Outputs: outputs,
 		StartedAt: started, FinishedAt: finished, WallSeconds: finished.Sub(started).Seconds(),
 	}
@@ -99,7 +114,9 @@ func explainJob(cfg *jobconfig.Config, in inputs, spec []byte) ExplainJob {
 }
 
 // runJob clears earlier outputs, builds and runs the pipeline with the
-// progress line running, and returns the counts and the files written.
+// progress line running, and returns the counts and the files written. The
+// counts come from the written files and the driver's own count of the
+// input's rows, which every row must be accounted against (accounting.go).
 func runJob(ctx context.Context, job ExplainJob, o RunOptions) (jobconfig.Counts, []string, error) {
 	if err := clearOutputs(ctx, job.Output); err != nil {
 		return jobconfig.Counts{}, nil, err
@@ -108,50 +125,26 @@ func runJob(ctx context.Context, job ExplainJob, o RunOptions) (jobconfig.Counts
 	if err != nil {
 		return jobconfig.Counts{}, nil, err
 	}
-	base := snapshot()
-	stop := startProgress(o)
-	res, err := runner.Run(ctx, p)
+	watch, stop := startProgress(o)
+	_, err = runner.Run(ctx, p, watch, o.ProgressEvery)
 	stop()
 	if err != nil {
 		return jobconfig.Counts{}, nil, err
 	}
-	counts := countsFrom(res, base)
 	outputs, written, led, err := outputRows(ctx, job.Output, job.AttentionMatrices, job.AttentionStats, job.Surrogates != nil)
 	if err != nil {
 		return jobconfig.Counts{}, nil, err
 	}
-	counts.RowsWritten = written
-	if err := led.check(job.Output, counts.Read, job.PerExample, written); err != nil {
+	var counts jobconfig.Counts
+	if len(led.unreadable) == 0 { // else the input cannot be counted, and check says why
+		read, err := countRows(ctx, job)
+		if err != nil {
+			return jobconfig.Counts{}, nil, err
+		}
+		counts = led.counts(read, written)
+	}
+	if err := led.check(job.Output, counts, job.PerExample); err != nil {
 		return jobconfig.Counts{}, nil, err
 	}
 	return counts, outputs, nil
-}
-
-// countsFrom reads the job's Beam counters; runners that report none leave
-// this process's own counts (complete for in-process runners).
-func countsFrom(res beam.PipelineResult, base [3]int64) jobconfig.Counts {
-	now := snapshot()
-	c := jobconfig.Counts{Read: now[0] - base[0], Explained: now[1] - base[1], Failed: now[2] - base[2]}
-	if res == nil {
-		return c
-	}
-	byName := map[string]int64{}
-	found := false
-	for _, r := range res.Metrics().AllMetrics().Counters() {
-		if r.Namespace() == "glassbox" {
-			byName[r.Name()] += r.Result()
-			found = true
-		}
-	}
-	if found {
-		c.Read, c.Explained = byName["rows_read"], byName["rows_explained"]
-		c.Failed = byName["rows_failed"] + byName["rows_bad_input"]
-	}
-	return c
-}
-
-// snapshot reads this process's progress counters (read, explained, failed).
-func snapshot() [3]int64 {
-	p := &transforms.LocalProgress
-	return [3]int64{p.Read.Load(), p.Explained.Load(), p.Failed.Load()}
 }

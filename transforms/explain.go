@@ -157,6 +157,9 @@ func acquireExplainer(spec []byte) (*explainer.Explainer, func(), error) {
 		if err != nil {
 			return nil, nil, err
 		}
+		if s, err = localize(context.Background(), s); err != nil {
+			return nil, nil, err
+		}
 		ex, closeFn, err := explainer.Open(s)
 		if err != nil {
 			return nil, nil, err

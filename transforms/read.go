@@ -3,7 +3,7 @@ package transforms
 import (
 	"context"
 	"fmt"
-	"io"
+	"path/filepath"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/io/filesystem"
 	"github.com/glassbox-ai/glassbox/corpus"
@@ -15,6 +15,9 @@ import (
 type ReadFileFn struct {
 	// RunID is written on error rows.
 	RunID string
+	// Dir is the launcher's working directory: relative local paths are opened
+	// against it (a worker's own is elsewhere) and keep their names in rows.
+	Dir string
 	// Format is text, jsonl, csv or parquet; "" means by the file's extension.
 	Format string
 	// TextField, IDField and LabelField name the fields of structured formats.
@@ -46,29 +49,40 @@ func (f *ReadFileFn) ProcessElement(ctx context.Context, path string, emit func(
 }
 
 func (f *ReadFileFn) read(ctx context.Context, path string, emit func(Record), bad func(corpus.BadRecord) error) error {
-	format := corpus.Format(f.Format)
-	if format == "" {
-		var err error
-		if format, err = corpus.FormatFromPath(path); err != nil {
-			return err
-		}
-	}
-	fs, err := filesystem.New(ctx, path)
-	if err != nil {
-		return fmt.Errorf("open %s: %w", path, err)
-	}
-	defer fs.Close()
-	rc, err := fs.OpenRead(ctx, path)
-	if err != nil {
-		return fmt.Errorf("open %s: %w", path, err)
-	}
-	defer rc.Close()
-	var r io.Reader = rc
 	fields := corpus.Fields{Text: f.TextField, ID: f.IDField, Label: f.LabelField}
-	return corpus.Parse(ctx, r, path, format, fields, func(rec corpus.Record) error {
+	return ParseFile(ctx, path, f.Dir, f.Format, fields, func(rec corpus.Record) error {
 		rowsRead.Inc(ctx, 1)
 		LocalProgress.Read.Add(1)
 		emit(fromCorpus(rec))
 		return nil
 	}, bad)
+}
+
+// ParseFile opens one input file (a URL, or a local path, relative ones
+// against dir) and parses it in format ("" = by the file's extension),
+// calling rec for every good row and bad for every bad one; rows keep path as
+// their source. The read stage and the driver's row count both parse through it.
+func ParseFile(ctx context.Context, path, dir, format string, fields corpus.Fields, rec func(corpus.Record) error, bad func(corpus.BadRecord) error) error {
+	f := corpus.Format(format)
+	if f == "" {
+		var err error
+		if f, err = corpus.FormatFromPath(path); err != nil {
+			return err
+		}
+	}
+	open := path
+	if dir != "" && !IsRemote(path) && !filepath.IsAbs(path) {
+		open = filepath.Join(dir, path)
+	}
+	fs, err := filesystem.New(ctx, open)
+	if err != nil {
+		return fmt.Errorf("open %s: %w", path, err)
+	}
+	defer fs.Close()
+	rc, err := fs.OpenRead(ctx, open)
+	if err != nil {
+		return fmt.Errorf("open %s: %w", path, err)
+	}
+	defer rc.Close()
+	return corpus.Parse(ctx, rc, path, f, fields, rec, bad)
 }

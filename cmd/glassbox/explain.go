@@ -61,6 +61,8 @@ func runExplain(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	quiet := fs.Bool("quiet", false, "no progress line")
 	noReport := fs.Bool("no-report", false, "do not write report.html into the output folder at the end (a report failure is a warning, not a failed run)")
 	verbose := fs.Bool("verbose", false, "show the Beam runner's own log lines")
+	sharedFS := fs.Bool("shared_fs", false, "workers outside this process (portable runners) see this machine's files at the same paths: allow local --input, --model and --output with them (made absolute); without it they must be gs:// paths")
+	fs.BoolVar(sharedFS, "shared-fs", false, "same as --shared_fs")
 	ours := map[string]bool{}
 	fs.VisitAll(func(f *flag.Flag) { ours[f.Name] = true })
 	// Beam's flags (--runner, --endpoint, --worker_binary, --project, ...) pass
@@ -104,7 +106,7 @@ func runExplain(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		// matters. After beam.Init, which installs Beam's own default logger.
 		slog.SetDefault(slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
 	}
-	ro := pipelines.RunOptions{Version: version, Warnings: stderr}
+	ro := pipelines.RunOptions{Version: version, Warnings: stderr, Notes: stderr, SharedFS: *sharedFS}
 	if !*quiet {
 		ro.Progress = stderr
 	}

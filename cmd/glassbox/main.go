@@ -4,6 +4,7 @@
 //	glassbox predict  --model DIR [--input FILE]  predictions, one JSON line per input
 //	glassbox tokenize --tokenizer FILE [--input FILE]  tokens and offsets, one JSON line per input
 //	glassbox report   --run DIR [--output FILE] [--png DIR]  the run's HTML report
+//	glassbox worker-pool [--port PORT]            Beam worker pool for EXTERNAL environments
 //	glassbox version
 package main
 
@@ -30,6 +31,7 @@ Usage:
   glassbox predict  --model DIR [--input FILE]   one JSON prediction per input line
   glassbox tokenize --tokenizer FILE [--input FILE]  tokens, ids and offsets per input line
   glassbox report   --run DIR [--output FILE] [--png DIR]  one self-contained HTML report of a run
+  glassbox worker-pool [--port PORT]             serve Beam's worker pool API: workers for portable runners (EXTERNAL)
   glassbox version                               print the version
 
 Run "glassbox COMMAND --help" for a command's flags.
@@ -110,6 +112,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = runTokenize(ctx, args[1:], stdin, stdout, stderr)
 	case "report":
 		err = runReport(ctx, args[1:], stdout, stderr)
+	case "worker-pool":
+		err = runWorkerPool(ctx, args[1:], stderr)
 	case "version", "--version":
 		fmt.Fprintf(stdout, "glassbox %s\n", version)
 		return 0
