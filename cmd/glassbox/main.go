@@ -167,6 +167,6 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 
 // Usage lines shared by the subcommands that load a model.
 const (
-	modelFlagUsage     = "the model: a folder in Hugging Face layout (model.onnx or onnx/model.onnx or one other .onnx file, tokenizer.json, config.json) or the .onnx file, with tokenizer.json and config.json beside it or in its parent folder"
+	modelFlagUsage     = "the model: a folder in Hugging Face layout (model.onnx or onnx/model.onnx or one other .onnx file, tokenizer.json, config.json) or the .onnx file, with tokenizer.json and config.json beside it or in its parent folder; local or gs://"
 	maxLengthFlagUsage = "truncation length in tokens (default 0: tokenizer_config.json's model_max_length, else tokenizer.json's truncation, capped by the model's positions)"
 )

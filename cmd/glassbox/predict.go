@@ -9,6 +9,7 @@ import (
 
 	"github.com/glassbox-ai/glassbox/explanation"
 	"github.com/glassbox-ai/glassbox/inference"
+	"github.com/glassbox-ai/glassbox/transforms"
 )
 
 // predictLine is one output line of `glassbox predict`.
@@ -52,7 +53,14 @@ func runPredict(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	if err != nil {
 		return err
 	}
-	m, err := inference.LoadWith(*model, inference.LoadOptions{MaxLength: *maxLength})
+	local := *model
+	if transforms.IsRemote(local) {
+		// A gs:// model folder is fetched into the verified local cache, as workers fetch it.
+		if local, _, err = transforms.FetchModel(ctx, local); err != nil {
+			return err
+		}
+	}
+	m, err := inference.LoadWith(local, inference.LoadOptions{MaxLength: *maxLength})
 	if err != nil {
 		return err
 	}
