@@ -77,8 +77,12 @@ func outputPath(dir, name string) string {
 var outputPatterns = []string{schemas.ExplanationsPrefix + "-*-of-*.parquet", schemas.AttentionPrefix + "-*-of-*.parquet", schemas.AttentionStatsPrefix + "-*-of-*.parquet", schemas.ErrorsFile, schemas.GlobalImportanceFile, schemas.ManifestFile, schemas.ReportFile,
 	schemas.SurrogatesFile, schemas.SurrogatesJSONFile, schemas.SurrogateExamplesPrefix + "-*-of-*.parquet"}
 
-// clearOutputs removes an earlier run's outputs from dir.
+// clearOutputs removes an earlier run's outputs from dir, and the temporary
+// files a killed run left behind.
 func clearOutputs(ctx context.Context, dir string) error {
+	if err := removeTemps(ctx, dir); err != nil {
+		return fmt.Errorf("clear earlier output: %w", err)
+	}
 	for _, pat := range outputPatterns {
 		matches, err := listFiles(ctx, outputPath(dir, pat))
 		if err != nil {
@@ -87,6 +91,24 @@ func clearOutputs(ctx context.Context, dir string) error {
 		for _, m := range matches {
 			if err := transforms.FileSystemFor(m).Remove(ctx, m); err != nil {
 				return fmt.Errorf("clear earlier output: %w", err)
+			}
+		}
+	}
+	return nil
+}
+
+// removeTemps removes the temporary files of outputs in dir (written as
+// NAME.tmp-RANDOM and renamed when complete, see parquetsink): a killed or
+// interrupted run leaves them, and no reader ever takes them for outputs.
+func removeTemps(ctx context.Context, dir string) error {
+	for _, pat := range outputPatterns {
+		matches, err := listFiles(ctx, outputPath(dir, pat+".tmp-*"))
+		if err != nil {
+			return fmt.Errorf("remove temporary files: %w", err)
+		}
+		for _, m := range matches {
+			if err := transforms.FileSystemFor(m).Remove(ctx, m); err != nil {
+				return fmt.Errorf("remove temporary files: %w", err)
 			}
 		}
 	}

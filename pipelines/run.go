@@ -2,6 +2,7 @@ package pipelines
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -10,6 +11,7 @@ import (
 	"github.com/glassbox-ai/glassbox/explanation"
 	"github.com/glassbox-ai/glassbox/jobconfig"
 	"github.com/glassbox-ai/glassbox/runner"
+	"github.com/glassbox-ai/glassbox/schemas"
 )
 
 // RunOptions are the driver's choices that are not part of the job's config.
@@ -102,6 +104,30 @@ func RunExplain(ctx context.Context, cfg *jobconfig.Config, o RunOptions) (*Summ
 	return &Summary{RunID: in.runID, Output: cfg.Output, Manifest: manifest, Counts: counts, Outputs: outputs, Wall: finished.Sub(started), Warnings: prep.warnings}, nil
 }
 
+// ErrInterrupted marks a run stopped by its context (Ctrl-C, SIGTERM) before it committed.
+var ErrInterrupted = errors.New("interrupted")
+
+// interrupted removes the temporary files the stopped run left in dir and
+// says what it had done: nothing is committed (no manifest), so a rerun
+// starts over. The counts are this process's (in-process workers); workers
+// elsewhere are stopped by the runner, which cancels the job.
+func interrupted(dir string, after time.Duration, base [3]int64, cause error) error {
+	// The run's own context is gone; the clean-up gets a short one of its own.
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	cleanErr := removeTemps(ctx, dir)
+	c := snapshot()
+	msg := fmt.Sprintf("%v after %s: read %d, explained %d, failed %d rows so far; nothing committed (no %s), temporary files removed",
+		cause, after.Round(time.Second), c[0]-base[0], c[1]-base[1], c[2]-base[2], schemas.ManifestFile)
+	if !runner.InProcess() {
+		msg = fmt.Sprintf("%v after %s: job cancelled on %s; nothing committed (no %s)", cause, after.Round(time.Second), runner.Name(), schemas.ManifestFile)
+	}
+	if cleanErr != nil {
+		msg += "; " + cleanErr.Error()
+	}
+	return fmt.Errorf("%w: %s", ErrInterrupted, msg)
+}
+
 // explainJob is the pipeline's view of the job.
 func explainJob(cfg *jobconfig.Config, in inputs, spec []byte) ExplainJob {
 	return ExplainJob{
@@ -125,9 +151,13 @@ func runJob(ctx context.Context, job ExplainJob, o RunOptions) (jobconfig.Counts
 	if err != nil {
 		return jobconfig.Counts{}, nil, err
 	}
+	started, base := time.Now(), snapshot()
 	watch, stop := startProgress(o)
 	_, err = runner.Run(ctx, p, watch, o.ProgressEvery)
 	stop()
+	if ctx.Err() != nil {
+		return jobconfig.Counts{}, nil, interrupted(job.Output, time.Since(started), base, context.Cause(ctx))
+	}
 	if err != nil {
 		return jobconfig.Counts{}, nil, err
 	}

@@ -98,3 +98,19 @@ func jobCounters(ctx context.Context, client jobpb.JobServiceClient, id string) 
 	}
 	return c, true
 }
+
+// cancelJob asks the job service to cancel the job named name, best effort:
+// the launcher is stopping, and a job left running would hold the workers.
+func cancelJob(endpoint, name string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	conn, err := grpc.NewClient(endpoint, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		return
+	}
+	defer conn.Close()
+	client := jobpb.NewJobServiceClient(conn)
+	if id := findJob(ctx, client, name); id != "" {
+		_, _ = client.Cancel(ctx, &jobpb.CancelJobRequest{JobId: id})
+	}
+}

@@ -147,17 +147,25 @@ func Run(ctx context.Context, p *beam.Pipeline, watch func(Counters), interval t
 	if err := Prepare(nil); err != nil {
 		return nil, err
 	}
-	if watch != nil && portable() && !InProcess() {
+	remote := portable() && !InProcess()
+	if remote {
 		if *jobopts.JobName == "" {
-			// The job service lists jobs by name: a unique one finds this job.
+			// The job service lists jobs by name: a unique one finds this job
+			// (for its metrics, and to cancel it when the run is interrupted).
 			*jobopts.JobName = fmt.Sprintf("glassbox-%d-%d", os.Getpid(), time.Now().UnixNano())
 		}
-		stop := pollJob(ctx, *jobopts.Endpoint, *jobopts.JobName, interval, watch)
-		defer stop()
+		if watch != nil {
+			stop := pollJob(ctx, *jobopts.Endpoint, *jobopts.JobName, interval, watch)
+			defer stop()
+		}
 	}
 	started := time.Now()
 	res, err := beamx.RunWithMetrics(ctx, p)
 	removeLoopbackPlaceholders(started)
+	if remote && ctx.Err() != nil {
+		// Beam only stops waiting: the job would keep the cluster busy.
+		cancelJob(*jobopts.Endpoint, *jobopts.JobName)
+	}
 	if err != nil {
 		if portable() && !InProcess() {
 			return nil, fmt.Errorf("run pipeline on %s (job service %s, workers %s %s; the job service's and workers' logs say more): %w", Name(), *jobopts.Endpoint, strings.ToUpper(environment()), *jobopts.EnvironmentConfig, err)

@@ -104,7 +104,7 @@ func runExplain(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if !*verbose {
 		// Prism logs every job transition at INFO; the progress line says what
 		// matters. After beam.Init, which installs Beam's own default logger.
-		slog.SetDefault(slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
+		slog.SetDefault(slog.New(quietAfter{ctx, slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn})}))
 	}
 	ro := pipelines.RunOptions{Version: version, Warnings: stderr, Notes: stderr, SharedFS: *sharedFS}
 	if !*quiet {
@@ -137,4 +137,23 @@ func runExplain(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		reportAfterExplain(ctx, sum.Output, stdout, stderr)
 	}
 	return nil
+}
+
+// quietAfter drops log records once ctx is done: an interrupted run's
+// runner reports every bundle it abandons as an error, which would bury the
+// one line saying what was done.
+type quietAfter struct {
+	ctx context.Context
+	slog.Handler
+}
+
+func (q quietAfter) Enabled(c context.Context, l slog.Level) bool {
+	return q.ctx.Err() == nil && q.Handler.Enabled(c, l)
+}
+
+func (q quietAfter) WithAttrs(a []slog.Attr) slog.Handler {
+	return quietAfter{q.ctx, q.Handler.WithAttrs(a)}
+}
+func (q quietAfter) WithGroup(n string) slog.Handler {
+	return quietAfter{q.ctx, q.Handler.WithGroup(n)}
 }

@@ -19,6 +19,7 @@ import (
 	"syscall"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
+	"github.com/glassbox-ai/glassbox/pipelines"
 )
 
 // version is Glassbox's version, written in manifests; set with -ldflags "-X main.version=...".
@@ -132,6 +133,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	case errors.Is(err, errUsage):
 		fmt.Fprintf(stderr, "glassbox %s: %v\n", args[0], err)
 		return 2
+	case errors.Is(err, pipelines.ErrInterrupted):
+		// The shell's convention for a command stopped by Ctrl-C.
+		fmt.Fprintf(stderr, "\nglassbox %s: %v\n", args[0], err)
+		return 130
 	default:
 		fmt.Fprintf(stderr, "glassbox %s: %v\n", args[0], err)
 		return 1

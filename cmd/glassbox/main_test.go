@@ -17,7 +17,11 @@ import (
 func TestMain(m *testing.M) {
 	flag.Parse()
 	beam.Init()
-	os.Exit(m.Run())
+	code := m.Run()
+	if binaryDir != "" { // a test built the binary
+		os.RemoveAll(binaryDir)
+	}
+	os.Exit(code)
 }
 
 func runCLI(t *testing.T, stdin string, args ...string) (int, string, string) {

@@ -46,9 +46,8 @@ func TestPortable(t *testing.T) {
 	}
 	tmp := t.TempDir()
 	bin := filepath.Join(tmp, "bin")
-	goBuild(t, filepath.Join(bin, "glassbox"), ".")
+	glassbox := glassboxBinary(t)
 	goBuild(t, filepath.Join(bin, "prism"), "github.com/apache/beam/sdks/v2/go/cmd/prism")
-	glassbox := filepath.Join(bin, "glassbox")
 
 	gcs := startGCS(t)
 	gcs.uploadDir(t, filepath.Join(root, "testdata/models/distilbert-sentiment"), "model")
