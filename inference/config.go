@@ -2,6 +2,7 @@ package inference
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"sort"
@@ -42,6 +43,8 @@ type Config struct {
 	MaxPositions int
 	// PadTokenID is config.json's pad_token_id, -1 if unset.
 	PadTokenID int
+	// VocabSize is config.json's vocab_size, 0 if unset: the embedding rows when the graph does not show them.
+	VocabSize int
 	// Decoder reports a model that attends causally (a decoder-only family, or is_decoder),
 	// whose prediction reads the last real token, whatever its head.
 	Decoder bool
@@ -60,7 +63,7 @@ var decoderTypes = map[string]bool{
 func ParseConfig(path string, data []byte) (*Config, error) {
 	var raw map[string]json.RawMessage
 	if err := json.Unmarshal(data, &raw); err != nil {
-		return nil, fmt.Errorf("%s: not a JSON object: %w", path, err)
+		return nil, fmt.Errorf("%s: %w", path, jsonError(data, err))
 	}
 	c := &Config{PadTokenID: -1}
 	str := func(key string) (string, error) {
@@ -99,6 +102,9 @@ func ParseConfig(path string, data []byte) (*Config, error) {
 			return nil, fmt.Errorf("%s: field \"id2label\": %w", path, err)
 		}
 		c.Labels = labels
+		if err := checkLabel2ID(raw["label2id"], labels); err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
 	}
 	for _, key := range []string{"max_position_embeddings", "n_positions", "max_seq_len", "n_ctx"} {
 		v, ok := raw[key]
@@ -122,6 +128,13 @@ func ParseConfig(path string, data []byte) (*Config, error) {
 			return nil, fmt.Errorf("%s: field \"pad_token_id\" must be an integer, got %s", path, v)
 		}
 		c.PadTokenID = n
+	}
+	if v, ok := raw["vocab_size"]; ok && string(v) != "null" {
+		n, err := strconv.Atoi(strings.TrimSpace(string(v)))
+		if err != nil || n <= 0 {
+			return nil, fmt.Errorf("%s: field \"vocab_size\" must be a positive integer, got %s", path, v)
+		}
+		c.VocabSize = n
 	}
 	if v, ok := raw["is_decoder"]; ok && string(v) == "true" {
 		c.Decoder = true
@@ -157,6 +170,53 @@ func labelsFromMap(m map[string]string) ([]string, error) {
 		labels[i] = byID[i]
 	}
 	return labels, nil
+}
+
+// checkLabel2ID refuses a label2id (raw, absent when nil) that is not the
+// inverse of id2label's labels: the two would name classes differently.
+func checkLabel2ID(raw json.RawMessage, labels []string) error {
+	if raw == nil || string(raw) == "null" {
+		return nil
+	}
+	var m map[string]int
+	if err := json.Unmarshal(raw, &m); err != nil {
+		return fmt.Errorf("field \"label2id\" must map label names to class indices: %w", err)
+	}
+	names := make([]string, 0, len(m))
+	for name := range m {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		switch id := m[name]; {
+		case id < 0 || id >= len(labels):
+			return fmt.Errorf("field \"label2id\" maps %q to %d, which is not a class of \"id2label\" (0..%d)", name, id, len(labels)-1)
+		case labels[id] != name:
+			return fmt.Errorf("field \"label2id\" maps %q to %d, but \"id2label\" names class %d %q", name, id, id, labels[id])
+		}
+	}
+	if len(m) != len(labels) {
+		return fmt.Errorf("field \"label2id\" has %d labels but \"id2label\" has %d (are two classes named alike?)", len(m), len(labels))
+	}
+	return nil
+}
+
+// jsonError says where data stops being JSON (line and column of a syntax
+// error) or that it is JSON of the wrong kind.
+func jsonError(data []byte, err error) error {
+	var syn *json.SyntaxError
+	if errors.As(err, &syn) {
+		line, col := 1, 1
+		for _, b := range data[:min(max(int(syn.Offset)-1, 0), len(data))] {
+			if b == '\n' {
+				line, col = line+1, 1
+			} else {
+				col++
+			}
+		}
+		return fmt.Errorf("not valid JSON (at line %d, column %d): %w", line, col, err)
+	}
+	return fmt.Errorf("not a JSON object: %w", err)
 }
 
 // kindFromArchitectures guesses the kind from config.json's architectures; "" if it cannot tell.

@@ -7,4 +7,12 @@
 // meant to be opened once per worker process. Scorers built on a Session
 // evaluate the explained quantity (class probability, logit or next-token
 // log-probability) for the attribution methods.
+//
+// Model folders come from elsewhere, so Load refuses one before ONNX Runtime
+// opens a session on it (checkFiles): the graph must pass onnxgraph.Check
+// (operator domains ONNX Runtime builds in, sane tensors, external data inside
+// the folder), id2label and label2id must agree with each other and with the
+// classifier's static width, and the tokenizer (and pad_token_id) must stay
+// below the word-embedding table's rows. Session options are Glassbox's alone
+// (see sessionOptions).
 package inference

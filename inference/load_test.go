@@ -65,7 +65,10 @@ func TestLoadErrorsNameFileAndField(t *testing.T) {
 			editConfig(t, d, func(m map[string]any) { m["id2label"] = map[string]any{"0": "A", "2": "B"} })
 		}, []string{"config.json", "id2label"}},
 		{"label count", func(t *testing.T, d string) {
-			editConfig(t, d, func(m map[string]any) { m["id2label"] = map[string]any{"0": "A", "1": "B", "2": "C"} })
+			editConfig(t, d, func(m map[string]any) {
+				m["id2label"] = map[string]any{"0": "A", "1": "B", "2": "C"}
+				delete(m, "label2id")
+			})
 		}, []string{"config.json", "id2label", "3 labels"}},
 		{"no max length", func(t *testing.T, d string) {
 			editConfig(t, d, func(m map[string]any) { delete(m, "max_position_embeddings") })

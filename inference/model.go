@@ -104,7 +104,11 @@ func LoadWith(path string, o LoadOptions) (*Model, error) {
 		return nil, err
 	}
 	if m.Tokenizer, err = tokenizer.Load(files.Tokenizer()); err != nil {
-		return nil, fmt.Errorf("load %s: %w", files.Tokenizer(), err)
+		return nil, err // tokenizer.Load names the file
+	}
+	// Nothing below may run before the files pass: GetInputOutputInfo opens a session.
+	if err := m.checkFiles(); err != nil {
+		return nil, err
 	}
 	opts, err := m.sessionOptions(0)
 	if err != nil {
@@ -132,12 +136,23 @@ func LoadWith(path string, o LoadOptions) (*Model, error) {
 // the model's folder) is what makes a derived graph written elsewhere need it.
 const ExternalDataFolderKey = "session.model_external_initializers_file_folder_path"
 
-// sessionOptions returns ONNX Runtime options for this model: intra-op
-// threads (0 = ORT's choice) and, for a derived graph, where its external data is.
+// sessionOptions returns ONNX Runtime options for this model, the only ones
+// Glassbox sets: graph optimisation at ORT_ENABLE_ALL (ONNX Runtime's default,
+// stated so that nothing else decides it), intra-op threads (0 = ORT's choice)
+// and, for a derived graph, where its external data is. Everything else stays
+// at ONNX Runtime's defaults: the CPU execution provider with its arena and
+// memory patterns, sequential execution, no profiling, no optimised model
+// written to disk and no custom-op library. A model cannot widen these:
+// ortlib.Init unsets ORT_LOAD_CONFIG_FROM_MODEL, the one switch that lets ONNX
+// Runtime read session options from a model's metadata.
 func (m *Model) sessionOptions(intraOpThreads int) (*ort.SessionOptions, error) {
 	opts, err := ort.NewSessionOptions()
 	if err != nil {
 		return nil, fmt.Errorf("session options: %w", err)
+	}
+	if err := opts.SetGraphOptimizationLevel(ort.GraphOptimizationLevelEnableAll); err != nil {
+		opts.Destroy()
+		return nil, fmt.Errorf("session options: graph optimisation level: %w", err)
 	}
 	if intraOpThreads > 0 {
 		if err := opts.SetIntraOpNumThreads(intraOpThreads); err != nil {
@@ -221,9 +236,8 @@ func (m *Model) discoverOutputs(outs []ort.InputOutputInfo) error {
 			for i := 0; i < int(classes); i++ {
 				m.Labels = append(m.Labels, fmt.Sprintf("LABEL_%d", i))
 			}
-		} else if classes > 0 && int(classes) != len(m.Labels) {
-			return fmt.Errorf("%s: field \"id2label\" has %d labels but %s outputs %d classes", m.Files.Config(), len(m.Labels), filepath.Base(m.Files.ONNX), classes)
 		}
+		// (A label count other than a static width was refused by checkLabelCount.)
 		// As Hugging Face's text-classification pipeline does: one logit and no
 		// problem_type means a sigmoid score, not a softmax over one class.
 		if m.Config.ProblemType == "" && len(m.Labels) == 1 {
@@ -262,9 +276,11 @@ func (m *Model) setLengthAndTokens(requested int) error {
 	return nil
 }
 
-// Encode tokenizes text with special tokens, truncated to the model's maximum length.
+// Encode tokenizes text with special tokens, truncated to the model's
+// maximum length, at a cost bounded by that length however long the text is
+// (tokenizer.EncodeBounded).
 func (m *Model) Encode(text string) (*tokenizer.Encoding, error) {
-	enc, err := m.Tokenizer.Encode(text, true)
+	enc, err := m.Tokenizer.EncodeBounded(text)
 	if err != nil {
 		return nil, fmt.Errorf("tokenize: %w", err)
 	}

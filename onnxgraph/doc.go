@@ -55,6 +55,14 @@
 // sha256; the cached model refers to the original's external data rather than
 // copying it, so re-exported weights are never served stale.
 //
+// Check (run by Load, ParseFile, Parse and CheckFile) refuses what ONNX Runtime
+// must not be given: nodes or opset imports in operator domains that need a
+// custom-op library (the built-in list is ortDomains; model-local functions'
+// domains are allowed), tensors with negative or overflowing dims or bytes that
+// disagree with them, external data outside the folder or past its file, and
+// graph inputs and outputs declaring static dims beyond MaxStaticDim.
+// WordEmbeddingRows finds the word-embedding table's row count.
+//
 // Load reads models whose tensors live in external data files (the dynamo
 // exporter's default, and every model over 2 GiB): each location must be a
 // relative path that stays inside the model's folder once links are resolved, and

@@ -2,7 +2,6 @@ package onnxgraph
 
 import (
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"sort"
@@ -50,43 +49,16 @@ func externalOf(t *onnxpb.TensorProto) (External, error) {
 	return e, nil
 }
 
-// externalTensors calls fn for every tensor stored as external data: initializers,
-// sparse initializers' values, Constant-like attributes and those of subgraphs.
-func externalTensors(g *onnxpb.GraphProto, fn func(t *onnxpb.TensorProto) error) error {
-	visit := func(t *onnxpb.TensorProto) error {
-		if t != nil && t.GetDataLocation() == onnxpb.TensorProto_EXTERNAL {
+// externalTensors calls fn for every tensor stored as external data, wherever
+// eachTensor finds it (initializers, sparse values, Constant-like attributes, in
+// subgraphs and functions too).
+func externalTensors(m *onnxpb.ModelProto, fn func(t *onnxpb.TensorProto) error) error {
+	return eachTensor(m, func(t *onnxpb.TensorProto, _ string) error {
+		if t.GetDataLocation() == onnxpb.TensorProto_EXTERNAL {
 			return fn(t)
 		}
 		return nil
-	}
-	for _, t := range g.GetInitializer() {
-		if err := visit(t); err != nil {
-			return err
-		}
-	}
-	for _, st := range g.GetSparseInitializer() {
-		if err := visit(st.GetValues()); err != nil {
-			return err
-		}
-	}
-	for _, n := range g.GetNode() {
-		for _, a := range n.GetAttribute() {
-			for _, t := range append([]*onnxpb.TensorProto{a.GetT()}, a.GetTensors()...) {
-				if err := visit(t); err != nil {
-					return err
-				}
-			}
-			for _, sg := range append([]*onnxpb.GraphProto{a.GetG()}, a.GetGraphs()...) {
-				if sg == nil {
-					continue
-				}
-				if err := externalTensors(sg, fn); err != nil {
-					return err
-				}
-			}
-		}
-	}
-	return nil
+	})
 }
 
 // dataFile is one external data file, opened once and checked once.
@@ -95,13 +67,11 @@ type dataFile struct {
 	size int64
 }
 
-// resolveExternal checks every external tensor of m against the folder dir and
-// inlines the small ones (at most MaxFoldedElements elements, the values shape
-// inference may need). Big tensors stay external, so an edited model references
-// the weights instead of copying them. A location must be a relative path that
-// stays inside dir once symbolic links are resolved (as ONNX Runtime demands,
-// and so a model cannot make Glassbox read files elsewhere), and each tensor's
-// bytes must lie inside its file.
+// resolveExternal inlines the small external tensors of m, a model Check has
+// passed with the folder dir (at most MaxFoldedElements elements, the values
+// shape inference may need). Big tensors stay external, so an edited model
+// references the weights instead of copying them. Locations are opened through
+// openDataFile again, so a file swapped since Check is still held to the folder.
 func resolveExternal(m *onnxpb.ModelProto, dir string) (err error) {
 	root, err := filepath.EvalSymlinks(dir)
 	if err != nil {
@@ -113,7 +83,11 @@ func resolveExternal(m *onnxpb.ModelProto, dir string) (err error) {
 			df.f.Close()
 		}
 	}()
-	return externalTensors(m.GetGraph(), func(t *onnxpb.TensorProto) error {
+	return externalTensors(m, func(t *onnxpb.TensorProto) error {
+		n, size, err := tensorBytes(t)
+		if err != nil || n > MaxFoldedElements {
+			return err
+		}
 		e, err := externalOf(t)
 		if err != nil {
 			return err
@@ -125,18 +99,11 @@ func resolveExternal(m *onnxpb.ModelProto, dir string) (err error) {
 			}
 			files[e.Location] = df
 		}
-		length := e.Length
-		if length < 0 {
-			length = df.size - e.Offset
+		if e.Offset > df.size || size > df.size-e.Offset {
+			return fmt.Errorf("tensor %q: external data at bytes %d..%d lies beyond the end of %s (%d bytes)", t.GetName(), e.Offset, e.Offset+size, e.Location, df.size)
 		}
-		if e.Offset > df.size || length < 0 || e.Offset+length > df.size {
-			return fmt.Errorf("tensor %q: external data at bytes %d..%d lies beyond the end of %s (%d bytes)", t.GetName(), e.Offset, e.Offset+length, e.Location, df.size)
-		}
-		if numel(t.GetDims()) > MaxFoldedElements {
-			return nil
-		}
-		raw := make([]byte, length)
-		if _, err := df.f.ReadAt(raw, e.Offset); err != nil && err != io.EOF {
+		raw := make([]byte, size)
+		if _, err := df.f.ReadAt(raw, e.Offset); err != nil {
 			return fmt.Errorf("tensor %q: reading %s: %w", t.GetName(), e.Location, err)
 		}
 		t.RawData, t.ExternalData, t.DataLocation = raw, nil, nil
@@ -144,8 +111,18 @@ func resolveExternal(m *onnxpb.ModelProto, dir string) (err error) {
 	})
 }
 
+// ortMemoryAddressTag is the location ONNX Runtime reads as "the offset is a
+// memory address in this process" rather than as a file name (tensorprotoutils'
+// kTensorProtoMemoryAddressTag). A model file has no business naming it: a
+// folder laid out to match would pass the folder check below while ONNX Runtime
+// read whatever memory the offset points at.
+const ortMemoryAddressTag = "*/_ORT_MEM_ADDR_/*"
+
 // openDataFile opens location under root after checking it stays there.
 func openDataFile(root, location string) (*dataFile, error) {
+	if location == ortMemoryAddressTag {
+		return nil, fmt.Errorf("external data location %q is ONNX Runtime's in-memory address tag, which a model file may not use", location)
+	}
 	if filepath.IsAbs(location) || strings.HasPrefix(location, "/") || strings.HasPrefix(location, `\`) {
 		return nil, fmt.Errorf("external data location %q is an absolute path; it must be relative to the model's folder", location)
 	}
@@ -175,7 +152,7 @@ func openDataFile(root, location string) (*dataFile, error) {
 // ExternalFiles returns the data files m's tensors live in (locations relative to its folder), sorted.
 func ExternalFiles(m *onnxpb.ModelProto) ([]string, error) {
 	seen := map[string]bool{}
-	err := externalTensors(m.GetGraph(), func(t *onnxpb.TensorProto) error {
+	err := externalTensors(m, func(t *onnxpb.TensorProto) error {
 		e, err := externalOf(t)
 		if err != nil {
 			return err

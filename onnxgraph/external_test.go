@@ -123,9 +123,19 @@ func TestLoadRefusesHostileExternalData(t *testing.T) {
 			set("location", "link.bin")(tp, dir)
 		}, "outside the model's folder"},
 		{"missing file", set("location", "nope.bin"), "nope.bin"},
-		{"length past end", set("length", "99999999"), "beyond the end"},
+		{"length not dims", set("length", "99999999"), "disagrees with dims"},
 		{"offset past end", set("offset", "99999999"), "beyond the end"},
 		{"bad offset", set("offset", "-4"), "not a byte count"},
+		{"memory address tag", func(tp *onnxpb.TensorProto, dir string) {
+			// Laid out so the folder check alone would pass.
+			if err := os.MkdirAll(filepath.Join(dir, "*", "_ORT_MEM_ADDR_"), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(dir, "*", "_ORT_MEM_ADDR_", "*"), make([]byte, 1<<16), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			set("location", "*/_ORT_MEM_ADDR_/*")(tp, dir)
+		}, "in-memory address tag"},
 		{"folder", func(tp *onnxpb.TensorProto, dir string) {
 			os.Mkdir(filepath.Join(dir, "sub"), 0o755)
 			set("location", "sub")(tp, dir)

@@ -10,9 +10,10 @@ import (
 	"github.com/glassbox-ai/glassbox/onnxgraph/onnxpb"
 )
 
-// Load reads and parses the ONNX model at path. Tensors stored as external data
-// are checked against the model's folder (see resolveExternal): small ones are
-// read in, big ones stay references to their files.
+// Load reads and parses the ONNX model at path and refuses what Check refuses,
+// so no graph surgery starts on a hostile or broken file. Tensors stored as
+// external data (checked against the model's folder) that are small are read
+// in; big ones stay references to their files.
 func Load(path string) (*onnxpb.ModelProto, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -31,32 +32,37 @@ func ParseFile(path string, data []byte) (*onnxpb.ModelProto, error) {
 	if err != nil {
 		return nil, fmt.Errorf("onnxgraph: %s: %w", path, err)
 	}
+	if err := Check(m, filepath.Dir(path)); err != nil {
+		return nil, fmt.Errorf("onnxgraph: %s: %w", path, err)
+	}
 	if err := resolveExternal(m, filepath.Dir(path)); err != nil {
 		return nil, fmt.Errorf("onnxgraph: %s: %w", path, err)
 	}
 	return m, nil
 }
 
-// Parse decodes a serialized ModelProto that has no folder: a model with
-// external data is refused, since its locations mean nothing without one.
+// Parse decodes a serialized ModelProto that has no folder and refuses what
+// Check refuses: a model with external data among that, since its locations
+// mean nothing without a folder.
 func Parse(data []byte) (*onnxpb.ModelProto, error) {
 	m, err := decode(data)
 	if err != nil {
 		return nil, err
 	}
-	err = externalTensors(m.GetGraph(), func(t *onnxpb.TensorProto) error {
-		return fmt.Errorf("tensor %q is stored as external data, which needs the model's folder: load the model from its file", t.GetName())
-	})
-	if err != nil {
+	if err := Check(m, ""); err != nil {
 		return nil, err
 	}
 	return m, nil
 }
 
+// decode unmarshals a ModelProto; what it holds is Check's business.
 func decode(data []byte) (*onnxpb.ModelProto, error) {
+	if len(data) == 0 {
+		return nil, fmt.Errorf("0 bytes: an empty file has no graph (is this an ONNX file?)")
+	}
 	m := &onnxpb.ModelProto{}
 	if err := proto.Unmarshal(data, m); err != nil {
-		return nil, fmt.Errorf("parsing ONNX ModelProto: %w", err)
+		return nil, fmt.Errorf("not a valid ONNX ModelProto (truncated, or not an ONNX file): %w", err)
 	}
 	if m.GetGraph() == nil {
 		return nil, fmt.Errorf("parsing ONNX ModelProto: the model has no graph (is this an ONNX file?)")

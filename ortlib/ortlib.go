@@ -103,7 +103,19 @@ func Init() error {
 	return initErr
 }
 
+// LoadConfigFromModelEnv is the environment variable that, set to 1, makes ONNX
+// Runtime read session options (threads, optimisation level, profiling, …)
+// from an "ort_config" entry in the model's metadata when a session is
+// created. Models come from elsewhere, so Init unsets it: only Glassbox's own
+// options (inference's sessionOptions) apply.
+const LoadConfigFromModelEnv = "ORT_LOAD_CONFIG_FROM_MODEL"
+
 func initLocked() error {
+	// ONNX Runtime reads the variable with getenv at each session's creation;
+	// os.Unsetenv reaches the C environment too, since cgo is linked in.
+	if err := os.Unsetenv(LoadConfigFromModelEnv); err != nil {
+		return fmt.Errorf("unset %s: %w", LoadConfigFromModelEnv, err)
+	}
 	p, err := Path()
 	if err != nil {
 		return err

@@ -206,7 +206,7 @@ func buildModel(m *modelJSON) (model, error) {
 		}
 		return newUnigram(pieces, scores, m.UnkID, boolOr(m.ByteFallback, false)), nil
 	}
-	return nil, fmt.Errorf("unsupported model type %q", typ)
+	return nil, fmt.Errorf("unsupported model type %q (Glassbox reads BPE, WordPiece, WordLevel and Unigram)", typ)
 }
 
 func buildBPE(m *modelJSON) (model, error) {

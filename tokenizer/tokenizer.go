@@ -189,6 +189,62 @@ func (t *Tokenizer) VocabSize() int {
 	return n
 }
 
+// MaxID returns the largest id the tokenizer can produce: its model's
+// vocabulary, its added tokens, the special tokens its post-processor inserts
+// and its padding id; -1 when it has none. A model's embedding table must have
+// more rows than this, which the loader of a model folder checks.
+func (t *Tokenizer) MaxID() int {
+	top := -1
+	if v, ok := t.model.(interface{ vocabMaxID() int }); ok {
+		top = v.vocabMaxID()
+	}
+	for _, a := range t.added {
+		top = max(top, a.id)
+	}
+	top = max(top, postProcessorMaxID(t.post))
+	if t.padding != nil {
+		top = max(top, t.padding.PadID)
+	}
+	return top
+}
+
+// vocabMaxID is the largest id of the vocabulary every model embeds.
+func (v *vocabulary) vocabMaxID() int {
+	top := -1
+	for id := len(v.fromID.dense) - 1; id >= 0; id-- {
+		if v.fromID.has[id] {
+			top = id
+			break
+		}
+	}
+	for id := range v.fromID.sparse {
+		top = max(top, id)
+	}
+	return top
+}
+
+// postProcessorMaxID is the largest id among the special tokens p inserts, -1 if none.
+func postProcessorMaxID(p postProcessor) int {
+	top := -1
+	switch p := p.(type) {
+	case *templateProcessor:
+		for _, s := range p.specials {
+			for _, id := range s.IDs {
+				top = max(top, id)
+			}
+		}
+	case *bertProcessor:
+		top = max(p.sepID, p.clsID)
+	case *robertaProcessor:
+		top = max(p.sepID, p.clsID)
+	case seqProcessor:
+		for _, q := range p {
+			top = max(top, postProcessorMaxID(q))
+		}
+	}
+	return top
+}
+
 // MaskToken returns the mask token: [MASK] or <mask> when the vocabulary or
 // the added tokens have one.
 func (t *Tokenizer) MaskToken() (tok string, id int, ok bool) {
