@@ -3,6 +3,8 @@ package attention
 import (
 	"fmt"
 	"math"
+
+	"github.com/glassbox-ai/glassbox/explanation"
 )
 
 // flowEps is the residual capacity below which an edge counts as saturated:
@@ -21,7 +23,7 @@ func Flow(w Weights, q int, maxLen int) ([]float64, error) {
 		return nil, fmt.Errorf("attention flow: max length %d must be positive", maxLen)
 	}
 	if n > maxLen {
-		return nil, fmt.Errorf("attention flow: %d positions exceed the flow length limit of %d", n, maxLen)
+		return nil, fmt.Errorf("attention flow: %w: %d positions exceed the flow length limit of %d", explanation.ErrTooLong, n, maxLen)
 	}
 	if q < 0 || q >= n {
 		return nil, fmt.Errorf("attention flow: query position %d outside [0, %d)", q, n)

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/glassbox-ai/glassbox/schemas"
 )
 
 // recorder keeps the bytes encoding/csv has read but not yet attributed to a
@@ -79,7 +81,7 @@ func (p *parser) parseCSV(r io.Reader) error {
 		// No header: the file is empty or holds only empty lines, reported as such.
 		rest := rc.take(rc.base + int64(len(rc.buf)))
 		for i := int64(1); i <= countLines(rest); i++ {
-			if err := p.reject(i, nil, "", "blank line"); err != nil {
+			if err := p.reject(i, nil, "", schemas.CodeBlankLine, "blank line"); err != nil {
 				return err
 			}
 		}
@@ -91,7 +93,7 @@ func (p *parser) parseCSV(r io.Reader) error {
 	headerLine, _ := cr.FieldPos(0)
 	blanks, headerRaw := splitBlankPrefix(rc.take(cr.InputOffset()))
 	for i := 0; i < blanks; i++ {
-		if err := p.reject(int64(i+1), nil, "", "blank line"); err != nil {
+		if err := p.reject(int64(i+1), nil, "", schemas.CodeBlankLine, "blank line"); err != nil {
 			return err
 		}
 	}
@@ -123,7 +125,7 @@ func (p *parser) parseCSV(r io.Reader) error {
 			// Whatever follows the last row is lines encoding/csv skipped as empty.
 			rest := rc.take(rc.base + int64(len(rc.buf)))
 			for i := int64(1); i <= countLines(rest); i++ {
-				if err := p.reject(lastLine+i, nil, "", "blank line"); err != nil {
+				if err := p.reject(lastLine+i, nil, "", schemas.CodeBlankLine, "blank line"); err != nil {
 					return err
 				}
 			}
@@ -144,7 +146,7 @@ func (p *parser) parseCSV(r io.Reader) error {
 		}
 		// Skipped empty lines sit between the previous row and this one.
 		for i := 0; i < blanks; i++ {
-			if err := p.reject(start-int64(blanks-i), nil, "", "blank line"); err != nil {
+			if err := p.reject(start-int64(blanks-i), nil, "", schemas.CodeBlankLine, "blank line"); err != nil {
 				return err
 			}
 		}
@@ -152,7 +154,7 @@ func (p *parser) parseCSV(r io.Reader) error {
 		lastLine = start + int64(bytes.Count(body, []byte("\n")))
 		if pe != nil {
 			// Report the error relative to the row, as users see it in an editor.
-			if err := p.reject(start, nil, string(body), "invalid CSV: "+pe.Err.Error()+fmt.Sprintf(" (line %d, column %d)", pe.Line, pe.Column)); err != nil {
+			if err := p.reject(start, nil, string(body), schemas.CodeParseError, "invalid CSV: "+pe.Err.Error()+fmt.Sprintf(" (line %d, column %d)", pe.Line, pe.Column)); err != nil {
 				return err
 			}
 			continue
@@ -165,7 +167,7 @@ func (p *parser) parseCSV(r io.Reader) error {
 
 func (p *parser) csvRow(line int64, rec []string, width, textCol, idCol int, hasID bool, labelCol int, hasLabel bool, raw string) error {
 	if len(rec) != width {
-		return p.reject(line, nil, raw, fmt.Sprintf("row has %d fields, header has %d", len(rec), width))
+		return p.reject(line, nil, raw, schemas.CodeParseError, fmt.Sprintf("row has %d fields, header has %d", len(rec), width))
 	}
 	for _, c := range []struct {
 		name string
@@ -174,7 +176,7 @@ func (p *parser) csvRow(line int64, rec []string, width, textCol, idCol int, has
 	}{{p.fields.Text, textCol, true}, {p.fields.ID, idCol, hasID}, {p.fields.Label, labelCol, hasLabel}} {
 		if c.use {
 			if off := invalidUTF8([]byte(rec[c.col])); off >= 0 {
-				return p.reject(line, nil, raw, fmt.Sprintf("invalid UTF-8 in column %q at byte %d", c.name, off))
+				return p.reject(line, nil, raw, schemas.CodeInvalidUTF8, fmt.Sprintf("invalid UTF-8 in column %q at byte %d", c.name, off))
 			}
 		}
 	}

@@ -1,7 +1,8 @@
 // Package corpus parses input rows (plain text lines, JSON Lines, CSV and
 // Parquet) into Records that carry their source location, and reports every
-// row it cannot use as a BadRecord with a precise reason: nothing is dropped
-// silently.
+// row it cannot use as a BadRecord with a reason code (one of
+// schemas.ReasonCodes, e.g. empty_text, parse_error) and a precise reason:
+// nothing is dropped silently.
 //
 // Rules shared by every format:
 //   - Text and JSONL files are split on "\n" only. Lines may contain "\r",

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+
+	"github.com/glassbox-ai/glassbox/schemas"
 )
 
 // jsonKind names the JSON type of a raw value for error messages.
@@ -75,26 +77,26 @@ func (p *parser) jsonLine(line int64, b []byte) error {
 	raw := string(b)
 	if off := invalidUTF8(b); off >= 0 {
 		// encoding/json would silently replace the bytes with U+FFFD; refuse instead.
-		return p.reject(line, nil, raw, fmt.Sprintf("invalid UTF-8 at byte %d", off))
+		return p.reject(line, nil, raw, schemas.CodeInvalidUTF8, fmt.Sprintf("invalid UTF-8 at byte %d", off))
 	}
 	trimmed := bytes.TrimSpace(b)
 	if len(trimmed) == 0 {
-		return p.reject(line, nil, raw, "blank line")
+		return p.reject(line, nil, raw, schemas.CodeBlankLine, "blank line")
 	}
 	if trimmed[0] != '{' {
 		if !json.Valid(trimmed) {
-			return p.reject(line, nil, raw, "invalid JSON: "+jsonError(trimmed))
+			return p.reject(line, nil, raw, schemas.CodeParseError, "invalid JSON: "+jsonError(trimmed))
 		}
-		return p.reject(line, nil, raw, fmt.Sprintf("not a JSON object (a JSON %s)", jsonKind(trimmed)))
+		return p.reject(line, nil, raw, schemas.CodeParseError, fmt.Sprintf("not a JSON object (a JSON %s)", jsonKind(trimmed)))
 	}
 	var obj map[string]json.RawMessage
 	if err := json.Unmarshal(trimmed, &obj); err != nil {
-		return p.reject(line, nil, raw, "invalid JSON: "+err.Error())
+		return p.reject(line, nil, raw, schemas.CodeParseError, "invalid JSON: "+err.Error())
 	}
 
 	id, hasID, err := jsonStringOrInteger(obj, p.fields.ID)
 	if err != nil {
-		return p.reject(line, nil, raw, "bad id: "+err.Error())
+		return p.reject(line, nil, raw, schemas.CodeBadField, "bad id: "+err.Error())
 	}
 	if !hasID || strings.TrimSpace(id) == "" {
 		id = p.derivedID(line)
@@ -102,21 +104,21 @@ func (p *parser) jsonLine(line int64, b []byte) error {
 
 	var label *string
 	if l, ok, err := jsonStringOrInteger(obj, p.fields.Label); err != nil {
-		return p.reject(line, &id, raw, "bad label: "+err.Error())
+		return p.reject(line, &id, raw, schemas.CodeBadField, "bad label: "+err.Error())
 	} else if ok && l != "" {
 		label = &l
 	}
 
 	rawText, ok := obj[p.fields.Text]
 	if !ok {
-		return p.reject(line, &id, raw, fmt.Sprintf("missing text field %q", p.fields.Text))
+		return p.reject(line, &id, raw, schemas.CodeMissingField, fmt.Sprintf("missing text field %q", p.fields.Text))
 	}
 	if kind := jsonKind(rawText); kind != "string" {
-		return p.reject(line, &id, raw, fmt.Sprintf("text field %q is a%s %s, want a string", p.fields.Text, an(kind), kind))
+		return p.reject(line, &id, raw, schemas.CodeMissingField, fmt.Sprintf("text field %q is a%s %s, want a string", p.fields.Text, an(kind), kind))
 	}
 	var text string
 	if err := json.Unmarshal(rawText, &text); err != nil {
-		return p.reject(line, &id, raw, fmt.Sprintf("text field %q: %v", p.fields.Text, err))
+		return p.reject(line, &id, raw, schemas.CodeMissingField, fmt.Sprintf("text field %q: %v", p.fields.Text, err))
 	}
 	return p.accept(line, id, text, label, raw)
 }

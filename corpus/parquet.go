@@ -2,6 +2,7 @@ package corpus
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -10,6 +11,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/parquet-go/parquet-go"
+
+	"github.com/glassbox-ai/glassbox/schemas"
 )
 
 // parquetColumn is one top-level column Parse reads from a Parquet file.
@@ -109,7 +112,7 @@ func (p *parser) parseParquet(r io.Reader) error {
 	rows := make([]parquet.Row, 128)
 	var line int64
 	for {
-		n, rerr := reader.ReadRows(rows)
+		n, rerr := readRows(reader, rows)
 		for _, row := range rows[:n] {
 			line++
 			if err := p.tick(); err != nil {
@@ -120,12 +123,27 @@ func (p *parser) parseParquet(r io.Reader) error {
 			}
 		}
 		if errors.Is(rerr, io.EOF) {
+			// A damaged file can run out of pages early while its footer
+			// still declares every row: rows must never go missing silently.
+			if line != f.NumRows() {
+				return fmt.Errorf("read parquet: the file declares %d rows, %d could be read", f.NumRows(), line)
+			}
 			return nil
 		}
 		if rerr != nil {
 			return fmt.Errorf("read parquet row %d: %w", line+1, rerr)
 		}
 	}
+}
+
+// readRows turns parquet-go's panics on corrupt pages into errors, as openParquet does for the footer.
+func readRows(r *parquet.Reader, rows []parquet.Row) (n int, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			n, err = 0, fmt.Errorf("corrupt parquet data: %v", p)
+		}
+	}()
+	return r.ReadRows(rows)
 }
 
 // openParquet turns parquet-go's panics on corrupt files into errors.
@@ -135,6 +153,13 @@ func openParquet(data []byte) (f *parquet.File, err error) {
 			err = fmt.Errorf("open parquet: %v", r)
 		}
 	}()
+	// parquet-go allocates the footer length a file declares (up to 4 GiB)
+	// before comparing it with the file's size: refuse a damaged length first.
+	if n := len(data); n >= 8 && (string(data[n-4:]) == "PAR1" || string(data[n-4:]) == "PARE") {
+		if footer := int64(binary.LittleEndian.Uint32(data[n-8:])); footer > int64(n)-12 {
+			return nil, fmt.Errorf("open parquet: footer length %d does not fit in the file (%d bytes)", footer, n)
+		}
+	}
 	f, err = parquet.OpenFile(bytes.NewReader(data), int64(len(data)))
 	if err != nil {
 		return nil, fmt.Errorf("open parquet: %w", err)
@@ -148,19 +173,19 @@ func (p *parser) parquetRow(line int64, row parquet.Row, textCol, idCol, labelCo
 	label, hasLabel := labelCol.value(row)
 	raw := text
 	if !utf8.ValidString(id) {
-		return p.reject(line, nil, raw, fmt.Sprintf("invalid UTF-8 in column %q", idCol.name))
+		return p.reject(line, nil, raw, schemas.CodeInvalidUTF8, fmt.Sprintf("invalid UTF-8 in column %q", idCol.name))
 	}
 	if !hasID || strings.TrimSpace(id) == "" {
 		id = p.derivedID(line)
 	}
 	if !hasText {
-		return p.reject(line, &id, "", fmt.Sprintf("text column %q is null", textCol.name))
+		return p.reject(line, &id, "", schemas.CodeMissingField, fmt.Sprintf("text column %q is null", textCol.name))
 	}
 	if off := invalidUTF8([]byte(text)); off >= 0 {
-		return p.reject(line, &id, raw, fmt.Sprintf("invalid UTF-8 in column %q at byte %d", textCol.name, off))
+		return p.reject(line, &id, raw, schemas.CodeInvalidUTF8, fmt.Sprintf("invalid UTF-8 in column %q at byte %d", textCol.name, off))
 	}
 	if !utf8.ValidString(label) {
-		return p.reject(line, &id, raw, fmt.Sprintf("invalid UTF-8 in column %q", labelCol.name))
+		return p.reject(line, &id, raw, schemas.CodeInvalidUTF8, fmt.Sprintf("invalid UTF-8 in column %q", labelCol.name))
 	}
 	var lp *string
 	if hasLabel && label != "" {

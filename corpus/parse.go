@@ -66,6 +66,8 @@ type BadRecord struct {
 	Line int64
 	// ID is the row's id where it could be determined, else nil.
 	ID *string
+	// Code is the kind of failure, one of schemas.ReasonCodes (schemas.CodeEmptyText, ...).
+	Code string
 	// Reason says precisely what is wrong.
 	Reason string
 	// Raw is the offending input, made valid UTF-8 and cut to schemas.MaxRawBytes.
@@ -127,6 +129,10 @@ type parser struct {
 	bad    func(BadRecord) error
 	// seen maps each emitted id to its line, to report duplicates.
 	seen map[string]int64
+	// linesOnly says every id is derived from its line (text files): ids are
+	// then unique by construction, and seen stays empty, so reading a text
+	// file takes memory independent of its length.
+	linesOnly bool
 	n    int
 }
 
@@ -143,8 +149,9 @@ func (p *parser) derivedID(line int64) string {
 	return fmt.Sprintf("%s:%d", p.base, line)
 }
 
-func (p *parser) reject(line int64, id *string, raw, reason string) error {
-	if err := p.bad(BadRecord{Source: p.source, Line: line, ID: id, Reason: reason, Raw: schemas.SanitizeRaw(raw)}); err != nil {
+// reject reports a bad row; code is required so that no row leaves without one.
+func (p *parser) reject(line int64, id *string, raw, code, reason string) error {
+	if err := p.bad(BadRecord{Source: p.source, Line: line, ID: id, Code: code, Reason: reason, Raw: schemas.SanitizeRaw(raw)}); err != nil {
 		return errCallback{err}
 	}
 	return nil
@@ -154,12 +161,14 @@ func (p *parser) reject(line int64, id *string, raw, reason string) error {
 // id) and emits the record or rejects it.
 func (p *parser) accept(line int64, id string, text string, label *string, raw string) error {
 	if strings.TrimSpace(text) == "" {
-		return p.reject(line, &id, raw, "empty text")
+		return p.reject(line, &id, raw, schemas.CodeEmptyText, "empty text")
 	}
-	if first, dup := p.seen[id]; dup {
-		return p.reject(line, &id, raw, fmt.Sprintf("duplicate id %q (first on line %d)", id, first))
+	if !p.linesOnly {
+		if first, dup := p.seen[id]; dup {
+			return p.reject(line, &id, raw, schemas.CodeDuplicateID, fmt.Sprintf("duplicate id %q (first on line %d)", id, first))
+		}
+		p.seen[id] = line
 	}
-	p.seen[id] = line
 	if err := p.emit(Record{ID: id, Text: text, Label: label, Source: p.source, Line: line}); err != nil {
 		return errCallback{err}
 	}
@@ -182,6 +191,7 @@ func invalidUTF8(b []byte) int {
 
 // parseLines handles the two line-oriented formats.
 func (p *parser) parseLines(r io.Reader, format Format) error {
+	p.linesOnly = format == FormatText
 	br := bufio.NewReaderSize(r, 64<<10)
 	var line int64
 	for {
@@ -224,7 +234,7 @@ func (p *parser) parseLines(r io.Reader, format Format) error {
 func (p *parser) textLine(line int64, b []byte) error {
 	id := p.derivedID(line)
 	if off := invalidUTF8(b); off >= 0 {
-		return p.reject(line, &id, string(b), fmt.Sprintf("invalid UTF-8 at byte %d", off))
+		return p.reject(line, &id, string(b), schemas.CodeInvalidUTF8, fmt.Sprintf("invalid UTF-8 at byte %d", off))
 	}
 	s := string(b)
 	return p.accept(line, id, s, nil, s)

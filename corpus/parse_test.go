@@ -14,7 +14,9 @@ import (
 	"github.com/parquet-go/parquet-go"
 )
 
-// outcome is one Record ("R line id text label") or BadRecord ("B line id reason") in a compact form.
+// collect parses input and returns each Record ("R line id text label") or
+// BadRecord ("B line id [code] reason") in a compact form, so every case pins
+// the reason code as well as the reason.
 func collect(t *testing.T, format Format, input string, fields Fields) ([]string, error) {
 	t.Helper()
 	var out []string
@@ -35,7 +37,7 @@ func collect(t *testing.T, format Format, input string, fields Fields) ([]string
 			if b.ID != nil {
 				id = *b.ID
 			}
-			out = append(out, fmt.Sprintf("B %d %s %s", b.Line, id, b.Reason))
+			out = append(out, fmt.Sprintf("B %d %s [%s] %s", b.Line, id, b.Code, b.Reason))
 			return nil
 		})
 	return out, err
@@ -69,12 +71,12 @@ func TestParseText(t *testing.T) {
 		{"no final newline", "a\nc", Fields{}, []string{`R 1 in.text:1 "a" <nil>`, `R 2 in.text:2 "c" <nil>`}},
 		{"crlf", "a\r\nb\r\n", Fields{}, []string{`R 1 in.text:1 "a" <nil>`, `R 2 in.text:2 "b" <nil>`}},
 		{"inner cr and separators kept", "a\rb\u2028c\u0085d\r\r\n", Fields{}, []string{`R 1 in.text:1 "a\rb\u2028c\u0085d\r" <nil>`}},
-		{"blank and whitespace lines", "a\n\n  \t\nb\n", Fields{}, []string{`R 1 in.text:1 "a" <nil>`, `B 2 in.text:2 empty text`, `B 3 in.text:3 empty text`, `R 4 in.text:4 "b" <nil>`}},
-		{"extra blank line at end", "a\n\n", Fields{}, []string{`R 1 in.text:1 "a" <nil>`, `B 2 in.text:2 empty text`}},
-		{"invalid utf8", "ok\nbad\xff\xfe\n", Fields{}, []string{`R 1 in.text:1 "ok" <nil>`, `B 2 in.text:2 invalid UTF-8 at byte 3`}},
+		{"blank and whitespace lines", "a\n\n  \t\nb\n", Fields{}, []string{`R 1 in.text:1 "a" <nil>`, `B 2 in.text:2 [empty_text] empty text`, `B 3 in.text:3 [empty_text] empty text`, `R 4 in.text:4 "b" <nil>`}},
+		{"extra blank line at end", "a\n\n", Fields{}, []string{`R 1 in.text:1 "a" <nil>`, `B 2 in.text:2 [empty_text] empty text`}},
+		{"invalid utf8", "ok\nbad\xff\xfe\n", Fields{}, []string{`R 1 in.text:1 "ok" <nil>`, `B 2 in.text:2 [invalid_utf8] invalid UTF-8 at byte 3`}},
 		{"bom", "\uFEFFhello\n", Fields{}, []string{`R 1 in.text:1 "hello" <nil>`}},
 		{"empty file", "", Fields{}, nil},
-		{"only newline", "\n", Fields{}, []string{`B 1 in.text:1 empty text`}},
+		{"only newline", "\n", Fields{}, []string{`B 1 in.text:1 [empty_text] empty text`}},
 	})
 }
 
@@ -90,36 +92,36 @@ func TestParseJSONL(t *testing.T) {
 			[]string{`R 1 in.jsonl:1 "x" <nil>`, `R 2 in.jsonl:2 "y" <nil>`}},
 		{"bad id types", `{"id":1.5,"text":"x"}` + "\n" + `{"id":true,"text":"x"}` + "\n" + `{"id":{},"text":"x"}`, Fields{},
 			[]string{
-				`B 1 <nil> bad id: field "id" is a non-integer number, want a string or integer`,
-				`B 2 <nil> bad id: field "id" is a boolean, want a string or integer`,
-				`B 3 <nil> bad id: field "id" is an object, want a string or integer`,
+				`B 1 <nil> [bad_field] bad id: field "id" is a non-integer number, want a string or integer`,
+				`B 2 <nil> [bad_field] bad id: field "id" is a boolean, want a string or integer`,
+				`B 3 <nil> [bad_field] bad id: field "id" is an object, want a string or integer`,
 			}},
 		{"bad label", `{"id":"a","text":"x","label":[1]}`, Fields{},
-			[]string{`B 1 a bad label: field "label" is an array, want a string or integer`}},
+			[]string{`B 1 a [bad_field] bad label: field "label" is an array, want a string or integer`}},
 		{"text problems", `{"id":"a"}` + "\n" + `{"id":"b","text":5}` + "\n" + `{"id":"c","text":null}` + "\n" + `{"id":"d","text":"  \u2028 "}` + "\n" + `{"id":"e","text":["x"]}`, Fields{},
 			[]string{
-				`B 1 a missing text field "text"`,
-				`B 2 b text field "text" is a number, want a string`,
-				`B 3 c text field "text" is a null, want a string`,
-				`B 4 d empty text`,
-				`B 5 e text field "text" is an array, want a string`,
+				`B 1 a [missing_field] missing text field "text"`,
+				`B 2 b [missing_field] text field "text" is a number, want a string`,
+				`B 3 c [missing_field] text field "text" is a null, want a string`,
+				`B 4 d [empty_text] empty text`,
+				`B 5 e [missing_field] text field "text" is an array, want a string`,
 			}},
 		{"unparsable", "{\"text\":\"x\"\n[1,2]\n\"str\"\nnot json\n{\"text\":\"x\"} trailing\n", Fields{},
 			[]string{
-				`B 1 <nil> invalid JSON: unexpected end of JSON input`,
-				`B 2 <nil> not a JSON object (a JSON array)`,
-				`B 3 <nil> not a JSON object (a JSON string)`,
-				`B 4 <nil> invalid JSON: invalid character 'o' in literal null (expecting 'u')`,
-				`B 5 <nil> invalid JSON: invalid character 't' after top-level value`,
+				`B 1 <nil> [parse_error] invalid JSON: unexpected end of JSON input`,
+				`B 2 <nil> [parse_error] not a JSON object (a JSON array)`,
+				`B 3 <nil> [parse_error] not a JSON object (a JSON string)`,
+				`B 4 <nil> [parse_error] invalid JSON: invalid character 'o' in literal null (expecting 'u')`,
+				`B 5 <nil> [parse_error] invalid JSON: invalid character 't' after top-level value`,
 			}},
 		{"invalid utf8 never silently replaced", "{\"text\":\"a\xffb\"}\n", Fields{},
-			[]string{`B 1 <nil> invalid UTF-8 at byte 10`}},
+			[]string{`B 1 <nil> [invalid_utf8] invalid UTF-8 at byte 10`}},
 		{"blank lines and crlf", "{\"text\":\"a\"}\r\n\r\n   \n{\"text\":\"b\"}\r\n", Fields{},
-			[]string{`R 1 in.jsonl:1 "a" <nil>`, `B 2 <nil> blank line`, `B 3 <nil> blank line`, `R 4 in.jsonl:4 "b" <nil>`}},
+			[]string{`R 1 in.jsonl:1 "a" <nil>`, `B 2 <nil> [blank_line] blank line`, `B 3 <nil> [blank_line] blank line`, `R 4 in.jsonl:4 "b" <nil>`}},
 		{"separators inside strings", "{\"text\":\"a\u2028b\u0085c\\r\\nd\"}\n", Fields{},
 			[]string{`R 1 in.jsonl:1 "a\u2028b\u0085c\r\nd" <nil>`}},
 		{"duplicate ids", `{"id":"a","text":"x"}` + "\n" + `{"id":"b","text":"y"}` + "\n" + `{"id":"a","text":"z"}` + "\n" + `{"id":"in.jsonl:4","text":"w"}`, Fields{},
-			[]string{`R 1 a "x" <nil>`, `R 2 b "y" <nil>`, `B 3 a duplicate id "a" (first on line 1)`, `R 4 in.jsonl:4 "w" <nil>`}},
+			[]string{`R 1 a "x" <nil>`, `R 2 b "y" <nil>`, `B 3 a [duplicate_id] duplicate id "a" (first on line 1)`, `R 4 in.jsonl:4 "w" <nil>`}},
 		{"custom fields", `{"review":"nice","uid":"u1","stars":"5","text":"ignored"}`, Fields{Text: "review", ID: "uid", Label: "stars"},
 			[]string{`R 1 u1 "nice" 5`}},
 	})
@@ -130,7 +132,7 @@ func TestDuplicateDerivedID(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{`R 1 in.jsonl:2 "x" <nil>`, `B 2 in.jsonl:2 duplicate id "in.jsonl:2" (first on line 1)`}
+	want := []string{`R 1 in.jsonl:2 "x" <nil>`, `B 2 in.jsonl:2 [duplicate_id] duplicate id "in.jsonl:2" (first on line 1)`}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("got %q", got)
 	}
@@ -147,17 +149,17 @@ func TestParseCSV(t *testing.T) {
 		{"crlf", "text,id\r\nx,1\r\ny,2\r\n", Fields{},
 			[]string{`R 2 1 "x" <nil>`, `R 3 2 "y" <nil>`}},
 		{"blank lines reported", "text\na\n\n\nb\n\n", Fields{},
-			[]string{`R 2 in.csv:2 "a" <nil>`, `B 3 <nil> blank line`, `B 4 <nil> blank line`, `R 5 in.csv:5 "b" <nil>`, `B 6 <nil> blank line`}},
+			[]string{`R 2 in.csv:2 "a" <nil>`, `B 3 <nil> [blank_line] blank line`, `B 4 <nil> [blank_line] blank line`, `R 5 in.csv:5 "b" <nil>`, `B 6 <nil> [blank_line] blank line`}},
 		{"field count", "id,text\na,x,extra\nb\nc,ok\n", Fields{},
-			[]string{`B 2 <nil> row has 3 fields, header has 2`, `B 3 <nil> row has 1 fields, header has 2`, `R 4 c "ok" <nil>`}},
+			[]string{`B 2 <nil> [parse_error] row has 3 fields, header has 2`, `B 3 <nil> [parse_error] row has 1 fields, header has 2`, `R 4 c "ok" <nil>`}},
 		{"bare quote recovers on next line", "id,text\na,x\"y\nb,fine\n", Fields{},
-			[]string{`B 2 <nil> invalid CSV: bare " in non-quoted-field (line 2, column 4)`, `R 3 b "fine" <nil>`}},
+			[]string{`B 2 <nil> [parse_error] invalid CSV: bare " in non-quoted-field (line 2, column 4)`, `R 3 b "fine" <nil>`}},
 		{"unterminated quote runs to end", "id,text\na,\"open\nb,c\n", Fields{},
-			[]string{`B 2 <nil> invalid CSV: extraneous or missing " in quoted-field (line 3, column 5)`}},
+			[]string{`B 2 <nil> [parse_error] invalid CSV: extraneous or missing " in quoted-field (line 3, column 5)`}},
 		{"empty text and duplicates", "id,text\na, \nb,x\nb,y\n", Fields{},
-			[]string{`B 2 a empty text`, `R 3 b "x" <nil>`, `B 4 b duplicate id "b" (first on line 3)`}},
+			[]string{`B 2 a [empty_text] empty text`, `R 3 b "x" <nil>`, `B 4 b [duplicate_id] duplicate id "b" (first on line 3)`}},
 		{"invalid utf8", "id,text\na,\xff\n", Fields{},
-			[]string{`B 2 <nil> invalid UTF-8 in column "text" at byte 0`}},
+			[]string{`B 2 <nil> [invalid_utf8] invalid UTF-8 in column "text" at byte 0`}},
 		{"bom in header", "\uFEFFtext\nx\n", Fields{},
 			[]string{`R 2 in.csv:2 "x" <nil>`}},
 		{"custom fields", "body,key,y\nhi,k1,neg\n", Fields{Text: "body", ID: "key", Label: "y"},
@@ -226,10 +228,10 @@ func TestParseParquet(t *testing.T) {
 	runCases(t, FormatParquet, []parseCase{{"mixed", input, Fields{}, []string{
 		`R 1 a "good" 1`,
 		`R 2 in.parquet:2 "no id" <nil>`,
-		`B 3 c text column "text" is null`,
-		`B 4 d empty text`,
-		`B 5 a duplicate id "a" (first on line 1)`,
-		`B 6 f invalid UTF-8 in column "text" at byte 3`,
+		`B 3 c [missing_field] text column "text" is null`,
+		`B 4 d [empty_text] empty text`,
+		`B 5 a [duplicate_id] duplicate id "a" (first on line 1)`,
+		`B 6 f [invalid_utf8] invalid UTF-8 in column "text" at byte 3`,
 	}}})
 
 	type other struct {

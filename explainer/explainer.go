@@ -165,7 +165,7 @@ func (e *Explainer) Explain(ctx context.Context, recs []corpus.Record) (*Output,
 	for _, r := range recs {
 		enc, err := e.model.Encode(r.Text)
 		if err != nil {
-			out.Errors = append(out.Errors, e.errorRow(r, schemas.StageTokenize, err.Error()))
+			out.Errors = append(out.Errors, e.errorRow(r, schemas.StageTokenize, schemas.CodeTokenizeError, err.Error()))
 			continue
 		}
 		special := make([]bool, enc.Len())
@@ -177,7 +177,7 @@ func (e *Explainer) Explain(ctx context.Context, recs []corpus.Record) (*Output,
 			}
 		}
 		if real == 0 {
-			out.Errors = append(out.Errors, e.errorRow(r, schemas.StageTokenize, "the text has no tokens besides special tokens"))
+			out.Errors = append(out.Errors, e.errorRow(r, schemas.StageTokenize, schemas.CodeNoTokens, "the text has no tokens besides special tokens"))
 			continue
 		}
 		items = append(items, &item{rec: r, enc: enc, in: e.model.InputFromEncoding(enc), special: special, words: tokenizer.Words(enc, r.Text)})
@@ -203,7 +203,7 @@ func (e *Explainer) Explain(ctx context.Context, recs []corpus.Record) (*Output,
 			return nil, ctx.Err()
 		}
 		for _, err := range errs {
-			out.Errors = append(out.Errors, e.errorRow(it.rec, schemas.StageExplain, err.Error()))
+			out.Errors = append(out.Errors, e.errorRow(it.rec, schemas.StageExplain, explainCode(err), err.Error()))
 		}
 		if len(rows) == 0 {
 			continue
@@ -294,8 +294,9 @@ func (e *Explainer) explainItem(ctx context.Context, it *item) ([]schemas.Explan
 		if cache != nil {
 			sc = cache.scorer(t.class, e.s.OutputKind)
 		} else if sc, err = e.scorer(t, n-1); err != nil {
-			return nil, []error{err}
+			return nil, []error{modelError{err}}
 		}
+		sc = modelScorer{sc}
 		for _, spec := range e.s.Methods {
 			if err := ctx.Err(); err != nil {
 				return nil, []error{err}

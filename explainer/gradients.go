@@ -228,7 +228,7 @@ func (g *gradients) fn(in explanation.Input, hidden int, index, position int) ex
 			}
 			res, err := sess.Run(x)
 			if err != nil {
-				return nil, nil, fmt.Errorf("gradients: %w", err)
+				return nil, nil, modelError{fmt.Errorf("gradients: %w", err)}
 			}
 			for b := 0; b < size && start+b < k; b++ {
 				f = append(f, res.Target[b])

@@ -1,7 +1,9 @@
 package explainer
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 
@@ -87,16 +89,16 @@ func (e *Explainer) row(it *item, spec MethodSpec, t target, res explanation.Res
 func checkFinite(r explanation.Result) error {
 	bad := func(v float64) bool { return math.IsNaN(v) || math.IsInf(v, 0) }
 	if bad(r.TargetScore) || r.BaselineScore != nil && bad(*r.BaselineScore) || r.Quality != nil && bad(*r.Quality) {
-		return fmt.Errorf("the model's score is not finite")
+		return fmt.Errorf("the model's score is %w", explanation.ErrNonFinite)
 	}
 	for _, v := range r.Tokens {
 		if bad(v) {
-			return fmt.Errorf("a token attribution is not finite")
+			return fmt.Errorf("a token attribution is %w", explanation.ErrNonFinite)
 		}
 	}
 	for _, v := range r.Words {
 		if bad(v) {
-			return fmt.Errorf("a word attribution is not finite")
+			return fmt.Errorf("a word attribution is %w", explanation.ErrNonFinite)
 		}
 	}
 	return nil
@@ -110,7 +112,43 @@ func clean(v float64) float64 {
 	return v
 }
 
-func (e *Explainer) errorRow(r corpus.Record, stage, reason string) schemas.ErrorRow {
+// errorRow makes the error row of a record that failed at stage; code is
+// required so that no row leaves without one.
+func (e *Explainer) errorRow(r corpus.Record, stage, code, reason string) schemas.ErrorRow {
 	id := r.ID
-	return schemas.ErrorRow{RunID: e.s.RunID, Source: r.Source, Line: r.Line, ExampleID: &id, Stage: stage, Reason: reason, Raw: schemas.SanitizeRaw(r.Text)}
+	return schemas.ErrorRow{RunID: e.s.RunID, Source: r.Source, Line: r.Line, ExampleID: &id, Stage: stage, Code: code, Reason: reason, Raw: schemas.SanitizeRaw(r.Text)}
+}
+
+// modelError marks a failure of ONNX Runtime while a method scored or
+// differentiated an example, so its error row says model_error rather than
+// method_error.
+type modelError struct{ err error }
+
+func (e modelError) Error() string { return e.err.Error() }
+func (e modelError) Unwrap() error { return e.err }
+
+// modelScorer marks its scorer's failures as modelErrors.
+type modelScorer struct{ sc explanation.Scorer }
+
+func (m modelScorer) Score(ctx context.Context, inputs []explanation.Input) ([]float64, error) {
+	f, err := m.sc.Score(ctx, inputs)
+	if err != nil {
+		return nil, modelError{err}
+	}
+	return f, nil
+}
+
+// explainCode is the reason code of a method's failure on an example.
+func explainCode(err error) string {
+	var me modelError
+	switch {
+	case errors.Is(err, explanation.ErrTooLong):
+		return schemas.CodeTooLong
+	case errors.Is(err, explanation.ErrNonFinite):
+		return schemas.CodeNonFinite
+	case errors.As(err, &me):
+		return schemas.CodeModelError
+	default:
+		return schemas.CodeMethodError
+	}
 }

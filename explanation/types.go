@@ -1,6 +1,18 @@
 package explanation
 
-import "context"
+import (
+	"context"
+	"errors"
+)
+
+// ErrTooLong is wrapped by a method's error when it refuses an input for its
+// length (e.g. attention flow beyond its max_length), so the explainer can
+// record the refusal with its own reason code instead of as a method failure.
+var ErrTooLong = errors.New("too long")
+
+// ErrNonFinite is wrapped by the error of a method or scorer that met a NaN or
+// infinite value, which is refused rather than written as an attribution.
+var ErrNonFinite = errors.New("non-finite")
 
 // Masking says how a perturbation method makes a token absent (see shared/conventions.md).
 type Masking string

@@ -72,6 +72,8 @@ type Counts struct {
 	Failed int64 `json:"failed"`
 	// RowsWritten maps each output (explanations, errors, global_importance, attention) to its row count.
 	RowsWritten map[string]int64 `json:"rows_written"`
+	// ErrorCodes maps each reason code (schemas.ReasonCodes) to its rows in errors.parquet; absent when there are none.
+	ErrorCodes map[string]int64 `json:"error_codes,omitempty"`
 }
 
 // EncodeManifest returns the manifest's indented JSON (map keys sorted, trailing newline); the pipeline commits it with the same temp-then-rename write as its Parquet files.

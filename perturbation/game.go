@@ -280,7 +280,7 @@ func (st *setup) score(ctx context.Context, s explanation.Scorer, ev *evaluator)
 	}
 	for i, v := range vals {
 		if math.IsNaN(v) || math.IsInf(v, 0) {
-			return nil, fmt.Errorf("scorer returned non-finite score %v for perturbed input %d", v, i)
+			return nil, fmt.Errorf("scorer returned %w score %v for perturbed input %d", explanation.ErrNonFinite, v, i)
 		}
 	}
 	return vals, nil

@@ -6,6 +6,8 @@ import (
 	"math"
 
 	"gonum.org/v1/gonum/mat"
+
+	"github.com/glassbox-ai/glassbox/explanation"
 )
 
 // constrainedWLS solves min Σ_k w_k (y_k − x_k·φ)² subject to Σφ = total over
@@ -60,7 +62,7 @@ func constrainedWLS(sets []coalition, y, w []float64, n int, total float64) ([]f
 	phi[n-1] = total - sum
 	for _, v := range phi {
 		if !finite(v) {
-			return nil, "", errors.New("least squares produced a non-finite attribution")
+			return nil, "", fmt.Errorf("least squares produced a %w attribution", explanation.ErrNonFinite)
 		}
 	}
 	return phi, solver, nil

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"sort"
 
 	"github.com/parquet-go/parquet-go"
@@ -22,10 +23,12 @@ type rowPlace struct {
 	Line   int64  `parquet:"source_line"`
 }
 
-// errorPlace is rowPlace as errors.parquet names its columns, with the reason.
+// errorPlace is rowPlace as errors.parquet names its columns, with the
+// reason and its code.
 type errorPlace struct {
 	Source string `parquet:"source"`
 	Line   int64  `parquet:"line"`
+	Code   string `parquet:"code"`
 	Reason string `parquet:"reason"`
 }
 
@@ -36,10 +39,13 @@ type ledger struct {
 	failed    map[rowPlace]bool
 	// unreadable are the input files the workers could not read, with the reason.
 	unreadable map[string]string
+	// codes counts the rows of errors.parquet by reason code (every row, not
+	// every input row: a row two methods failed on has two).
+	codes map[string]int64
 }
 
 func newLedger() *ledger {
-	return &ledger{explained: map[rowPlace]bool{}, failed: map[rowPlace]bool{}, unreadable: map[string]string{}}
+	return &ledger{explained: map[rowPlace]bool{}, failed: map[rowPlace]bool{}, unreadable: map[string]string{}, codes: map[string]int64{}}
 }
 
 // add records the rows of one written file of output key (explanations and
@@ -50,6 +56,7 @@ func (l *ledger) add(key, path string, f *parquet.File) error {
 		return readPlaces(path, f, func(p rowPlace) { l.explained[p] = true })
 	case "errors":
 		return readPlaces(path, f, func(p errorPlace) {
+			l.codes[p.Code]++
 			if p.Line > 0 {
 				l.failed[rowPlace{Source: p.Source, Line: p.Line}] = true
 			} else { // a file-level error stands for no row, and for rows lost
@@ -63,9 +70,13 @@ func (l *ledger) add(key, path string, f *parquet.File) error {
 // counts returns the run's row counts from what was written: read is the
 // input's row count (countRows); a row is explained when it has an
 // explanation row, failed when it is in errors.parquet and not explained, so
-// a row explained by one method and failed by another counts once.
+// a row explained by one method and failed by another counts once. The error
+// rows by reason code sum to written["errors"].
 func (l *ledger) counts(read int64, written map[string]int64) jobconfig.Counts {
 	c := jobconfig.Counts{Read: read, Explained: int64(len(l.explained)), RowsWritten: written}
+	if len(l.codes) > 0 {
+		c.ErrorCodes = maps.Clone(l.codes)
+	}
 	for p := range l.failed {
 		if !l.explained[p] {
 			c.Failed++

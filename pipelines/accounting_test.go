@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -15,13 +16,17 @@ import (
 // TestCheckAccounted writes explanations and errors files by hand and checks
 // the accounting outputRows and ledger.check do: a row counts once whether it was explained, failed or both
 // (some methods failing), a file-level error (line 0) fails the run, and
-// any shortfall against the rows read is an error naming the numbers.
+// any shortfall against the rows read is an error naming the numbers; the
+// error rows are counted per reason code.
 func TestCheckAccounted(t *testing.T) {
 	ex := func(line int64, method string) schemas.ExplanationRow {
 		return schemas.ExplanationRow{ExampleID: "e", Method: method, Source: "in.jsonl", SourceLine: line}
 	}
 	er := func(line int64) schemas.ErrorRow {
-		return schemas.ErrorRow{Source: "in.jsonl", Line: line, Stage: "explain", Reason: "r"}
+		if line == 0 {
+			return schemas.ErrorRow{Source: "in.jsonl", Stage: schemas.StageRead, Code: schemas.CodeUnreadableFile, Reason: "r"}
+		}
+		return schemas.ErrorRow{Source: "in.jsonl", Line: line, Stage: schemas.StageExplain, Code: schemas.CodeMethodError, Reason: "r"}
 	}
 	for _, tc := range []struct {
 		name       string
@@ -55,7 +60,18 @@ func TestCheckAccounted(t *testing.T) {
 				t.Fatal(err)
 			}
 			written["surrogate_examples"] = tc.surrogates
-			err = led.check(dir, led.counts(tc.read, written), tc.perExample)
+			counts := led.counts(tc.read, written)
+			var codes map[string]int64
+			for _, e := range tc.errors {
+				if codes == nil {
+					codes = map[string]int64{}
+				}
+				codes[e.Code]++
+			}
+			if !reflect.DeepEqual(counts.ErrorCodes, codes) {
+				t.Errorf("error codes %v, want %v", counts.ErrorCodes, codes)
+			}
+			err = led.check(dir, counts, tc.perExample)
 			switch {
 			case tc.want == "" && err != nil:
 				t.Errorf("error %v, want the rows accounted for", err)

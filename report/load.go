@@ -110,8 +110,8 @@ type Run struct {
 	Errors []schemas.ErrorRow
 	// ErrorsTotal is the number of error rows.
 	ErrorsTotal int
-	// ErrorClasses counts the errors by stage and reason with names and numbers elided.
-	ErrorClasses []Count
+	// ErrorClasses counts the errors by reason code, stage and reason with names and numbers elided.
+	ErrorClasses []ErrorClass
 	// Attention are the examples with attention matrices drawn (at most MaxAttentionExamples).
 	Attention []AttentionExample
 	// AttentionLeftOut is the number of examples with matrices not drawn.
@@ -167,6 +167,14 @@ type HeadStat struct {
 
 // Count is a named count.
 type Count struct {
+	Name string
+	N    int
+}
+
+// ErrorClass is a count of error rows with the same reason code, stage and
+// reason class; Code is empty for runs written before errors.parquet had codes.
+type ErrorClass struct {
+	Code string
 	Name string
 	N    int
 }
@@ -274,32 +282,31 @@ func (r *Run) loadErrors(ctx context.Context, fsys FS) error {
 		}
 		return rows[i].Line < rows[j].Line
 	})
-	classes := map[string]int{}
+	classes := map[ErrorClass]int{}
 	for _, e := range rows {
-		classes[e.Stage+": "+reasonClass(e.Reason)]++
+		classes[ErrorClass{Code: e.Code, Name: e.Stage + ": " + reasonClass(e.Reason)}]++
 	}
-	r.ErrorClasses = sortedCounts(classes)
+	r.ErrorClasses = make([]ErrorClass, 0, len(classes))
+	for c, n := range classes {
+		c.N = n
+		r.ErrorClasses = append(r.ErrorClasses, c)
+	}
+	sort.Slice(r.ErrorClasses, func(i, j int) bool {
+		a, b := r.ErrorClasses[i], r.ErrorClasses[j]
+		if a.N != b.N {
+			return a.N > b.N
+		}
+		if a.Code != b.Code {
+			return a.Code < b.Code
+		}
+		return a.Name < b.Name
+	})
 	r.ErrorsTotal = len(rows)
 	if len(rows) > r.Options.MaxErrors {
 		rows = rows[:r.Options.MaxErrors]
 	}
 	r.Errors = rows
 	return nil
-}
-
-// sortedCounts orders counts by count, descending, then name.
-func sortedCounts(m map[string]int) []Count {
-	out := make([]Count, 0, len(m))
-	for k, v := range m {
-		out = append(out, Count{k, v})
-	}
-	sort.Slice(out, func(i, j int) bool {
-		if out[i].N != out[j].N {
-			return out[i].N > out[j].N
-		}
-		return out[i].Name < out[j].Name
-	})
-	return out
 }
 
 // reasonClass elides quoted strings and numbers from an error reason, so

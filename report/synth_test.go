@@ -153,11 +153,12 @@ func writeSyntheticRun(tb testing.TB, dir string, o synthOptions) {
 	for i := range max(1, o.examples/100) {
 		id := fmt.Sprintf("bad-%d", i)
 		reason := []string{`duplicate id "x" (first on line 3)`, "empty text", `text field "text" is a number, want a string`}[i%3]
+		code := []string{schemas.CodeDuplicateID, schemas.CodeEmptyText, schemas.CodeMissingField}[i%3]
 		raw := o.errorRaw
 		if raw == "" {
 			raw = fmt.Sprintf(`{"id":%q}`, id)
 		}
-		errs = append(errs, schemas.ErrorRow{RunID: "synthetic", Source: "synthetic.jsonl", Line: int64(o.examples + i + 1), ExampleID: &id, Stage: "parse", Reason: reason, Raw: raw})
+		errs = append(errs, schemas.ErrorRow{RunID: "synthetic", Source: "synthetic.jsonl", Line: int64(o.examples + i + 1), ExampleID: &id, Stage: schemas.StageRead, Code: code, Reason: reason, Raw: raw})
 	}
 	var grows []schemas.GlobalImportanceRow
 	for k, g := range global {

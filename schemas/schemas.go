@@ -7,7 +7,7 @@ import (
 
 // Version is the output schema version written on every explanation row;
 // bump it when a column is added, removed, renamed or changes meaning.
-const Version int32 = 1
+const Version int32 = 2
 
 // File-name prefixes and names of the output file sets, relative to the output directory.
 const (
@@ -128,6 +128,8 @@ type ErrorRow struct {
 	ExampleID *string `parquet:"example_id,optional,zstd"`
 	// Stage is where the row failed: read, parse, tokenize, infer or explain.
 	Stage string `parquet:"stage,zstd"`
+	// Code is the machine-readable kind of failure, one of ReasonCodes (see codes.go).
+	Code string `parquet:"code,zstd"`
 	// Reason says why, in words.
 	Reason string `parquet:"reason,zstd"`
 	// Raw is the offending input (SanitizeRaw: valid UTF-8, at most MaxRawBytes bytes).

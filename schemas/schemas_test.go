@@ -57,8 +57,8 @@ func sampleExplanations() []schemas.ExplanationRow {
 
 func sampleErrors() []schemas.ErrorRow {
 	return []schemas.ErrorRow{
-		{RunID: "r1", Source: "a.jsonl", Line: 3, ExampleID: strp("x"), Stage: schemas.StageParse, Reason: "duplicate id", Raw: `{"id":"x"}`},
-		{RunID: "r1", Source: "a.jsonl", Line: 4, ExampleID: nil, Stage: schemas.StageRead, Reason: "invalid UTF-8", Raw: schemas.SanitizeRaw("a\xffb")},
+		{RunID: "r1", Source: "a.jsonl", Line: 3, ExampleID: strp("x"), Stage: schemas.StageRead, Code: schemas.CodeDuplicateID, Reason: "duplicate id", Raw: `{"id":"x"}`},
+		{RunID: "r1", Source: "a.jsonl", Line: 4, ExampleID: nil, Stage: schemas.StageRead, Code: schemas.CodeInvalidUTF8, Reason: "invalid UTF-8", Raw: schemas.SanitizeRaw("a\xffb")},
 	}
 }
 
@@ -137,6 +137,7 @@ func TestSchemaShape(t *testing.T) {
 	required int64 line (INT(64,true));
 	optional binary example_id (STRING);
 	required binary stage (STRING);
+	required binary code (STRING);
 	required binary reason (STRING);
 	required binary raw (STRING);
 }`},

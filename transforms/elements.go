@@ -60,6 +60,7 @@ func decodeRow[T any](b []byte) (T, error) {
 	return row, nil
 }
 
+// badToErrorRow makes the error row of a bad input row, keeping the parser's reason code.
 func badToErrorRow(runID string, b corpus.BadRecord) schemas.ErrorRow {
-	return schemas.ErrorRow{RunID: runID, Source: b.Source, Line: b.Line, ExampleID: b.ID, Stage: schemas.StageRead, Reason: b.Reason, Raw: b.Raw}
+	return schemas.ErrorRow{RunID: runID, Source: b.Source, Line: b.Line, ExampleID: b.ID, Stage: schemas.StageRead, Code: b.Code, Reason: b.Reason, Raw: b.Raw}
 }

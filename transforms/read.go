@@ -7,6 +7,7 @@ import (
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/io/filesystem"
 	"github.com/glassbox-ai/glassbox/corpus"
+	"github.com/glassbox-ai/glassbox/schemas"
 )
 
 // ReadFileFn reads one input file (local or gs://) and emits its rows; bad rows
@@ -43,7 +44,7 @@ func (f *ReadFileFn) ProcessElement(ctx context.Context, path string, emit func(
 			return ctx.Err()
 		}
 		// A file that cannot be read is bad input too: it must not kill the job.
-		return bad(corpus.BadRecord{Source: path, Line: 0, Reason: err.Error()})
+		return bad(corpus.BadRecord{Source: path, Line: 0, Code: schemas.CodeUnreadableFile, Reason: err.Error()})
 	}
 	return nil
 }

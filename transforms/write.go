@@ -104,10 +104,10 @@ func (f *WriteErrorsFn) ProcessElement(ctx context.Context, _ []byte, rows func(
 	return writeSorted(ctx, f.Path, rows, SortErrors)
 }
 
-// SortErrors orders error rows by source, line, stage and reason: the order of errors.parquet.
+// SortErrors orders error rows by source, line, stage, reason and code: the order of errors.parquet.
 func SortErrors(rows []schemas.ErrorRow) {
 	slices.SortStableFunc(rows, func(a, b schemas.ErrorRow) int {
-		return cmp.Or(cmp.Compare(a.Source, b.Source), cmp.Compare(a.Line, b.Line), cmp.Compare(a.Stage, b.Stage), cmp.Compare(a.Reason, b.Reason))
+		return cmp.Or(cmp.Compare(a.Source, b.Source), cmp.Compare(a.Line, b.Line), cmp.Compare(a.Stage, b.Stage), cmp.Compare(a.Reason, b.Reason), cmp.Compare(a.Code, b.Code))
 	})
 }
 

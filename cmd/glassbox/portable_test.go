@@ -94,9 +94,34 @@ func TestPortable(t *testing.T) {
 		if code, out := explain(5*time.Minute, job("gs://bucket/in/*.jsonl", "gs://bucket/ref")...); code != 0 {
 			t.Fatalf("in-process run: exit %d\n%s", code, out)
 		}
-		code, out := explain(5*time.Minute, job("gs://bucket/in/*.jsonl", "gs://bucket/portable", portable...)...)
-		if code != 0 {
-			t.Fatalf("portable run: exit %d\n%s\npool:\n%s", code, out, pool.output())
+		// Two jobs at once: the pool runs a worker process for each, side by side
+		// (Prism starts one worker per environment and job).
+		var wg sync.WaitGroup
+		codes, outs := make([]int, 2), make([]string, 2)
+		for i, dst := range []string{"gs://bucket/portable", "gs://bucket/portable2"} {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				codes[i], outs[i] = explain(5*time.Minute, job("gs://bucket/in/*.jsonl", dst, portable...)...)
+			}()
+		}
+		wg.Wait()
+		for i := range codes {
+			if codes[i] != 0 {
+				t.Fatalf("portable run %d: exit %d\n%s\npool:\n%s", i, codes[i], outs[i], pool.output())
+			}
+		}
+		if got2 := gcs.objects(t, "portable2/"); len(got2) == 0 {
+			t.Error("the second concurrent run wrote nothing")
+		} else {
+			for name, b := range gcs.objects(t, "portable/") {
+				if name != "manifest.json" && !bytes.Equal(b, got2[name]) {
+					t.Errorf("%s differs between the two concurrent runs", name)
+				}
+			}
+		}
+		if n := maxConcurrentWorkers(pool.output()); n < 2 {
+			t.Errorf("at most %d worker process(es) ran at once, want 2:\n%s", n, pool.output())
 		}
 		ref, got := gcs.objects(t, "ref/"), gcs.objects(t, "portable/")
 		if len(ref) == 0 {
@@ -302,6 +327,22 @@ func lastWorkerPid(poolLog string, skip int) int {
 	}
 	pid, _ := strconv.Atoi(m[len(m)-1][1])
 	return pid
+}
+
+// maxConcurrentWorkers returns how many of the pool's worker processes were
+// alive at once, from its log of starts and exits.
+func maxConcurrentWorkers(poolLog string) int {
+	alive, most := 0, 0
+	for _, line := range strings.Split(poolLog, "\n") {
+		switch {
+		case strings.Contains(line, "worker pool: started worker"):
+			alive++
+			most = max(most, alive)
+		case strings.Contains(line, "worker pool: worker") && strings.Contains(line, "exited"):
+			alive--
+		}
+	}
+	return most
 }
 
 func freePort(t *testing.T) int {

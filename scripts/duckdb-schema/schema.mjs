@@ -54,7 +54,7 @@ for (const file of files) {
       console.log('row: ' + JSON.stringify(r));
     }
   } else if (name === 'errors.parquet') {
-    for (const r of await rows(`SELECT line, example_id, stage, reason, raw FROM read_parquet(${lit(file)})`)) {
+    for (const r of await rows(`SELECT line, example_id, stage, code, reason, raw FROM read_parquet(${lit(file)})`)) {
       console.log('row: ' + JSON.stringify(r));
     }
   }
