@@ -42,6 +42,22 @@ bench-report:
 bench: setup
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
+## fuzz: run every fuzz target of the input readers, the job config, the tokenizer.json loader and the ONNX reader for FUZZTIME each, one after another; a failing input is written under the package's testdata/fuzz/ (commit it with the fix: `go test` then runs it as a regression)
+FUZZTIME ?= 30s
+FUZZ_PKGS := corpus jobconfig tokenizer onnxgraph
+# Go minimises each new interesting input for up to 60 s by default, which stalls
+# a short run (the exec count stops for seconds at a time); 100 calls bound it.
+FUZZMINIMIZETIME ?= 100x
+fuzz:
+	@failed=; for pkg in $(FUZZ_PKGS); do \
+		names=$$($(GO) test -list '^Fuzz' ./$$pkg) || { echo "$$names"; failed="$$failed $$pkg"; continue; }; \
+		for name in $$(echo "$$names" | grep '^Fuzz'); do \
+			echo "== $$pkg $$name ($(FUZZTIME))"; \
+			$(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMINIMIZETIME) ./$$pkg || failed="$$failed $$pkg.$$name"; \
+		done; \
+	done; \
+	if [ -n "$$failed" ]; then echo "fuzz: failed:$$failed"; exit 1; fi
+
 ## models: regenerate the committed test models and sample data (needs Python; never needed by tests)
 models:
 	./scripts/make-test-models.sh

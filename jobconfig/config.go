@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"reflect"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -304,6 +305,10 @@ func (c *Config) Validate() error {
 	}
 	errs = append(errs, c.Methods.validate(c.Surrogates.Enabled())...)
 	errs = append(errs, c.Surrogates.Validate("surrogates")...)
+	errs = append(errs, nonFinite(reflect.ValueOf(c), "")...)
+	for _, n := range c.Methods.Names() {
+		errs = append(errs, nonFinite(reflect.ValueOf(c.Methods.Params(n)), "methods."+n)...)
+	}
 	return errors.Join(errs...)
 }
 

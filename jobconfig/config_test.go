@@ -2,6 +2,7 @@ package jobconfig
 
 import (
 	"encoding/json"
+	"math"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -196,6 +197,17 @@ func TestValidate(t *testing.T) {
 			"batch_size: 0 is not allowed", "shards: 0 is not allowed", "intra_op_threads: -1 is not allowed",
 			"methods.lime.samples: 0 is not allowed", "methods.lime.kernel_width: 0 is not allowed", "methods.lime.alpha: -1 is not allowed",
 			"methods.attention.layer: -2 is not allowed", "methods.flow.max_length: 0 is not allowed", "methods.kernelshap.samples: -5 is not allowed",
+		}},
+		// Infinities pass the validators' range checks but have no canonical (JSON) form.
+		{"infinite", func(c *Config) {
+			c.Methods = methodsOf(t, "lime")
+			p := c.Methods.Params("lime").(*perturbation.LIMEParams)
+			p.KernelWidth, p.Alpha = math.Inf(1), math.Inf(1)
+			c.Surrogates.Logistic.Tol = math.Inf(1)
+		}, []string{
+			"methods.lime.kernel_width: +Inf is not allowed (must be a finite number)",
+			"methods.lime.alpha: +Inf is not allowed (must be a finite number)",
+			"surrogates.logistic.tol: +Inf is not allowed (must be a finite number)",
 		}},
 		{"no methods", func(c *Config) { c.Methods = Methods{} }, []string{"methods: at least one method is required"}},
 		{"run id", func(c *Config) { c.RunID = "a/b" }, []string{`run_id: "a/b" is not allowed`}},

@@ -127,6 +127,13 @@ func (g *Graph) InferShapes(inputShapes map[string][]int64) (Shapes, error) {
 			if out == "" || j >= len(outs) || outs[j] == nil {
 				continue
 			}
+			// Ops fed hostile values (Tile's negative repeats, ...) must not pass on
+			// a negative or overflowing shape for later ops to size buffers from.
+			for _, o := range append([]*TensorInfo{outs[j]}, outs[j].Sequence...) {
+				if _, err := elementCount(o.Shape); err != nil {
+					return nil, fmt.Errorf("onnxgraph: shape inference: node %q (%s%s): output %q: %w", n.GetName(), domainPrefix(n.GetDomain()), n.GetOpType(), out, err)
+				}
+			}
 			if outs[j].HasValue() && outs[j].n() > MaxFoldedElements {
 				outs[j].Ints, outs[j].Floats = nil, nil
 			}

@@ -72,8 +72,16 @@ func (p *Padding) normalise() error {
 	if p.Length < 0 || p.PadToMultipleOf < 0 {
 		return fmt.Errorf("negative padding length")
 	}
+	// Every encoding is padded to the length up front: a damaged or hostile
+	// tokenizer.json asking for 10^8 tokens would take tens of GB per text.
+	if p.Length > maxPadLength || p.PadToMultipleOf > maxPadLength {
+		return fmt.Errorf("padding length %d (multiple of %d) is beyond %d tokens", p.Length, p.PadToMultipleOf, maxPadLength)
+	}
 	return nil
 }
+
+// maxPadLength bounds fixed padding, far above any model's context.
+const maxPadLength = 1 << 20
 
 // Truncation returns the truncation in force, or nil when it is off.
 func (t *Tokenizer) Truncation() *Truncation {
