@@ -9,6 +9,7 @@ import (
 
 	"github.com/glassbox-ai/glassbox/explanation"
 	"github.com/glassbox-ai/glassbox/inference"
+	"github.com/glassbox-ai/glassbox/schemas"
 	"github.com/glassbox-ai/glassbox/transforms"
 )
 
@@ -21,6 +22,7 @@ type predictLine struct {
 	Embedding  []float64             `json:"embedding,omitempty"`
 	Truncated  bool                  `json:"truncated,omitempty"`
 	Error      string                `json:"error,omitempty"`
+	Code       string                `json:"code,omitempty"`
 	Line       int64                 `json:"line,omitempty"`
 }
 
@@ -76,14 +78,14 @@ func runPredict(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	bad := 0
 	for i, r := range rows {
 		if r.bad != nil {
-			lines[i] = predictLine{Error: r.bad.Reason, Line: r.bad.Line}
-			fmt.Fprintf(stderr, "glassbox predict: %s line %d: %s\n", r.bad.Source, r.bad.Line, r.bad.Reason)
+			lines[i] = predictLine{Error: r.bad.Reason, Code: r.bad.Code, Line: r.bad.Line}
+			fmt.Fprintf(stderr, "glassbox predict: %s line %d: %s (%s)\n", r.bad.Source, r.bad.Line, r.bad.Reason, r.bad.Code)
 			bad++
 			continue
 		}
 		enc, err := m.Encode(r.rec.Text)
 		if err != nil {
-			lines[i] = predictLine{Error: err.Error(), Line: r.rec.Line}
+			lines[i] = predictLine{Error: err.Error(), Code: schemas.CodeTokenizeError, Line: r.rec.Line}
 			fmt.Fprintf(stderr, "glassbox predict: %s line %d: %v\n", r.rec.Source, r.rec.Line, err)
 			bad++
 			continue
