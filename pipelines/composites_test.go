@@ -38,10 +38,19 @@ type contribution struct {
 
 func contributionKV(c contribution) (string, importance.Acc) { return c.Key, c.Acc }
 
+// unmarshalRow decodes a row as the transforms encode it between stages.
+func unmarshalRow(b []byte, v any) error {
+	raw, err := transforms.RowJSON(b)
+	if err != nil {
+		return err
+	}
+	return json.Unmarshal(raw, v)
+}
+
 // exampleIDKV keys an encoded explanation row by its example id, as ExplainFn does.
 func exampleIDKV(b []byte) (string, []byte) {
 	var r schemas.ExplanationRow
-	if err := json.Unmarshal(b, &r); err != nil {
+	if err := unmarshalRow(b, &r); err != nil {
 		return "undecodable", b
 	}
 	return r.ExampleID, b
@@ -55,7 +64,7 @@ func formatImportance(r importance.Row) string {
 
 func importanceLine(b []byte) string {
 	var r importance.Row
-	if err := json.Unmarshal(b, &r); err != nil {
+	if err := unmarshalRow(b, &r); err != nil {
 		return "undecodable: " + err.Error()
 	}
 	return formatImportance(r)
@@ -67,7 +76,7 @@ func recordLine(r transforms.Record) string {
 
 func errorLine(b []byte) string {
 	var r schemas.ErrorRow
-	if err := json.Unmarshal(b, &r); err != nil {
+	if err := unmarshalRow(b, &r); err != nil {
 		return "undecodable: " + err.Error()
 	}
 	return fmt.Sprintf("%s:%d|%s|%s", filepath.Base(r.Source), r.Line, r.Stage, r.RunID)
