@@ -133,7 +133,7 @@ type parser struct {
 	// then unique by construction, and seen stays empty, so reading a text
 	// file takes memory independent of its length.
 	linesOnly bool
-	n    int
+	n         int
 }
 
 // tick checks for cancellation every 256 rows, cheap enough for tiny rows.
