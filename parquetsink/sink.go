@@ -159,7 +159,7 @@ func commit(ctx context.Context, fsys FileSystem, path string, write func(io.Wri
 	return nil
 }
 
-// tempName returns path + ".tmp-" + 16 random hex digits; the randomness is
+// tempName returns path + tempInfix + 16 random hex digits; the randomness is
 // only in the name (never in the file), so concurrent retries of one shard
 // cannot clobber each other's temp files.
 func tempName(path string) (string, error) {
@@ -167,8 +167,15 @@ func tempName(path string) (string, error) {
 	if _, err := rand.Read(b[:]); err != nil {
 		return "", fmt.Errorf("temp name: %w", err)
 	}
-	return path + ".tmp-" + hex.EncodeToString(b[:]), nil
+	return path + tempInfix + hex.EncodeToString(b[:]), nil
 }
+
+// tempInfix separates a final name from the random suffix of its temp file.
+const tempInfix = ".tmp-"
+
+// TempPattern returns the glob matching the temp files of the file (or file
+// pattern) path, for removing those a killed writer left behind.
+func TempPattern(path string) string { return path + tempInfix + "*" }
 
 // ShardName returns dir/prefix-SSSSS-of-NNNNN.parquet for a 0-based shard,
 // joining with "/" by hand so URLs such as gs://bucket/out keep their "//".

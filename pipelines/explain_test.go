@@ -374,6 +374,7 @@ func TestRunnerChecks(t *testing.T) {
 		{"standalone prism without environment", "prism", "", "", "localhost:8073", remote, false, "--environment_type is required"},
 		{"dataflow without image", "dataflow", "", "", "", remote, false, "--sdk_container_image"},
 		{"unknown runner", "storm", "", "", "", remote, false, "unknown runner"},
+		{"portable without job service", "spark", "EXTERNAL", "localhost:50000", "", remote, false, "--endpoint"},
 		{"relative output", "universal", "EXTERNAL", "localhost:50000", "localhost:8099", func(c *jobconfig.Config) { remote(c); c.Output = "out" }, false, "--output out"},
 		{"local model", "universal", "EXTERNAL", "localhost:50000", "localhost:8099", func(c *jobconfig.Config) { remote(c); c.Model = "/models/m" }, false, "--shared_fs"},
 		{"external with gs:// paths", "universal", "EXTERNAL", "localhost:50000", "localhost:8099", remote, false, ""},

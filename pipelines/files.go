@@ -9,6 +9,7 @@ import (
 	"sort"
 
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/io/filesystem"
+	"github.com/glassbox-ai/glassbox/parquetsink"
 	"github.com/glassbox-ai/glassbox/schemas"
 	"github.com/glassbox-ai/glassbox/transforms"
 )
@@ -81,34 +82,34 @@ var outputPatterns = []string{schemas.ExplanationsPrefix + "-*-of-*.parquet", sc
 // files a killed run left behind.
 func clearOutputs(ctx context.Context, dir string) error {
 	if err := removeTemps(ctx, dir); err != nil {
-		return fmt.Errorf("clear earlier output: %w", err)
+		return err
 	}
-	for _, pat := range outputPatterns {
-		matches, err := listFiles(ctx, outputPath(dir, pat))
-		if err != nil {
-			return fmt.Errorf("clear earlier output: %w", err)
-		}
-		for _, m := range matches {
-			if err := transforms.FileSystemFor(m).Remove(ctx, m); err != nil {
-				return fmt.Errorf("clear earlier output: %w", err)
-			}
-		}
+	if err := removeOutputs(ctx, dir, func(pat string) string { return pat }); err != nil {
+		return fmt.Errorf("clear earlier output: %w", err)
 	}
 	return nil
 }
 
-// removeTemps removes the temporary files of outputs in dir (written as
-// NAME.tmp-RANDOM and renamed when complete, see parquetsink): a killed or
-// interrupted run leaves them, and no reader ever takes them for outputs.
+// removeTemps removes the temporary files of outputs in dir (see
+// parquetsink.TempPattern): a killed or interrupted run leaves them, and no
+// reader ever takes them for outputs.
 func removeTemps(ctx context.Context, dir string) error {
+	if err := removeOutputs(ctx, dir, parquetsink.TempPattern); err != nil {
+		return fmt.Errorf("remove temporary files: %w", err)
+	}
+	return nil
+}
+
+// removeOutputs removes the files of dir matching name(p) for every output pattern p.
+func removeOutputs(ctx context.Context, dir string, name func(string) string) error {
 	for _, pat := range outputPatterns {
-		matches, err := listFiles(ctx, outputPath(dir, pat+".tmp-*"))
+		matches, err := listFiles(ctx, outputPath(dir, name(pat)))
 		if err != nil {
-			return fmt.Errorf("remove temporary files: %w", err)
+			return err
 		}
 		for _, m := range matches {
 			if err := transforms.FileSystemFor(m).Remove(ctx, m); err != nil {
-				return fmt.Errorf("remove temporary files: %w", err)
+				return err
 			}
 		}
 	}

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"github.com/glassbox-ai/glassbox/explainer"
 	"github.com/glassbox-ai/glassbox/explanation"
@@ -69,32 +68,24 @@ func describeModel(ctx context.Context, path string) (modelFiles, error) {
 }
 
 // manifest returns the model's description for the manifest: a remote
-// model's files are named by their URLs, not by the launcher's cached copies.
+// model's files are named by their URLs, not by the launcher's cached copies
+// (which mirror the remote layout under the folder standing for Path, or
+// beside the .onnx file when Path names one).
 func (m modelFiles) manifest() jobconfig.ModelInfo {
 	info := m.ModelInfo
 	if m.stored == nil {
 		return info
 	}
-	remote := func(p string) string {
-		rel, err := filepath.Rel(m.local, p)
-		if err != nil || rel == "." {
-			return m.Path
-		}
-		return transforms.JoinPath(m.Path, filepath.ToSlash(rel))
-	}
+	localRoot, remoteRoot := m.local, m.Path
 	if st, err := os.Stat(m.local); err == nil && !st.IsDir() {
-		// The model was named by its .onnx file: its neighbours sit beside it.
-		base := m.local
-		remote = func(p string) string {
-			if p == base {
-				return m.Path
-			}
-			rel, err := filepath.Rel(filepath.Dir(base), p)
-			if err != nil {
-				return p
-			}
-			return transforms.JoinPath(remoteDir(m.Path), filepath.ToSlash(rel))
+		localRoot, remoteRoot = filepath.Dir(m.local), transforms.ParentURL(m.Path)
+	}
+	remote := func(p string) string {
+		rel, err := filepath.Rel(localRoot, p)
+		if err != nil {
+			return p
 		}
+		return transforms.JoinPath(remoteRoot, filepath.ToSlash(rel))
 	}
 	info.ONNX = remote(info.ONNX)
 	info.ExternalData = nil
@@ -102,14 +93,6 @@ func (m modelFiles) manifest() jobconfig.ModelInfo {
 		info.ExternalData = append(info.ExternalData, jobconfig.FileDigest{Path: remote(d.Path), SHA256: d.SHA256})
 	}
 	return info
-}
-
-// remoteDir returns the folder of a URL.
-func remoteDir(u string) string {
-	if i := strings.LastIndex(u, "/"); i > 0 {
-		return u[:i]
-	}
-	return u
 }
 
 // surrogatePlan lists the surrogates the job fits on the model's classes.

@@ -32,12 +32,11 @@ func pollJob(ctx context.Context, endpoint, name string, interval time.Duration,
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		conn, err := grpc.NewClient(endpoint, grpc.WithTransportCredentials(insecure.NewCredentials()))
+		client, closeConn, err := jobService(endpoint)
 		if err != nil {
 			return
 		}
-		defer conn.Close()
-		client := jobpb.NewJobServiceClient(conn)
+		defer closeConn()
 		t := time.NewTicker(interval)
 		defer t.Stop()
 		id := ""
@@ -104,13 +103,21 @@ func jobCounters(ctx context.Context, client jobpb.JobServiceClient, id string) 
 func cancelJob(endpoint, name string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	conn, err := grpc.NewClient(endpoint, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	client, closeConn, err := jobService(endpoint)
 	if err != nil {
 		return
 	}
-	defer conn.Close()
-	client := jobpb.NewJobServiceClient(conn)
+	defer closeConn()
 	if id := findJob(ctx, client, name); id != "" {
 		_, _ = client.Cancel(ctx, &jobpb.CancelJobRequest{JobId: id})
 	}
+}
+
+// jobService returns a client of the job service at endpoint and a function closing it.
+func jobService(endpoint string) (jobpb.JobServiceClient, func(), error) {
+	conn, err := grpc.NewClient(endpoint, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		return nil, nil, err
+	}
+	return jobpb.NewJobServiceClient(conn), func() { conn.Close() }, nil
 }

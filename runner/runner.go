@@ -85,6 +85,9 @@ func Prepare(notes io.Writer) error {
 		return fmt.Errorf("unknown runner %q: use prism (the default, in-process), dataflow, flink, spark or universal (any portable job service at --endpoint)", *runners.Runner)
 	}
 	if portable() {
+		if *jobopts.Endpoint == "" {
+			return fmt.Errorf("runner %s: pass --endpoint=HOST:PORT, the address of its job service", Name())
+		}
 		if err := checkEnvironment(); err != nil {
 			return err
 		}

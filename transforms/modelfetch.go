@@ -31,9 +31,9 @@ type ModelFile = inference.StoredFile
 // .onnx file, its external data and every metadata file lie in it or below it, so the
 // cache entry is one folder laid out as the remote one.
 
-// modelCacheDir is the folder holding the cached models. It follows os.TempDir (read at
+// modelStoreDir is the folder holding the cached models. It follows os.TempDir (read at
 // each call) so that a test, or a worker with a small /tmp, moves it with TMPDIR.
-func modelCacheDir() string { return filepath.Join(os.TempDir(), "glassbox-models") }
+func modelStoreDir() string { return filepath.Join(os.TempDir(), "glassbox-models") }
 
 // FetchModel copies the model at url (a gs://... folder in Hugging Face layout, or a
 // .../name.onnx file) into the local model cache and returns the local path that stands
@@ -67,7 +67,7 @@ func FetchModel(ctx context.Context, url string) (local string, files []ModelFil
 	names := []string{onnxName}
 	// The loader reads tokenizer.json, config.json, tokenizer_config.json and the like from
 	// these folders; weights in other formats (safetensors, .bin) and other graphs stay behind.
-	for _, dir := range uniq(root, remoteParent(chosen.ONNX)) {
+	for _, dir := range uniq(root, ParentURL(chosen.ONNX)) {
 		listed, err := store.List(dir)
 		if err != nil {
 			return "", nil, fmt.Errorf("fetch model %s: %w", url, err)
@@ -156,7 +156,7 @@ func MaterializeModel(ctx context.Context, url string, files []ModelFile) (strin
 		return "", fmt.Errorf("materialize model %s: %w", url, err)
 	}
 	key := cacheKey(files)
-	final := filepath.Join(modelCacheDir(), key)
+	final := filepath.Join(modelStoreDir(), key)
 	local := filepath.Join(final, filepath.FromSlash(rel))
 
 	// Every DoFn instance of a worker process asks at once; one downloads, the others wait
@@ -202,10 +202,10 @@ var fetchLocks sync.Map
 // newStaging makes an empty folder beside the cache entries, so the final rename stays on
 // one file system and is atomic.
 func newStaging() (string, error) {
-	if err := os.MkdirAll(modelCacheDir(), 0o755); err != nil {
+	if err := os.MkdirAll(modelStoreDir(), 0o755); err != nil {
 		return "", fmt.Errorf("model cache: %w", err)
 	}
-	dir, err := os.MkdirTemp(modelCacheDir(), ".staging-")
+	dir, err := os.MkdirTemp(modelStoreDir(), ".staging-")
 	if err != nil {
 		return "", fmt.Errorf("model cache: %w", err)
 	}
@@ -216,7 +216,7 @@ func newStaging() (string, error) {
 // When the entry already exists another process or goroutine made it from the same
 // verified files, so it is used and the staging folder is dropped.
 func commit(staging, key string) (string, error) {
-	final := filepath.Join(modelCacheDir(), key)
+	final := filepath.Join(modelStoreDir(), key)
 	if st, err := os.Stat(final); err == nil && st.IsDir() {
 		return final, os.RemoveAll(staging)
 	}
@@ -318,11 +318,11 @@ func modelRoot(u string, files []ModelFile) (root, rel string, err error) {
 		// Checked before onnx/X.onnx: a folder named onnx whose tokenizer is in its parent
 		// is the hub layout named one level down, far likelier than onnx/onnx/X.onnx.
 		case len(seg) == 2 && seg[0] == base:
-			found = append(found, cand{remoteParent(u), base})
+			found = append(found, cand{ParentURL(u), base})
 		case len(seg) == 2 && seg[0] == "onnx":
 			found = append(found, cand{u, ""})
 		case len(seg) == 3 && seg[0] == base && seg[1] == "onnx":
-			found = append(found, cand{remoteParent(u), base})
+			found = append(found, cand{ParentURL(u), base})
 		}
 	}
 	if len(found) != 1 {

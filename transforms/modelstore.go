@@ -38,14 +38,14 @@ func remoteStore(ctx context.Context, fs filesystem.Interface) inference.Store {
 			return names, nil
 		},
 		Join:   JoinPath,
-		Parent: remoteParent,
+		Parent: ParentURL,
 	}
 }
 
 // remoteIsDir tells an object from a folder at u. Object stores have no folders, so a
 // folder is a prefix some objects share, and a prefix none shares does not exist.
 func remoteIsDir(ctx context.Context, fs filesystem.Interface, store inference.Store, u string) (isDir, exists bool, err error) {
-	if parent := remoteParent(u); parent != u {
+	if parent := ParentURL(u); parent != u {
 		names, err := store.List(parent)
 		if err != nil {
 			return false, false, err
@@ -72,8 +72,8 @@ func remoteIsDir(ctx context.Context, fs filesystem.Interface, store inference.S
 	return true, len(all) > 0, nil
 }
 
-// remoteParent returns the folder holding the object or folder u; a bucket is its own parent.
-func remoteParent(u string) string {
+// ParentURL returns the folder holding the object or folder u; a bucket is its own parent.
+func ParentURL(u string) string {
 	i := strings.Index(u, "://")
 	if i < 0 {
 		return u

@@ -146,7 +146,7 @@ func TestPortable(t *testing.T) {
 				t.Errorf("%s differs from the in-process run's", name)
 			}
 		}
-		for _, want := range []string{`"read": 132`, `"explained": 127`, `"failed": 5`} {
+		for _, want := range []string{`"read": 132`, `"explained": 127`, `"failed": 5`, `"onnx": "gs://bucket/model/model.onnx"`} {
 			if !bytes.Contains(got["manifest.json"], []byte(want)) {
 				t.Errorf("portable manifest lacks %s:\n%s", want, got["manifest.json"])
 			}
