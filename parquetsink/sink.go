@@ -8,8 +8,10 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"iter"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/parquet-go/parquet-go"
@@ -72,20 +74,68 @@ func WriterOptions() []parquet.WriterOption {
 	}
 }
 
+// Rows are handed to parquet-go chunkRows at a time, so its column buffers
+// flush into pages of their configured size rather than into one page per
+// column, and a file holds at most RowGroupRows rows per row group: a writer
+// then buffers one row group, not the whole file, and the bytes depend only
+// on the sequence of rows, never on how a caller batched them.
+const (
+	chunkRows = 256
+	// RowGroupRows is the most rows of one row group.
+	RowGroupRows = 8192
+)
+
 // Encode writes rows as one complete Parquet file to w without closing w; it
 // is the deterministic encoding WriteRows commits atomically.
-func Encode[T any](w io.Writer, rows []T) (err error) {
+func Encode[T any](w io.Writer, rows []T) error {
+	return EncodeSeq(w, slices.Values(rows), func() error { return nil })
+}
+
+// EncodeSeq writes the rows of seq as one complete Parquet file to w without
+// closing w, in the same bytes as Encode of the same rows; errOf reports the
+// error that ended seq early, if any (checked once seq is exhausted).
+func EncodeSeq[T any](w io.Writer, seq iter.Seq[T], errOf func() error) (err error) {
 	// parquet-go panics on Go types it cannot map to a schema; turn that into an error.
 	defer func() {
 		if r := recover(); r != nil {
-			err = fmt.Errorf("parquet encode %T: %v", rows, r)
+			var zero T
+			err = fmt.Errorf("parquet encode %T: %v", zero, r)
 		}
 	}()
 	pw := parquet.NewGenericWriter[T](w, WriterOptions()...)
-	if len(rows) > 0 {
-		if _, err := pw.Write(rows); err != nil {
+	chunk := make([]T, 0, chunkRows)
+	inGroup := 0
+	flush := func() error {
+		if len(chunk) == 0 {
+			return nil
+		}
+		if _, err := pw.Write(chunk); err != nil {
 			return fmt.Errorf("parquet write rows: %w", err)
 		}
+		inGroup += len(chunk)
+		clear(chunk)
+		chunk = chunk[:0]
+		if inGroup >= RowGroupRows {
+			inGroup = 0
+			if err := pw.Flush(); err != nil {
+				return fmt.Errorf("parquet flush row group: %w", err)
+			}
+		}
+		return nil
+	}
+	for row := range seq {
+		chunk = append(chunk, row)
+		if len(chunk) == chunkRows {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+	}
+	if err := errOf(); err != nil {
+		return err
+	}
+	if err := flush(); err != nil {
+		return err
 	}
 	if err := pw.Close(); err != nil {
 		return fmt.Errorf("parquet close: %w", err)
@@ -98,6 +148,13 @@ func Encode[T any](w io.Writer, rows []T) (err error) {
 // file is removed and nothing is left under path.
 func WriteRows[T any](ctx context.Context, fsys FileSystem, path string, rows []T) error {
 	return commit(ctx, fsys, path, func(w io.Writer) error { return Encode(w, rows) })
+}
+
+// WriteSeq writes the rows of seq to path with WriteRows' atomic commit and
+// Encode's bytes, holding one row group at a time: the writer of files too
+// large for memory. errOf is as for EncodeSeq.
+func WriteSeq[T any](ctx context.Context, fsys FileSystem, path string, seq iter.Seq[T], errOf func() error) error {
+	return commit(ctx, fsys, path, func(w io.Writer) error { return EncodeSeq(w, seq, errOf) })
 }
 
 // WriteFile writes data to path with the same atomic temp-then-rename commit

@@ -97,6 +97,24 @@ func removeTemps(ctx context.Context, dir string) error {
 	if err := removeOutputs(ctx, dir, parquetsink.TempPattern); err != nil {
 		return fmt.Errorf("remove temporary files: %w", err)
 	}
+	if err := removeSpills(ctx, dir); err != nil {
+		return fmt.Errorf("remove temporary files: %w", err)
+	}
+	return nil
+}
+
+// removeSpills removes the sorted runs the writers spill into dir
+// (transforms.SpillPattern): scratch of a run, never an output.
+func removeSpills(ctx context.Context, dir string) error {
+	runs, err := listFiles(ctx, transforms.SpillPattern(dir))
+	if err != nil {
+		return err
+	}
+	for _, r := range runs {
+		if err := transforms.FileSystemFor(r).Remove(ctx, r); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 

@@ -158,6 +158,10 @@ func runJob(ctx context.Context, job ExplainJob, o RunOptions) (jobconfig.Counts
 	if ctx.Err() != nil {
 		return jobconfig.Counts{}, nil, interrupted(job.Output, time.Since(started), base, context.Cause(ctx))
 	}
+	// The runs the writers spilled are scratch: gone whether the job ran or failed.
+	if rerr := removeSpills(ctx, job.Output); rerr != nil {
+		err = errors.Join(err, fmt.Errorf("remove temporary files: %w", rerr))
+	}
 	if err != nil {
 		return jobconfig.Counts{}, nil, err
 	}

@@ -8,40 +8,51 @@ import (
 
 // WriteShards spreads rows (KV<example id, encoded row>) over shards by
 // example id alone (transforms.ShardOf), groups each shard and writes it with
-// write, one of transforms' shard writers configured with the same shard count.
+// write, one of transforms' shard writers configured with the same shard
+// count; the shuffle holds the rows, so it suits outputs a runner holds
+// anyway (the surrogates' design rows), and WriteSorted the others.
 func WriteShards(s beam.Scope, rows beam.PCollection, shards int, write any) {
 	s = s.Scope("WriteShards")
 	keyed := beam.ParDo(s, &transforms.AssignShardFn{Shards: shards}, rows)
 	beam.ParDo0(s, write, beam.GroupByKey(s, keyed))
 }
 
+// WriteSorted writes rows (KV<example id, encoded row>) of kind (a
+// transforms.Kind*) to dir/kind-SSSSS-of-NNNNN.parquet, sorted: runs spilled
+// by the producing stage, a shuffle of run names, one merge per shard (see
+// transforms/spill.go). Memory is bounded by the spill budget, not the corpus.
+func WriteSorted(s beam.Scope, dir, kind string, shards int, rows beam.PCollection) {
+	s = s.Scope("WriteSorted")
+	runs := beam.ParDo(s, &transforms.SpillFn{Dir: dir, Kind: kind, Shards: shards}, rows)
+	beam.ParDo0(s, &transforms.MergeRunsFn{Dir: dir, Kind: kind, Shards: shards}, beam.GroupByKey(s, runs))
+}
+
 // WriteExplanations writes explanation rows (KV<example id, encoded
 // schemas.ExplanationRow>) to dir/explanations-SSSSS-of-NNNNN.parquet.
 func WriteExplanations(s beam.Scope, dir string, shards int, rows beam.PCollection) {
-	s = s.Scope("WriteExplanations")
-	WriteShards(s, rows, shards, &transforms.WriteExplanationsFn{Dir: dir, Shards: shards})
+	WriteSorted(s.Scope("WriteExplanations"), dir, transforms.KindExplanations, shards, rows)
 }
 
 // WriteAttentionMatrices writes attention matrix rows (KV<example id, encoded
 // schemas.AttentionMatrixRow>) to dir/attention-SSSSS-of-NNNNN.parquet.
 func WriteAttentionMatrices(s beam.Scope, dir string, shards int, rows beam.PCollection) {
-	s = s.Scope("WriteAttentionMatrices")
-	WriteShards(s, rows, shards, &transforms.WriteAttentionMatricesFn{Dir: dir, Shards: shards})
+	WriteSorted(s.Scope("WriteAttentionMatrices"), dir, transforms.KindAttention, shards, rows)
 }
 
 // WriteAttentionStats writes attention statistics rows (KV<example id, encoded
 // schemas.AttentionStatRow>) to dir/attention_stats-SSSSS-of-NNNNN.parquet.
 func WriteAttentionStats(s beam.Scope, dir string, shards int, rows beam.PCollection) {
-	s = s.Scope("WriteAttentionStats")
-	WriteShards(s, rows, shards, &transforms.WriteAttentionStatsFn{Dir: dir, Shards: shards})
+	WriteSorted(s.Scope("WriteAttentionStats"), dir, transforms.KindAttentionStats, shards, rows)
 }
 
 // WriteErrors writes every encoded schemas.ErrorRow of errs, from all stages,
-// to dir/errors.parquet, sorted; the file exists (empty) when nothing failed.
+// to dir/errors.parquet, sorted by source, line, stage, reason and code, with
+// the bounded memory of WriteSorted; the file exists (empty) when nothing failed.
 func WriteErrors(s beam.Scope, dir string, errs ...beam.PCollection) {
 	s = s.Scope("WriteErrors")
-	all := beam.Flatten(s, errs...)
-	writeOnce(s, &transforms.WriteErrorsFn{Path: transforms.JoinPath(dir, schemas.ErrorsFile)}, all)
+	keyed := beam.ParDo(s, transforms.KeyErrorFn, beam.Flatten(s, errs...))
+	runs := beam.ParDo(s, &transforms.SpillFn{Dir: dir, Kind: transforms.KindErrors, Shards: 1}, keyed)
+	writeOnce(s, &transforms.MergeRunsToFileFn{Path: transforms.JoinPath(dir, schemas.ErrorsFile), Kind: transforms.KindErrors}, runs)
 }
 
 // GlobalImportance merges the per-example contributions (KV<importance key,

@@ -28,7 +28,16 @@ type ExplainFn struct {
 	ex      *explainer.Explainer
 	release func()
 	buf     []Record
+	// imp merges the bundle's importance contributions before they are
+	// emitted: one accumulator per key and bundle rather than per batch, so
+	// what crosses to the combine is bounded by the vocabulary, not the
+	// corpus (the runner's own lifting keeps too few keys for a vocabulary).
+	imp map[string]importance.Acc
 }
+
+// maxBundleKeys bounds the contributions ExplainFn holds: past it they are
+// emitted early, as a combiner's lifting cache would.
+const maxBundleKeys = 200_000
 
 // Setup acquires the process's explainer.
 func (f *ExplainFn) Setup() error {
@@ -43,6 +52,7 @@ func (f *ExplainFn) Setup() error {
 // StartBundle starts an empty buffer.
 func (f *ExplainFn) StartBundle(_ context.Context, _ func(string, []byte), _ func([]byte), _ func(string, importance.Acc), _ func(string, []byte), _ func(string, []byte), _ func(string, []byte)) {
 	f.buf = f.buf[:0]
+	f.imp = map[string]importance.Acc{}
 }
 
 // ProcessElement buffers a record and explains the buffer when it is full.
@@ -56,7 +66,19 @@ func (f *ExplainFn) ProcessElement(ctx context.Context, r Record, emitRow func(s
 
 // FinishBundle explains what is left in the buffer.
 func (f *ExplainFn) FinishBundle(ctx context.Context, emitRow func(string, []byte), emitErr func([]byte), emitImp func(string, importance.Acc), emitAttn func(string, []byte), emitStats func(string, []byte), emitSur func(string, []byte)) error {
-	return f.flush(ctx, emitRow, emitErr, emitImp, emitAttn, emitStats, emitSur)
+	if err := f.flush(ctx, emitRow, emitErr, emitImp, emitAttn, emitStats, emitSur); err != nil {
+		return err
+	}
+	f.emitImportance(emitImp)
+	return nil
+}
+
+// emitImportance emits and forgets the bundle's merged contributions.
+func (f *ExplainFn) emitImportance(emitImp func(string, importance.Acc)) {
+	for k, acc := range f.imp {
+		emitImp(k, acc)
+	}
+	clear(f.imp)
 }
 
 // Teardown releases the process's explainer.
@@ -96,7 +118,11 @@ func (f *ExplainFn) flush(ctx context.Context, emitRow func(string, []byte), emi
 		emitErr(b)
 	}
 	for k, acc := range out.Importance {
-		emitImp(k.String(), acc)
+		key := k.String()
+		f.imp[key] = f.imp[key].Merge(acc)
+	}
+	if len(f.imp) > maxBundleKeys {
+		f.emitImportance(emitImp)
 	}
 	for _, row := range out.Attention {
 		b, err := encodeRow(row)

@@ -1,7 +1,7 @@
 package transforms
 
 import (
-	"cmp"
+	"bytes"
 	"context"
 	"fmt"
 	"hash/fnv"
@@ -34,80 +34,11 @@ func (f *AssignShardFn) ProcessElement(exampleID string, row []byte) (int, []byt
 	return ShardOf(exampleID, f.Shards), row
 }
 
-// WriteExplanationsFn writes one shard of explanation rows, sorted by
-// SortExplanations, to dir/explanations-SSSSS-of-NNNNN.parquet.
-type WriteExplanationsFn struct {
-	// Dir is the output directory (local or URL).
-	Dir string
-	// Shards is the number of shards.
-	Shards int
-}
-
-// ProcessElement writes shard `shard`.
-func (f *WriteExplanationsFn) ProcessElement(ctx context.Context, shard int, rows func(*[]byte) bool) error {
-	return writeSorted(ctx, parquetsink.ShardName(f.Dir, schemas.ExplanationsPrefix, shard, f.Shards), rows, SortExplanations)
-}
-
-// WriteAttentionMatricesFn writes one shard of attention matrix rows, sorted by
-// example, layer and head, to dir/attention-SSSSS-of-NNNNN.parquet.
-type WriteAttentionMatricesFn struct {
-	// Dir is the output directory (local or URL).
-	Dir string
-	// Shards is the number of shards.
-	Shards int
-}
-
-// ProcessElement writes shard `shard`.
-func (f *WriteAttentionMatricesFn) ProcessElement(ctx context.Context, shard int, rows func(*[]byte) bool) error {
-	return writeSorted(ctx, parquetsink.ShardName(f.Dir, schemas.AttentionPrefix, shard, f.Shards), rows, func(all []schemas.AttentionMatrixRow) {
-		slices.SortFunc(all, func(a, b schemas.AttentionMatrixRow) int {
-			return cmp.Or(cmp.Compare(a.ExampleID, b.ExampleID), cmp.Compare(a.Layer, b.Layer), cmp.Compare(a.Head, b.Head))
-		})
-	})
-}
-
-// WriteAttentionStatsFn writes one shard of attention statistics rows, sorted
-// by example, layer and head, to dir/attention_stats-SSSSS-of-NNNNN.parquet.
-type WriteAttentionStatsFn struct {
-	// Dir is the output directory (local or URL).
-	Dir string
-	// Shards is the number of shards.
-	Shards int
-}
-
-// ProcessElement writes shard `shard`.
-func (f *WriteAttentionStatsFn) ProcessElement(ctx context.Context, shard int, rows func(*[]byte) bool) error {
-	return writeSorted(ctx, parquetsink.ShardName(f.Dir, schemas.AttentionStatsPrefix, shard, f.Shards), rows, func(all []schemas.AttentionStatRow) {
-		slices.SortFunc(all, func(a, b schemas.AttentionStatRow) int {
-			return cmp.Or(cmp.Compare(a.ExampleID, b.ExampleID), cmp.Compare(a.Layer, b.Layer), cmp.Compare(a.Head, b.Head))
-		})
-	})
-}
-
-// SortExplanations orders rows by example, method and target: the order inside every shard.
+// SortExplanations orders rows by example, method, target and source: the
+// order inside every explanations shard (SpillFn's key for them).
 func SortExplanations(rows []schemas.ExplanationRow) {
 	slices.SortStableFunc(rows, func(a, b schemas.ExplanationRow) int {
-		return cmp.Or(cmp.Compare(a.ExampleID, b.ExampleID), cmp.Compare(a.Method, b.Method), cmp.Compare(a.Target, b.Target), cmp.Compare(a.Source, b.Source), cmp.Compare(a.SourceLine, b.SourceLine))
-	})
-}
-
-// WriteErrorsFn writes every error row, given as a side input, to one file,
-// sorted by source, line, stage and reason; it runs once on an impulse so the
-// file exists even when nothing failed.
-type WriteErrorsFn struct {
-	// Path is the file to write.
-	Path string
-}
-
-// ProcessElement writes the file.
-func (f *WriteErrorsFn) ProcessElement(ctx context.Context, _ []byte, rows func(*[]byte) bool) error {
-	return writeSorted(ctx, f.Path, rows, SortErrors)
-}
-
-// SortErrors orders error rows by source, line, stage, reason and code: the order of errors.parquet.
-func SortErrors(rows []schemas.ErrorRow) {
-	slices.SortStableFunc(rows, func(a, b schemas.ErrorRow) int {
-		return cmp.Or(cmp.Compare(a.Source, b.Source), cmp.Compare(a.Line, b.Line), cmp.Compare(a.Stage, b.Stage), cmp.Compare(a.Reason, b.Reason), cmp.Compare(a.Code, b.Code))
+		return bytes.Compare(explanationKey(a.ExampleID, a.Method, a.Target, a.Source, a.SourceLine), explanationKey(b.ExampleID, b.Method, b.Target, b.Source, b.SourceLine))
 	})
 }
 
@@ -148,18 +79,6 @@ func decodeAll[T any](rows func(*[]byte) bool) ([]T, error) {
 		all = append(all, r)
 	}
 	return all, nil
-}
-
-// writeSorted decodes rows, sorts them so the file does not depend on the
-// order they arrived in, and writes them to path atomically.
-func writeSorted[T any](ctx context.Context, path string, rows func(*[]byte) bool, sortRows func([]T)) error {
-	all, err := decodeAll[T](rows)
-	if err != nil {
-		return err
-	}
-	sortRows(all)
-	rowsWritten.Inc(ctx, int64(len(all)))
-	return parquetsink.WriteRows(ctx, FileSystemFor(path), path, all)
 }
 
 // MergeImportance is the combine function of global importances: exact, so any merge order gives the same bytes.

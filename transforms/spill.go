@@ -1,0 +1,479 @@
+package transforms
+
+import (
+	"bufio"
+	"bytes"
+	"container/heap"
+	"context"
+	"crypto/rand"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"iter"
+	"slices"
+
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/io/filesystem"
+	"github.com/glassbox-ai/glassbox/parquetsink"
+	"github.com/glassbox-ai/glassbox/schemas"
+)
+
+// Sorted outputs are written the way an external sort works, so that a
+// worker's memory is bounded by a budget rather than by the corpus: SpillFn
+// sorts each bundle's rows, Budget bytes at a time, into run files beside the
+// outputs, and MergeRunsFn merges a shard's runs into its Parquet file one
+// row group at a time. Only run names cross the shuffle, where a runner that
+// keeps grouped data in memory (Prism) used to hold every row of the run.
+//
+// Rows are ordered by a byte key built from the output's sort columns, then by
+// their encoded bytes, a total order: a file is the same whichever bundles
+// and runs its rows came through.
+
+// SpillPrefix starts the name of every run file; runs live in the output
+// folder (shared by every worker) until the run ends, and a later run
+// removes any a killed run left.
+const SpillPrefix = ".spill-"
+
+// SpillPattern returns the glob of the run files in dir.
+func SpillPattern(dir string) string { return JoinPath(dir, SpillPrefix+"*") }
+
+// DefaultSpillBudget is the bytes of rows a SpillFn holds before it writes a
+// run: large enough that a shard has few runs to merge, small beside a worker.
+const DefaultSpillBudget = 64 << 20
+
+// Output kinds of SpillFn and MergeRunsFn: a sharded kind is also its files' prefix.
+const (
+	KindExplanations   = schemas.ExplanationsPrefix
+	KindAttention      = schemas.AttentionPrefix
+	KindAttentionStats = schemas.AttentionStatsPrefix
+	KindErrors         = "errors"
+)
+
+// sortedOutput is how one kind of row is ordered and written.
+type sortedOutput struct {
+	// key returns the row's sort key from its encoded bytes.
+	key func(row []byte) ([]byte, error)
+	// write writes the rows of next, in order, to path.
+	write func(ctx context.Context, path string, rows iter.Seq[[]byte], errOf func() error) (int64, error)
+}
+
+// sortedOutputs are the kinds SpillFn and MergeRunsFn know.
+var sortedOutputs = map[string]sortedOutput{
+	KindExplanations: sorted(func(r struct {
+		ExampleID, Method, Target, Source string
+		SourceLine                        int64
+	}) []byte {
+		return explanationKey(r.ExampleID, r.Method, r.Target, r.Source, r.SourceLine)
+	}, func(r schemas.ExplanationRow) schemas.ExplanationRow { return r }),
+	KindAttention: sorted(func(r struct {
+		ExampleID   string
+		Layer, Head int64
+	}) []byte {
+		return orderKey(nil, r.ExampleID).int(r.Layer).int(r.Head)
+	}, func(r schemas.AttentionMatrixRow) schemas.AttentionMatrixRow { return r }),
+	KindAttentionStats: sorted(func(r struct {
+		ExampleID   string
+		Layer, Head int64
+	}) []byte {
+		return orderKey(nil, r.ExampleID).int(r.Layer).int(r.Head)
+	}, func(r schemas.AttentionStatRow) schemas.AttentionStatRow { return r }),
+	KindErrors: sorted(func(r struct {
+		Source              string
+		Line                int64
+		Stage, Reason, Code string
+	}) []byte {
+		return orderKey(nil, r.Source).int(r.Line).str(r.Stage).str(r.Reason).str(r.Code)
+	}, func(r schemas.ErrorRow) schemas.ErrorRow { return r }),
+}
+
+// sorted makes the sortedOutput of rows decoded as T and written as O; K
+// holds the fields the key is built from, decoded from the same JSON.
+func sorted[K, T, O any](key func(K) []byte, out func(T) O) sortedOutput {
+	return sortedOutput{
+		key: func(row []byte) ([]byte, error) {
+			raw, err := RowJSON(row)
+			if err != nil {
+				return nil, err
+			}
+			var k K
+			if err := json.Unmarshal(raw, &k); err != nil {
+				return nil, fmt.Errorf("sort key of %T: %w", *new(T), err)
+			}
+			return key(k), nil
+		},
+		write: func(ctx context.Context, path string, rows iter.Seq[[]byte], errOf func() error) (int64, error) {
+			var n int64
+			var decodeErr error
+			seq := func(yield func(O) bool) {
+				for b := range rows {
+					r, err := decodeRow[T](b)
+					if err != nil {
+						decodeErr = err
+						return
+					}
+					n++
+					if !yield(out(r)) {
+						return
+					}
+				}
+			}
+			err := parquetsink.WriteSeq(ctx, FileSystemFor(path), path, seq, func() error { return errors.Join(decodeErr, errOf()) })
+			return n, err
+		},
+	}
+}
+
+// explanationKey orders explanation rows by example, method, target, source and line.
+func explanationKey(exampleID, method, target, source string, line int64) keyBytes {
+	return orderKey(nil, exampleID, method, target, source).int(line)
+}
+
+// keyBytes is an order-preserving encoding of a tuple: bytes compare as the
+// tuple's fields compare, in order (strings bytewise, as cmp.Compare does).
+type keyBytes []byte
+
+// orderKey appends the strings ss to k.
+func orderKey(k keyBytes, ss ...string) keyBytes {
+	for _, s := range ss {
+		k = k.str(s)
+	}
+	return k
+}
+
+// str appends s with 0x00 escaped as 0x00 0xFF and terminated by 0x00 0x01,
+// so a prefix sorts before its extensions whatever bytes follow.
+func (k keyBytes) str(s string) keyBytes {
+	for i := 0; i < len(s); i++ {
+		k = append(k, s[i])
+		if s[i] == 0 {
+			k = append(k, 0xFF)
+		}
+	}
+	return append(k, 0, 1)
+}
+
+// int appends v big-endian with its sign bit flipped, so negatives sort first.
+func (k keyBytes) int(v int64) keyBytes {
+	return binary.BigEndian.AppendUint64(k, uint64(v)^(1<<63))
+}
+
+// spilled is one row waiting in a SpillFn's buffer.
+type spilled struct {
+	key, row []byte
+}
+
+func compareSpilled(a, b spilled) int {
+	if c := bytes.Compare(a.key, b.key); c != 0 {
+		return c
+	}
+	return bytes.Compare(a.row, b.row)
+}
+
+// SpillFn writes rows (KV<example id, encoded row>) of one output kind to
+// sorted run files in Dir, one per shard and flush, and emits KV<shard, run
+// path> for each; it holds at most about Budget bytes of rows.
+type SpillFn struct {
+	// Dir is the output folder (local or URL), where the runs are written.
+	Dir string
+	// Kind is the output kind (KindExplanations, ...).
+	Kind string
+	// Shards is the number of output shards (ShardOf).
+	Shards int
+	// Budget is the bytes of rows held before a run is written; 0 is DefaultSpillBudget.
+	Budget int64
+
+	out   sortedOutput
+	buf   map[int][]spilled
+	bytes int64
+}
+
+// Setup checks the kind.
+func (f *SpillFn) Setup() error {
+	out, ok := sortedOutputs[f.Kind]
+	if !ok {
+		return fmt.Errorf("spill: unknown output kind %q", f.Kind)
+	}
+	f.out = out
+	return nil
+}
+
+// StartBundle starts with an empty buffer; Beam requires the emitter of
+// FinishBundle here too.
+func (f *SpillFn) StartBundle(_ context.Context, _ func(int, string)) {
+	f.buf, f.bytes = map[int][]spilled{}, 0
+}
+
+// ProcessElement buffers one row and writes runs when the buffer is full.
+func (f *SpillFn) ProcessElement(ctx context.Context, exampleID string, row []byte, emit func(int, string)) error {
+	key, err := f.out.key(row)
+	if err != nil {
+		return fmt.Errorf("spill %s row of %q: %w", f.Kind, exampleID, err)
+	}
+	shard := ShardOf(exampleID, f.Shards)
+	f.buf[shard] = append(f.buf[shard], spilled{key: key, row: row})
+	// Slice headers and the map's share: a row costs more than its bytes.
+	f.bytes += int64(len(key)+len(row)) + 64
+	budget := f.Budget
+	if budget <= 0 {
+		budget = DefaultSpillBudget
+	}
+	if f.bytes >= budget {
+		return f.flush(ctx, emit)
+	}
+	return nil
+}
+
+// FinishBundle writes what is left.
+func (f *SpillFn) FinishBundle(ctx context.Context, emit func(int, string)) error {
+	return f.flush(ctx, emit)
+}
+
+// flush writes one sorted run per buffered shard.
+func (f *SpillFn) flush(ctx context.Context, emit func(int, string)) error {
+	shards := make([]int, 0, len(f.buf))
+	for s := range f.buf {
+		shards = append(shards, s)
+	}
+	slices.Sort(shards)
+	for _, s := range shards {
+		rows := f.buf[s]
+		slices.SortFunc(rows, compareSpilled)
+		path, err := writeRun(ctx, f.Dir, f.Kind, s, rows)
+		if err != nil {
+			return err
+		}
+		emit(s, path)
+	}
+	f.buf, f.bytes = map[int][]spilled{}, 0
+	return nil
+}
+
+// writeRun writes rows to a new run file in dir and returns its path. A run is
+// a sequence of records, uvarint(len key) key uvarint(len row) row; its name
+// is random, since a retried bundle writes its runs again and only the names
+// a successful bundle emits are ever read.
+func writeRun(ctx context.Context, dir, kind string, shard int, rows []spilled) (path string, err error) {
+	var b [8]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", fmt.Errorf("spill: run name: %w", err)
+	}
+	path = JoinPath(dir, fmt.Sprintf("%s%s-%05d-%s.run", SpillPrefix, kind, shard, hex.EncodeToString(b[:])))
+	fsys := FileSystemFor(path)
+	w, err := fsys.Create(ctx, path)
+	if err != nil {
+		return "", fmt.Errorf("spill: %w", err)
+	}
+	bw := bufio.NewWriterSize(w, 1<<20)
+	for _, r := range rows {
+		bw.Write(binary.AppendUvarint(nil, uint64(len(r.key))))
+		bw.Write(r.key)
+		bw.Write(binary.AppendUvarint(nil, uint64(len(r.row))))
+		bw.Write(r.row)
+	}
+	if err := bw.Flush(); err != nil {
+		w.Close()
+		return "", fmt.Errorf("spill: write %s: %w", path, err)
+	}
+	if err := w.Close(); err != nil {
+		return "", fmt.Errorf("spill: close %s: %w", path, err)
+	}
+	return path, nil
+}
+
+// runReader reads a run file record by record.
+type runReader struct {
+	path string
+	rc   io.ReadCloser
+	fs   filesystem.Interface
+	r    *bufio.Reader
+	cur  spilled
+}
+
+// openRun opens a run file for reading.
+func openRun(ctx context.Context, path string) (*runReader, error) {
+	fs, err := filesystem.New(ctx, path)
+	if err != nil {
+		return nil, fmt.Errorf("open run %s: %w", path, err)
+	}
+	rc, err := fs.OpenRead(ctx, path)
+	if err != nil {
+		fs.Close()
+		return nil, fmt.Errorf("open run %s: %w", path, err)
+	}
+	return &runReader{path: path, rc: rc, fs: fs, r: bufio.NewReaderSize(rc, 256<<10)}, nil
+}
+
+// next reads the next record into cur; it returns false at the run's end.
+func (r *runReader) next() (bool, error) {
+	key, err := r.field()
+	if err == io.EOF {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	row, err := r.field()
+	if err != nil {
+		if err == io.EOF {
+			err = io.ErrUnexpectedEOF
+		}
+		return false, err
+	}
+	r.cur = spilled{key: key, row: row}
+	return true, nil
+}
+
+func (r *runReader) field() ([]byte, error) {
+	n, err := binary.ReadUvarint(r.r)
+	if err != nil {
+		if err == io.EOF {
+			return nil, io.EOF
+		}
+		return nil, fmt.Errorf("run %s: %w", r.path, err)
+	}
+	b := make([]byte, n)
+	if _, err := io.ReadFull(r.r, b); err != nil {
+		return nil, fmt.Errorf("run %s: %w", r.path, io.ErrUnexpectedEOF)
+	}
+	return b, nil
+}
+
+func (r *runReader) close() {
+	r.rc.Close()
+	r.fs.Close()
+}
+
+// runHeap orders open runs by their current record.
+type runHeap []*runReader
+
+func (h runHeap) Len() int           { return len(h) }
+func (h runHeap) Less(i, j int) bool { return compareSpilled(h[i].cur, h[j].cur) < 0 }
+func (h runHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *runHeap) Push(x any)        { *h = append(*h, x.(*runReader)) }
+func (h *runHeap) Pop() any {
+	old := *h
+	r := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return r
+}
+
+// mergeRuns returns the rows of every run in order: a k-way merge holding one
+// record per run. err reports a failed read once the sequence has ended.
+func mergeRuns(ctx context.Context, paths []string) (rows iter.Seq[[]byte], errOf func() error, closeAll func()) {
+	var err error
+	var open []*runReader
+	closeAll = func() {
+		for _, r := range open {
+			r.close()
+		}
+	}
+	rows = func(yield func([]byte) bool) {
+		h := make(runHeap, 0, len(paths))
+		for _, p := range paths {
+			r, oerr := openRun(ctx, p)
+			if oerr != nil {
+				err = oerr
+				return
+			}
+			open = append(open, r)
+			ok, nerr := r.next()
+			if nerr != nil {
+				err = nerr
+				return
+			}
+			if ok {
+				h = append(h, r)
+			}
+		}
+		heap.Init(&h)
+		for h.Len() > 0 {
+			if cerr := ctx.Err(); cerr != nil {
+				err = cerr
+				return
+			}
+			r := h[0]
+			if !yield(r.cur.row) {
+				return
+			}
+			ok, nerr := r.next()
+			switch {
+			case nerr != nil:
+				err = nerr
+				return
+			case ok:
+				heap.Fix(&h, 0)
+			default:
+				heap.Pop(&h)
+			}
+		}
+	}
+	return rows, func() error { return err }, closeAll
+}
+
+// MergeRunsFn merges the runs of one shard (KV<shard, run paths>, grouped)
+// into dir/prefix-SSSSS-of-NNNNN.parquet.
+type MergeRunsFn struct {
+	// Dir is the output folder (local or URL).
+	Dir string
+	// Kind is the output kind; its file prefix is the kind's name.
+	Kind string
+	// Shards is the number of shards.
+	Shards int
+}
+
+// ProcessElement writes shard `shard`.
+func (f *MergeRunsFn) ProcessElement(ctx context.Context, shard int, runs func(*string) bool) error {
+	return mergeInto(ctx, f.Kind, parquetsink.ShardName(f.Dir, f.Kind, shard, f.Shards), collect(runs))
+}
+
+// MergeRunsToFileFn merges every run, given as a side input of KV<shard, run
+// path>, into one file at Path; it runs once on an impulse, so the file
+// exists (empty) when there are no rows.
+type MergeRunsToFileFn struct {
+	// Path is the file to write.
+	Path string
+	// Kind is the output kind.
+	Kind string
+}
+
+// ProcessElement writes the file.
+func (f *MergeRunsToFileFn) ProcessElement(ctx context.Context, _ []byte, runs func(*int, *string) bool) error {
+	var paths []string
+	var shard int
+	var p string
+	for runs(&shard, &p) {
+		paths = append(paths, p)
+	}
+	return mergeInto(ctx, f.Kind, f.Path, paths)
+}
+
+func collect(it func(*string) bool) []string {
+	var out []string
+	var s string
+	for it(&s) {
+		out = append(out, s)
+	}
+	return out
+}
+
+// mergeInto merges the runs at paths into the file path of kind.
+func mergeInto(ctx context.Context, kind, path string, paths []string) error {
+	out, ok := sortedOutputs[kind]
+	if !ok {
+		return fmt.Errorf("merge runs: unknown output kind %q", kind)
+	}
+	slices.Sort(paths) // the order runs are opened in, for reproducible failures; the merge does not depend on it
+	rows, errOf, closeAll := mergeRuns(ctx, paths)
+	defer closeAll()
+	n, err := out.write(ctx, path, rows, errOf)
+	if err != nil {
+		return fmt.Errorf("merge %d runs into %s: %w", len(paths), path, err)
+	}
+	rowsWritten.Inc(ctx, n)
+	return nil
+}
+
+// KeyErrorFn keys an encoded error row for SpillFn: errors go to one file, shard 0.
+func KeyErrorFn(row []byte) (string, []byte) { return "", row }
