@@ -122,3 +122,15 @@ func TestAccMergeOrder(t *testing.T) {
 		}
 	}
 }
+
+func TestColumnRoundTrip(t *testing.T) {
+	m := metricsOf(0.5)
+	m.Masking, m.Tokens, m.Full, m.Empty, m.KTokens = "replace", 7, 0.9, 0.1, [NK]int{1, 1, 1, 2, 4}
+	back, ok := FromColumn(m.Column())
+	if !ok || back != m {
+		t.Errorf("round trip %+v, want %+v", back, m)
+	}
+	if _, ok := FromColumn(nil); ok {
+		t.Error("nil column accepted")
+	}
+}
