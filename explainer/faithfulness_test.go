@@ -83,7 +83,7 @@ func TestFaithfulnessMethods(t *testing.T) {
 		t.Fatal(err)
 	}
 	ex := openSpec(t, Spec{Model: dir, GraphPath: graph, AttentionOutputs: names, RunID: "r", Seed: 1, Target: "predicted", OutputKind: "probability", BatchSize: 8,
-		Methods: []MethodConfig{{Name: "occlusion", Params: []byte(`{"masking":"attention"}`)}, {Name: "rollout"}, {Name: "saliency"}},
+		Methods:      []MethodConfig{{Name: "occlusion", Params: []byte(`{"masking":"attention"}`)}, {Name: "rollout"}, {Name: "saliency"}},
 		Faithfulness: &Faithfulness{Masking: "replace"}})
 	text := "The dinner was dreadful and the company was even worse."
 	out, err := ex.Explain(context.Background(), []corpus.Record{{ID: "a", Text: text}})
