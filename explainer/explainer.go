@@ -148,6 +148,8 @@ type Output struct {
 	Errors []schemas.ErrorRow
 	// Importance holds the records' contributions to the global importances.
 	Importance map[importance.Key]importance.Acc
+	// Faithfulness holds the rows' contributions to faithfulness.parquet (rows with a faithfulness column).
+	Faithfulness map[faithfulness.Key]faithfulness.Acc
 	// Attention holds full attention matrices of the selected examples.
 	Attention []schemas.AttentionMatrixRow
 	// AttentionStats holds per-head attention statistics of every example, when the attention method runs.
@@ -173,7 +175,7 @@ type item struct {
 // Explain explains a batch of records. Per-record failures become error rows;
 // an error is returned only for failures of the model itself.
 func (e *Explainer) Explain(ctx context.Context, recs []corpus.Record) (*Output, error) {
-	out := &Output{Importance: map[importance.Key]importance.Acc{}}
+	out := &Output{Importance: map[importance.Key]importance.Acc{}, Faithfulness: map[faithfulness.Key]faithfulness.Acc{}}
 	items := make([]*item, 0, len(recs))
 	for _, r := range recs {
 		enc, err := e.model.Encode(r.Text)
@@ -224,6 +226,9 @@ func (e *Explainer) Explain(ctx context.Context, recs []corpus.Record) (*Output,
 		out.Explained++
 		for _, row := range rows {
 			out.Rows = append(out.Rows, row)
+			if k, acc, ok := faithfulness.RowContribution(row); ok {
+				out.Faithfulness[k] = out.Faithfulness[k].Merge(acc)
+			}
 			words := make([]string, len(row.Words))
 			attrs := make([]float64, len(row.Words))
 			for i, w := range row.Words {

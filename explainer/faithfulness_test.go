@@ -64,11 +64,24 @@ func TestFaithfulnessAdditive(t *testing.T) {
 			}
 		}
 	}
+	// The batch's aggregate holds every row's metrics, per method and target.
+	var rows []faithfulness.Row
+	out, err := ex.Explain(context.Background(), []corpus.Record{{ID: "a", Text: texts[0]}, {ID: "b", Text: texts[1]}, {ID: "c", Text: texts[2]}})
+	if err != nil || len(out.Faithfulness) != 2 {
+		t.Fatalf("%v: %d aggregates", err, len(out.Faithfulness))
+	}
+	for k, acc := range out.Faithfulness {
+		rows = append(rows, faithfulness.Finalize(k, acc)...)
+	}
+	faithfulness.SortRows(rows)
+	if rows[0].Method != "occlusion" || rows[0].Target != "NEGATIVE" || rows[0].Metric != "comprehensiveness_1" || rows[0].Count != 3 {
+		t.Errorf("first aggregate row %+v", rows[0])
+	}
 	// Off: no column.
 	off := openSpec(t, Spec{Model: "../testdata/models/additive", RunID: "r", Seed: 1, Target: "predicted", OutputKind: "logit",
 		Methods: []MethodConfig{{Name: "occlusion"}}})
-	out, err := off.Explain(context.Background(), []corpus.Record{{ID: "a", Text: texts[0]}})
-	if err != nil || len(out.Rows) != 1 || out.Rows[0].Faithfulness != nil {
+	out, err = off.Explain(context.Background(), []corpus.Record{{ID: "a", Text: texts[0]}})
+	if err != nil || len(out.Rows) != 1 || out.Rows[0].Faithfulness != nil || len(out.Faithfulness) != 0 {
 		t.Fatalf("faithfulness off: %v %+v", err, out.Rows)
 	}
 }

@@ -126,7 +126,7 @@ func (m *Metric) Add(v float64) {
 func (m Metric) Merge(o Metric) Metric {
 	out := Metric{Count: m.Count + o.Count, NonFinite: m.NonFinite + o.NonFinite, Sum: m.Sum}
 	out.Sum.Merge(o.Sum)
-	out.Bins = make([]Bin, 0, max(len(m.Bins), len(o.Bins)))
+	out.Bins = make([]Bin, 0, len(m.Bins)+len(o.Bins))
 	i, j := 0, 0
 	for i < len(m.Bins) || j < len(o.Bins) {
 		switch {
@@ -141,6 +141,9 @@ func (m Metric) Merge(o Metric) Metric {
 			i++
 			j++
 		}
+	}
+	if len(out.Bins) == 0 {
+		out.Bins = nil // as an accumulator that never merged: equal data, equal bytes
 	}
 	return out
 }
@@ -190,15 +193,22 @@ func (a *Acc) Add(m Metrics) {
 
 // Merge returns the accumulator of the examples behind a and b.
 func (a Acc) Merge(b Acc) Acc {
-	switch {
-	case a.Metrics == nil:
-		return Acc{Examples: a.Examples + b.Examples, Metrics: b.Metrics}
-	case b.Metrics == nil:
-		return Acc{Examples: a.Examples + b.Examples, Metrics: a.Metrics}
+	// The result shares no memory with a or b, so adding to it never changes them.
+	n := max(len(a.Metrics), len(b.Metrics))
+	out := Acc{Examples: a.Examples + b.Examples}
+	if n == 0 {
+		return out
 	}
-	out := Acc{Examples: a.Examples + b.Examples, Metrics: make([]Metric, len(a.Metrics))}
-	for i := range a.Metrics {
-		out.Metrics[i] = a.Metrics[i].Merge(b.Metrics[i])
+	out.Metrics = make([]Metric, n)
+	for i := range out.Metrics {
+		var x, y Metric
+		if i < len(a.Metrics) {
+			x = a.Metrics[i]
+		}
+		if i < len(b.Metrics) {
+			y = b.Metrics[i]
+		}
+		out.Metrics[i] = x.Merge(y)
 	}
 	return out
 }

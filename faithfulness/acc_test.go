@@ -134,3 +134,17 @@ func TestColumnRoundTrip(t *testing.T) {
 		t.Error("nil column accepted")
 	}
 }
+
+// TestAccMergeCopies: adding to a merged accumulator leaves its inputs alone.
+func TestAccMergeCopies(t *testing.T) {
+	var a Acc
+	a.Add(metricsOf(1))
+	before, _ := json.Marshal(a)
+	m := Acc{}.Merge(a)
+	m.Add(metricsOf(2))
+	m2 := a.Merge(Acc{})
+	m2.Add(metricsOf(3))
+	if after, _ := json.Marshal(a); string(after) != string(before) {
+		t.Errorf("merge aliased its input: %s, was %s", after, before)
+	}
+}

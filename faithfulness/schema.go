@@ -53,3 +53,16 @@ func clean(v float64) float64 {
 	}
 	return v
 }
+
+// RowContribution returns an explanation row's contribution to the corpus
+// aggregate: its key and an accumulator holding its metrics; ok is false when
+// the row has no faithfulness column.
+func RowContribution(row schemas.ExplanationRow) (Key, Acc, bool) {
+	m, ok := FromColumn(row.Faithfulness)
+	if !ok {
+		return Key{}, Acc{}, false
+	}
+	var a Acc
+	a.Add(m)
+	return Key{Method: row.Method, Target: row.Target}, a, true
+}
