@@ -5,10 +5,12 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/glassbox-ai/glassbox/attention"
 	"github.com/glassbox-ai/glassbox/corpus"
 	"github.com/glassbox-ai/glassbox/explanation"
+	"github.com/glassbox-ai/glassbox/faithfulness"
 	"github.com/glassbox-ai/glassbox/gradient"
 	"github.com/glassbox-ai/glassbox/importance"
 	"github.com/glassbox-ai/glassbox/inference"
@@ -29,6 +31,10 @@ type MethodSpec struct {
 	MaskingRequested string
 	// Masking is how the method makes tokens absent, once resolved against the model (see explanation.MaskingAuto).
 	Masking explanation.Masking
+	// Faithfulness says that the method's rows get faithfulness metrics (Settings.Faithfulness and Info.Faithfulness).
+	Faithfulness bool
+	// FaithfulnessMasking is how faithfulness removes tokens: Masking for methods that mask, else Settings.Faithfulness's, resolved.
+	FaithfulnessMasking explanation.Masking
 }
 
 // Name returns the method's registered name.
@@ -62,6 +68,8 @@ type Settings struct {
 	HiddenOutput string
 	// ProbePool pools the hidden state: surrogate.PoolCLS (the explained position's row) or surrogate.PoolMean (mean over non-special tokens).
 	ProbePool string
+	// Faithfulness, when set, measures the rows of the methods whose registry entry has Info.Faithfulness.
+	Faithfulness *Faithfulness
 }
 
 // Explainer explains records with one model session.
@@ -72,7 +80,9 @@ type Explainer struct {
 	s         Settings
 	shards    int
 	maskCheck *inference.MaskCheck
-	grads     *gradients // nil unless a method needs gradients
+	// faithFallback: faithfulness asked for auto masking and got replace.
+	faithFallback bool
+	grads         *gradients // nil unless a method needs gradients
 }
 
 // Close releases what the explainer opened besides the session it was given (backward graphs).
@@ -112,6 +122,9 @@ func New(sess *inference.Session, attnNames []string, s Settings) (*Explainer, e
 	if err := checkTarget(m, s.Target); err != nil {
 		return nil, err
 	}
+	if f := s.Faithfulness; f != nil && f.Masking != "" && !slices.Contains(explanation.MaskingValues, f.Masking) {
+		return nil, fmt.Errorf("explain: faithfulness.masking %q is not allowed (allowed: %s)", f.Masking, strings.Join(explanation.MaskingValues, ", "))
+	}
 	e := &Explainer{model: m, sess: sess, attnNames: attnNames, s: s}
 	if err := e.resolveMasking(context.Background()); err != nil {
 		return nil, err
@@ -135,6 +148,8 @@ type Output struct {
 	Errors []schemas.ErrorRow
 	// Importance holds the records' contributions to the global importances.
 	Importance map[importance.Key]importance.Acc
+	// Faithfulness holds the rows' contributions to faithfulness.parquet (rows with a faithfulness column).
+	Faithfulness map[faithfulness.Key]faithfulness.Acc
 	// Attention holds full attention matrices of the selected examples.
 	Attention []schemas.AttentionMatrixRow
 	// AttentionStats holds per-head attention statistics of every example, when the attention method runs.
@@ -160,7 +175,7 @@ type item struct {
 // Explain explains a batch of records. Per-record failures become error rows;
 // an error is returned only for failures of the model itself.
 func (e *Explainer) Explain(ctx context.Context, recs []corpus.Record) (*Output, error) {
-	out := &Output{Importance: map[importance.Key]importance.Acc{}}
+	out := &Output{Importance: map[importance.Key]importance.Acc{}, Faithfulness: map[faithfulness.Key]faithfulness.Acc{}}
 	items := make([]*item, 0, len(recs))
 	for _, r := range recs {
 		enc, err := e.model.Encode(r.Text)
@@ -211,6 +226,9 @@ func (e *Explainer) Explain(ctx context.Context, recs []corpus.Record) (*Output,
 		out.Explained++
 		for _, row := range rows {
 			out.Rows = append(out.Rows, row)
+			if k, acc, ok := faithfulness.RowContribution(row); ok {
+				out.Faithfulness[k] = out.Faithfulness[k].Merge(acc)
+			}
 			words := make([]string, len(row.Words))
 			attrs := make([]float64, len(row.Words))
 			for i, w := range row.Words {
@@ -326,8 +344,30 @@ func (e *Explainer) explainItem(ctx context.Context, it *item) ([]schemas.Explan
 				errs = append(errs, fmt.Errorf("%s for target %s: %w", spec.Name(), t.label, err))
 				continue
 			}
+			if spec.Faithfulness {
+				// A failure costs the row its faithfulness, not the row.
+				if err := e.faithfulness(ctx, sc, req, spec, &row); err != nil {
+					errs = append(errs, fmt.Errorf("faithfulness of %s for target %s: %w", spec.Name(), t.label, err))
+				}
+			}
 			rows = append(rows, row)
 		}
 	}
 	return rows, errs
+}
+
+// faithfulness measures row's attributions (its tokens' attribution column, as
+// written) under the row's scorer and the method's faithfulness masking.
+func (e *Explainer) faithfulness(ctx context.Context, sc explanation.Scorer, req explanation.Request, spec MethodSpec, row *schemas.ExplanationRow) error {
+	attr := make([]float64, len(row.Tokens))
+	for i, tok := range row.Tokens {
+		attr[i] = tok.Attribution
+	}
+	req.Masking = spec.FaithfulnessMasking
+	m, err := faithfulness.Compute(ctx, sc, req, attr)
+	if err != nil {
+		return err
+	}
+	row.Faithfulness = m.Column()
+	return nil
 }

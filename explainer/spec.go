@@ -72,6 +72,17 @@ type Spec struct {
 	HiddenOutput string `json:"hidden_output,omitempty"`
 	// ProbePool is the probe's pooling: cls or mean.
 	ProbePool string `json:"probe_pool,omitempty"`
+	// Faithfulness, when set, measures the faithfulness of the rows of every
+	// method whose registry entry has Info.Faithfulness; nil measures none.
+	Faithfulness *Faithfulness `json:"faithfulness,omitempty"`
+}
+
+// Faithfulness turns on the per-row faithfulness metrics (package faithfulness).
+type Faithfulness struct {
+	// Masking is the masking request (auto, attention or replace; "" = auto)
+	// for methods without a masking of their own (the gradient methods);
+	// perturbation methods remove tokens by their own masking.
+	Masking string `json:"masking,omitempty"`
 }
 
 // Encode returns the spec's JSON.
@@ -169,7 +180,7 @@ func Open(s Spec) (*Explainer, func() error, error) {
 		RunID: s.RunID, Seed: s.Seed, Target: s.Target, OutputKind: inference.OutputKind(s.OutputKind),
 		BatchSize: s.BatchSize, Methods: methods, AttentionExamples: examples, AttentionFirstN: s.AttentionFirstN,
 		IntraOpThreads: s.IntraOpThreads, GradientCache: gradient.Cache{Dir: s.GraphCache, Model: s.ModelIdentity},
-		Surrogates: s.Surrogates, HiddenOutput: s.HiddenOutput, ProbePool: s.ProbePool,
+		Surrogates: s.Surrogates, HiddenOutput: s.HiddenOutput, ProbePool: s.ProbePool, Faithfulness: s.Faithfulness,
 	})
 	if err != nil {
 		sess.Close()

@@ -43,6 +43,10 @@ type Info struct {
 	Needs Needs
 	// AttentionStats says that running the method also writes per-head attention statistics.
 	AttentionStats bool
+	// Faithfulness says that the job's faithfulness option, when enabled (the
+	// default), measures the method's rows: true for attributions of f
+	// (perturbation and gradient methods), false for the attention methods.
+	Faithfulness bool
 	// Defaults returns a fresh parameter struct holding the method's defaults.
 	Defaults func() Params
 	// New builds the method from validated parameters of the type Defaults returns.

@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"os"
 	"reflect"
+	"slices"
 	"strings"
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/glassbox-ai/glassbox/explanation"
 	"github.com/glassbox-ai/glassbox/inference"
 	"github.com/glassbox-ai/glassbox/surrogate"
 )
@@ -46,6 +48,42 @@ type Config struct {
 	MaxLength int `yaml:"max_length" json:"max_length"`
 	// Surrogates are the corpus-wide surrogate models fitted after the per-example stages (off by default).
 	Surrogates surrogate.Config `yaml:"surrogates" json:"surrogates"`
+	// Faithfulness measures each explanation's faithfulness (on by default for the
+	// methods whose registry entry says so: perturbation and gradient methods).
+	Faithfulness Faithfulness `yaml:"faithfulness" json:"faithfulness"`
+}
+
+// Faithfulness configures the per-explanation faithfulness metrics
+// (shared/conventions.md, "Faithfulness"; schemas/README.md).
+type Faithfulness struct {
+	// Enabled computes them for every selected method whose registry entry has
+	// explanation.Info.Faithfulness (occlusion, kernelshap, lime, saliency,
+	// gradxinput, ig; never the attention methods).
+	Enabled bool `yaml:"enabled" json:"enabled"`
+	// Masking is how tokens are removed for methods without a masking of their
+	// own (the gradient methods): auto, attention or replace, resolved as a
+	// method's is. Perturbation methods remove tokens by their own masking.
+	Masking string `yaml:"masking" json:"masking"`
+}
+
+// DefaultFaithfulness is the faithfulness option in force when a config sets none: on, auto masking.
+func DefaultFaithfulness() Faithfulness {
+	return Faithfulness{Enabled: true, Masking: explanation.MaskingAuto}
+}
+
+// FaithfulnessMethods returns the selected methods whose rows get faithfulness
+// metrics, in canonical order; none when the option is off.
+func (c *Config) FaithfulnessMethods() []string {
+	if !c.Faithfulness.Enabled {
+		return nil
+	}
+	var out []string
+	for _, n := range c.Methods.Names() {
+		if info, ok := explanation.Lookup(n); ok && info.Faithfulness {
+			out = append(out, n)
+		}
+	}
+	return out
 }
 
 // Input locates and describes the corpus.
@@ -97,6 +135,7 @@ func Default() *Config {
 		Methods:           defaultMethods(),
 		AttentionMatrices: AttentionMatrices{Examples: []string{}},
 		Surrogates:        surrogate.DefaultConfig(),
+		Faithfulness:      DefaultFaithfulness(),
 	}
 }
 
@@ -161,15 +200,21 @@ func Parse(data []byte) (*Config, error) {
 // Canonical returns the deterministic JSON of the config in force (fixed key
 // order, enabled methods only, every parameter explicit); it is hashed into
 // the run id and embedded in the manifest. The surrogates section is left out
-// while no surrogate is selected, so such runs keep the ids they had before it existed.
+// while no surrogate is selected, and the faithfulness section while it
+// measures no selected method, so such runs keep the ids they had before
+// these sections existed.
 func (c *Config) Canonical() ([]byte, error) {
 	type plain Config
 	v := struct {
 		*plain
-		Surrogates *surrogate.Config `json:"surrogates,omitempty"`
+		Surrogates   *surrogate.Config `json:"surrogates,omitempty"`
+		Faithfulness *Faithfulness     `json:"faithfulness,omitempty"`
 	}{plain: (*plain)(c)}
 	if c.Surrogates.Enabled() {
 		v.Surrogates = &c.Surrogates
+	}
+	if len(c.FaithfulnessMethods()) > 0 {
+		v.Faithfulness = &c.Faithfulness
 	}
 	b, err := json.Marshal(v)
 	if err != nil {
@@ -305,6 +350,9 @@ func (c *Config) Validate() error {
 	}
 	errs = append(errs, c.Methods.validate(c.Surrogates.Enabled())...)
 	errs = append(errs, c.Surrogates.Validate("surrogates")...)
+	if !slices.Contains(explanation.MaskingValues, c.Faithfulness.Masking) {
+		bad("faithfulness.masking", "%q is not allowed (allowed: %s)", c.Faithfulness.Masking, strings.Join(explanation.MaskingValues, ", "))
+	}
 	errs = append(errs, nonFinite(reflect.ValueOf(c), "")...)
 	for _, n := range c.Methods.Names() {
 		errs = append(errs, nonFinite(reflect.ValueOf(c.Methods.Params(n)), "methods."+n)...)

@@ -324,3 +324,30 @@ func (s *subsetSampler) draw(k int) []int {
 	}
 	return s.perm[:k]
 }
+
+// TokenInputs returns one model input per entry of present, made as every
+// method of this package makes them: present[k][p] says whether the p-th
+// non-special token of req (in position order) is present in input k; absent
+// tokens are masked or replaced by req.Masking (attention masking when empty)
+// and special tokens are never touched. Each input has its own slices.
+func TokenInputs(req explanation.Request, present [][]bool) ([]explanation.Input, error) {
+	st, err := newSetup(req, explanation.PlayersTokens)
+	if err != nil {
+		return nil, err
+	}
+	n := st.n()
+	sets := make([]coalition, len(present))
+	for k, pr := range present {
+		if len(pr) != n {
+			return nil, fmt.Errorf("request: coalition %d has %d entries for %d non-special tokens", k, len(pr), n)
+		}
+		c := newCoalition(n)
+		for p, in := range pr {
+			if in {
+				c.set(p)
+			}
+		}
+		sets[k] = c
+	}
+	return st.inputs(sets), nil
+}

@@ -7,7 +7,7 @@ import "github.com/glassbox-ai/glassbox/explanation"
 // request, which the explainer resolves against the model.
 func init() {
 	explanation.Register(explanation.Info{
-		Name: "occlusion", Rank: 10,
+		Name: "occlusion", Rank: 10, Faithfulness: true,
 		Defaults: func() explanation.Params {
 			return &OcclusionParams{Level: string(explanation.PlayersTokens), Masking: explanation.MaskingAuto}
 		},
@@ -16,7 +16,7 @@ func init() {
 		},
 	})
 	explanation.Register(explanation.Info{
-		Name: "kernelshap", Rank: 20,
+		Name: "kernelshap", Rank: 20, Faithfulness: true,
 		Defaults: func() explanation.Params {
 			return &KernelSHAPParams{Players: string(explanation.PlayersTokens), Masking: explanation.MaskingAuto}
 		},
@@ -26,7 +26,7 @@ func init() {
 		},
 	})
 	explanation.Register(explanation.Info{
-		Name: "lime", Rank: 30,
+		Name: "lime", Rank: 30, Faithfulness: true,
 		Defaults: func() explanation.Params {
 			return &LIMEParams{Samples: defaultLIMESamples, KernelWidth: defaultLIMEKernelWidth, Alpha: defaultLIMEAlpha, Masking: explanation.MaskingAuto}
 		},

@@ -7,7 +7,7 @@ import (
 
 // Version is the output schema version written on every explanation row;
 // bump it when a column is added, removed, renamed or changes meaning.
-const Version int32 = 2
+const Version int32 = 3
 
 // File-name prefixes and names of the output file sets, relative to the output directory.
 const (
@@ -21,6 +21,8 @@ const (
 	ErrorsFile = "errors.parquet"
 	// GlobalImportanceFile is the single file of corpus-wide word importances.
 	GlobalImportanceFile = "global_importance.parquet"
+	// FaithfulnessFile is the single file of faithfulness aggregated per method, target and metric.
+	FaithfulnessFile = "faithfulness.parquet"
 	// ManifestFile is the run manifest written beside the Parquet outputs.
 	ManifestFile = "manifest.json"
 	// ReportFile is the run's HTML report (glassbox report; explain writes it unless --no-report).
@@ -106,6 +108,8 @@ type ExplanationRow struct {
 	Words []Word `parquet:"words,list"`
 	// Quality is the method's own quality check, nil where it has none.
 	Quality *float64 `parquet:"quality,optional,zstd"`
+	// Faithfulness holds the explanation's faithfulness measures, nil when they were not computed.
+	Faithfulness *Faithfulness `parquet:"faithfulness,optional"`
 	// Truncated reports that the text was cut to the model's maximum length.
 	Truncated bool `parquet:"truncated,zstd"`
 	// Source is the input file the row came from.
@@ -114,6 +118,58 @@ type ExplanationRow struct {
 	SourceLine int64 `parquet:"source_line,zstd"`
 	// SchemaVersion is Version at the time of writing.
 	SchemaVersion int32 `parquet:"schema_version,zstd"`
+}
+
+// Faithfulness is one explanation's faithfulness measures (ExplanationRow.Faithfulness;
+// definitions in README.md and the faithfulness package).
+type Faithfulness struct {
+	// Masking is how tokens were removed: attention or replace.
+	Masking string `parquet:"masking,zstd"`
+	// Tokens is n, the number of non-special tokens (the units ranked and removed).
+	Tokens int32 `parquet:"tokens,zstd"`
+	// FullScore is f(x), scored with the perturbed inputs.
+	FullScore float64 `parquet:"full_score,zstd"`
+	// EmptyScore is f with every non-special token removed.
+	EmptyScore float64 `parquet:"empty_score,zstd"`
+	// KPercent are the k values in percent (1, 5, 10, 20, 50).
+	KPercent []int32 `parquet:"k_percent,list" parquet-element:",zstd"`
+	// KTokens are the token counts ceil(k·n/100) of KPercent.
+	KTokens []int32 `parquet:"k_tokens,list" parquet-element:",zstd"`
+	// Comprehensiveness holds f(x) − f(x without the top KTokens[i] tokens), per k.
+	Comprehensiveness []float64 `parquet:"comprehensiveness,list" parquet-element:",zstd"`
+	// Sufficiency holds f(x) − f(x with only the top KTokens[i] tokens), per k.
+	Sufficiency []float64 `parquet:"sufficiency,list" parquet-element:",zstd"`
+	// AOPCComprehensiveness is the mean of Comprehensiveness.
+	AOPCComprehensiveness float64 `parquet:"aopc_comprehensiveness,zstd"`
+	// AOPCSufficiency is the mean of Sufficiency.
+	AOPCSufficiency float64 `parquet:"aopc_sufficiency,zstd"`
+	// DeletionAUC is the trapezoid area under f against the fraction of top tokens removed.
+	DeletionAUC float64 `parquet:"deletion_auc,zstd"`
+	// InsertionAUC is the trapezoid area under f against the fraction of top tokens present.
+	InsertionAUC float64 `parquet:"insertion_auc,zstd"`
+}
+
+// FaithfulnessRow is one faithfulness metric aggregated over a method's and
+// target's explanations, the row of faithfulness.parquet.
+type FaithfulnessRow struct {
+	// RunID identifies the run.
+	RunID string `parquet:"run_id,zstd"`
+	// Method is the attribution method.
+	Method string `parquet:"method,zstd"`
+	// Target is the explained label.
+	Target string `parquet:"target,zstd"`
+	// Metric is the metric's name (comprehensiveness_1 … insertion_auc).
+	Metric string `parquet:"metric,zstd"`
+	// Count is the number of explanations aggregated.
+	Count int64 `parquet:"count,zstd"`
+	// Mean is the exact mean, correctly rounded.
+	Mean float64 `parquet:"mean,zstd"`
+	// P10 … P90 are quantiles (lower nearest rank, to a relative 2^-9).
+	P10 float64 `parquet:"p10,zstd"`
+	P25 float64 `parquet:"p25,zstd"`
+	P50 float64 `parquet:"p50,zstd"`
+	P75 float64 `parquet:"p75,zstd"`
+	P90 float64 `parquet:"p90,zstd"`
 }
 
 // ErrorRow is one input row that could not be explained, the row of errors.parquet.

@@ -32,8 +32,12 @@ func sampleExplanations() []schemas.ExplanationRow {
 				{Index: 2, Text: "film", Start: 5, End: 9, ByteStart: 5, ByteEnd: 9, WordIndex: 1, Attribution: -0.05},
 				{Index: 3, Text: "[SEP]", Start: 0, End: 0, WordIndex: -1, Special: true},
 			},
-			Words:     []schemas.Word{{Text: "good", Start: 0, End: 4, Attribution: 0.3}, {Text: "film", Start: 5, End: 9, Attribution: -0.05}},
-			Quality:   f64p(1e-9),
+			Words:   []schemas.Word{{Text: "good", Start: 0, End: 4, Attribution: 0.3}, {Text: "film", Start: 5, End: 9, Attribution: -0.05}},
+			Quality: f64p(1e-9),
+			Faithfulness: &schemas.Faithfulness{Masking: "attention", Tokens: 2, FullScore: 0.9, EmptyScore: 0.5,
+				KPercent: []int32{1, 5, 10, 20, 50}, KTokens: []int32{1, 1, 1, 1, 1},
+				Comprehensiveness: []float64{0.3, 0.3, 0.3, 0.3, 0.3}, Sufficiency: []float64{-0.05, -0.05, -0.05, -0.05, -0.05},
+				AOPCComprehensiveness: 0.3, AOPCSufficiency: -0.05, DeletionAUC: 0.6, InsertionAUC: 0.75},
 			Truncated: false, Source: "data/a.jsonl", SourceLine: 1, SchemaVersion: schemas.Version,
 		},
 		{
@@ -94,6 +98,9 @@ func TestRoundTrip(t *testing.T) {
 	roundTrip(t, "explanations-00000-of-00001.parquet", sampleExplanations())
 	roundTrip(t, schemas.ErrorsFile, sampleErrors())
 	roundTrip(t, schemas.GlobalImportanceFile, sampleGlobal())
+	roundTrip(t, schemas.FaithfulnessFile, []schemas.FaithfulnessRow{
+		{RunID: "r1", Method: "occlusion", Target: "POSITIVE", Metric: "comprehensiveness_1", Count: 3, Mean: 0.25, P10: 0.1, P25: 0.1, P50: 0.25, P75: 0.4, P90: 0.4},
+	})
 	roundTrip(t, "attention-00000-of-00001.parquet", sampleAttention())
 	roundTrip(t, schemas.SurrogatesFile, sampleSurrogates())
 	roundTrip(t, "surrogate_examples-00000-of-00001.parquet", []schemas.SurrogateExampleRow{
@@ -154,6 +161,19 @@ func TestSchemaShape(t *testing.T) {
 	required double std;
 	required double top_share;
 }`},
+		{schemas.FaithfulnessRow{}, `message FaithfulnessRow {
+	required binary run_id (STRING);
+	required binary method (STRING);
+	required binary target (STRING);
+	required binary metric (STRING);
+	required int64 count (INT(64,true));
+	required double mean;
+	required double p10;
+	required double p25;
+	required double p50;
+	required double p75;
+	required double p90;
+}`},
 		{schemas.AttentionMatrixRow{}, `message AttentionMatrixRow {
 	required binary run_id (STRING);
 	required binary example_id (STRING);
@@ -213,6 +233,36 @@ func TestSchemaShape(t *testing.T) {
 		}
 	}
 	optional double quality;
+	optional group faithfulness {
+		required binary masking (STRING);
+		required int32 tokens (INT(32,true));
+		required double full_score;
+		required double empty_score;
+		required group k_percent (LIST) {
+			repeated group list {
+				required int32 element (INT(32,true));
+			}
+		}
+		required group k_tokens (LIST) {
+			repeated group list {
+				required int32 element (INT(32,true));
+			}
+		}
+		required group comprehensiveness (LIST) {
+			repeated group list {
+				required double element;
+			}
+		}
+		required group sufficiency (LIST) {
+			repeated group list {
+				required double element;
+			}
+		}
+		required double aopc_comprehensiveness;
+		required double aopc_sufficiency;
+		required double deletion_auc;
+		required double insertion_auc;
+	}
 	required boolean truncated;
 	required binary source (STRING);
 	required int64 source_line (INT(64,true));
@@ -233,7 +283,7 @@ func TestReadmeDocumentsEveryColumn(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, model := range []any{schemas.ExplanationRow{}, schemas.ErrorRow{}, schemas.GlobalImportanceRow{}, schemas.AttentionMatrixRow{}, schemas.AttentionStatRow{}, schemas.SurrogateRow{}, schemas.SurrogateExampleRow{}} {
+	for _, model := range []any{schemas.ExplanationRow{}, schemas.ErrorRow{}, schemas.GlobalImportanceRow{}, schemas.FaithfulnessRow{}, schemas.AttentionMatrixRow{}, schemas.AttentionStatRow{}, schemas.SurrogateRow{}, schemas.SurrogateExampleRow{}} {
 		for _, path := range parquet.SchemaOf(model).Columns() {
 			// Leaf paths look like tokens.list.element.text; the README names them tokens[].text.
 			name := strings.ReplaceAll(strings.Join(path, "."), ".list.element", "[]")
