@@ -61,6 +61,8 @@ type Settings struct {
 	Surrogates bool
 	// HiddenOutput is the session's last-hidden-state output ("" = none); with it each surrogate example carries the pooled probe vector.
 	HiddenOutput string
+	// GradientGraph is the ONNX file gradient methods differentiate ("" = the model's own; see Spec.GradientGraph).
+	GradientGraph string
 	// ProbePool pools the hidden state: surrogate.PoolCLS (the explained position's row) or surrogate.PoolMean (mean over non-special tokens).
 	ProbePool string
 }
@@ -120,7 +122,7 @@ func New(sess *inference.Session, attnNames []string, s Settings) (*Explainer, e
 	for _, spec := range s.Methods {
 		if spec.Info.Needs.Gradients && e.grads == nil {
 			var err error
-			if e.grads, err = newGradients(m, s.OutputKind, s.BatchSize, s.IntraOpThreads, s.GradientCache); err != nil {
+			if e.grads, err = newGradients(m, s.GradientGraph, s.OutputKind, s.BatchSize, s.IntraOpThreads, s.GradientCache); err != nil {
 				return nil, err
 			}
 		}
