@@ -151,8 +151,18 @@ func Run(ctx context.Context, o Options, recs []corpus.Record) (*Result, error) 
 		Model: o.Model, MaxLength: o.MaxLength, IntraOpThreads: o.IntraOpThreads, RunID: res.RunID, Seed: o.Seed,
 		Target: "predicted", OutputKind: o.OutputKind, BatchSize: o.BatchSize, Methods: o.Methods,
 	}
+	tmp, err := os.MkdirTemp("", "glassbox-sanity-*")
+	if err != nil {
+		return nil, fmt.Errorf("sanity: %w", err)
+	}
+	defer os.RemoveAll(tmp)
 	if o.Progress != nil {
 		o.Progress(-1, "original")
+	}
+	if spec.NeedsAttention() {
+		if spec.GraphPath, spec.AttentionOutputs, err = exposeAttention(files.ONNX, filepath.Dir(files.ONNX), filepath.Join(tmp, "original-attention.onnx")); err != nil {
+			return nil, err
+		}
 	}
 	orig, err := explain(ctx, spec, sample, nil)
 	if err != nil {
@@ -163,11 +173,6 @@ func Run(ctx context.Context, o Options, recs []corpus.Record) (*Result, error) 
 	for _, a := range orig {
 		targets[a.id] = a.target
 	}
-	tmp, err := os.MkdirTemp("", "glassbox-sanity-*")
-	if err != nil {
-		return nil, fmt.Errorf("sanity: %w", err)
-	}
-	defer os.RemoveAll(tmp)
 	var names []string
 	for stage := 0; stage <= len(groups); stage++ {
 		group := "none"
@@ -184,6 +189,11 @@ func Run(ctx context.Context, o Options, recs []corpus.Record) (*Result, error) 
 		}
 		s := spec
 		s.GraphPath, s.GradientGraph = path, path
+		if spec.NeedsAttention() {
+			if s.GraphPath, s.AttentionOutputs, err = exposeAttention(path, filepath.Dir(files.ONNX), filepath.Join(tmp, "stage-attention.onnx")); err != nil {
+				return nil, fmt.Errorf("sanity: stage %d: %w", stage, err)
+			}
+		}
 		got, err := explain(ctx, s, sample, targets)
 		if err != nil {
 			return nil, fmt.Errorf("sanity: stage %d (%s randomised): %w", stage, group, err)
@@ -202,6 +212,24 @@ func Run(ctx context.Context, o Options, recs []corpus.Record) (*Result, error) 
 	})
 	res.Summary, res.Flagged = Summarize(res.Rows, o.Threshold, len(groups))
 	return res, nil
+}
+
+// exposeAttention writes to out the model at path, whose external data (if
+// any) lies in dataDir, with each layer's attention probabilities as outputs
+// (onnxgraph.ExposeAttention), for the attention methods.
+func exposeAttention(path, dataDir, out string) (string, []string, error) {
+	m, err := onnxgraph.LoadFrom(path, dataDir)
+	if err != nil {
+		return "", nil, err
+	}
+	edited, names, err := onnxgraph.ExposeAttention(m)
+	if err != nil {
+		return "", nil, fmt.Errorf("sanity: %s: %w", path, err)
+	}
+	if err := onnxgraph.Save(edited, out); err != nil {
+		return "", nil, err
+	}
+	return out, names, nil
 }
 
 // attr is one method's attributions of one example.

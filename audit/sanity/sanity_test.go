@@ -186,3 +186,25 @@ func TestSample(t *testing.T) {
 		t.Error("a sample larger than the input")
 	}
 }
+
+// Attention methods read the randomised model's attention (exposed by graph
+// surgery at every stage), and stage 0 reproduces the original exactly.
+func TestAttentionMethods(t *testing.T) {
+	res, err := Run(context.Background(), Options{Model: "../../testdata/models/roberta-tiny", Methods: []explainer.MethodConfig{{Name: "rollout"}, {Name: "attention"}}, Sample: 5, Seed: 4},
+		sampleRecords(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Summary) != 10 || res.Skipped != 0 {
+		t.Fatalf("summary %d rows, skipped %d", len(res.Summary), res.Skipped)
+	}
+	for _, s := range res.Summary {
+		t.Logf("%s stage %d %s: median ρ %.3f", s.Method, s.Stage, s.LayerGroup, *s.MedianSpearman)
+		if s.Stage == 0 && *s.MedianSpearman != 1 {
+			t.Errorf("%s stage 0: %v", s.Method, *s.MedianSpearman)
+		}
+		if s.Stage == 4 && *s.MedianSpearman == 1 {
+			t.Errorf("%s: attributions unchanged with every weight randomised", s.Method)
+		}
+	}
+}
