@@ -57,7 +57,8 @@ type Options struct {
 	Sample int
 	// Seed seeds the sample, the methods and the redrawn weights.
 	Seed uint64
-	// Threshold flags a method (default DefaultThreshold).
+	// Threshold flags a method whose median ρ at the final stage is above it
+	// (callers pass DefaultThreshold unless told otherwise; 0 is a threshold).
 	Threshold float64
 	// OutputKind is probability (default) or logit.
 	OutputKind string
@@ -87,6 +88,8 @@ type Result struct {
 	Flagged []string
 	// Skipped counts (method, stage, example) comparisons left out because a method failed on the example.
 	Skipped int
+	// Errors say why examples or methods failed: "original" or "stage N (group)", the example and the reason.
+	Errors []string
 }
 
 // Sample picks n records deterministically: those with the smallest
@@ -115,14 +118,18 @@ func Run(ctx context.Context, o Options, recs []corpus.Record) (*Result, error) 
 	if o.Sample <= 0 {
 		o.Sample = DefaultSample
 	}
-	if o.Threshold == 0 {
-		o.Threshold = DefaultThreshold
-	}
 	if o.OutputKind == "" {
 		o.OutputKind = string(inference.Probability)
 	}
 	if len(o.Methods) == 0 {
 		return nil, errors.New("sanity: no methods")
+	}
+	seen := map[string]bool{}
+	for _, m := range o.Methods {
+		if seen[m.Name] {
+			return nil, fmt.Errorf("sanity: method %s named twice", m.Name)
+		}
+		seen[m.Name] = true
 	}
 	if len(recs) == 0 {
 		return nil, errors.New("sanity: the input has no records")
@@ -164,10 +171,11 @@ func Run(ctx context.Context, o Options, recs []corpus.Record) (*Result, error) 
 			return nil, err
 		}
 	}
-	orig, err := explain(ctx, spec, sample, nil)
+	orig, errs, err := explain(ctx, spec, sample, nil)
 	if err != nil {
 		return nil, err
 	}
+	res.addErrors("original", errs)
 	// The label each example is explained for at every stage: the original's prediction.
 	targets := map[string]string{}
 	for _, a := range orig {
@@ -194,10 +202,11 @@ func Run(ctx context.Context, o Options, recs []corpus.Record) (*Result, error) 
 				return nil, fmt.Errorf("sanity: stage %d: %w", stage, err)
 			}
 		}
-		got, err := explain(ctx, s, sample, targets)
+		got, errs, err := explain(ctx, s, sample, targets)
 		if err != nil {
 			return nil, fmt.Errorf("sanity: stage %d (%s randomised): %w", stage, group, err)
 		}
+		res.addErrors("stage "+strconv.Itoa(stage)+" ("+group+")", errs)
 		os.Remove(path)
 		res.Skipped += compare(res, orig, got, int32(stage), group)
 	}
@@ -243,10 +252,10 @@ func key(a attr) string { return a.method + "\x00" + a.id }
 
 // explain explains recs with spec; with targets, each record is explained for
 // its entry there (records without one are left out).
-func explain(ctx context.Context, spec explainer.Spec, recs []corpus.Record, targets map[string]string) (map[string]attr, error) {
+func explain(ctx context.Context, spec explainer.Spec, recs []corpus.Record, targets map[string]string) (map[string]attr, []schemas.ErrorRow, error) {
 	ex, closeFn, err := explainer.Open(spec)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer closeFn()
 	groups := map[string][]corpus.Record{}
@@ -265,17 +274,19 @@ func explain(ctx context.Context, spec explainer.Spec, recs []corpus.Record, tar
 		groups[t] = append(groups[t], r)
 	}
 	out := map[string]attr{}
+	var errs []schemas.ErrorRow
 	for _, t := range labels {
 		e := ex
 		if t != "predicted" {
 			if e, err = ex.WithTarget(t); err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 		}
 		o, err := e.Explain(ctx, groups[t])
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
+		errs = append(errs, o.Errors...)
 		for _, row := range o.Rows {
 			a := attr{id: row.ExampleID, method: row.Method, target: row.Target}
 			for _, tok := range row.Tokens {
@@ -285,7 +296,18 @@ func explain(ctx context.Context, spec explainer.Spec, recs []corpus.Record, tar
 			out[key(a)] = a
 		}
 	}
-	return out, nil
+	return out, errs, nil
+}
+
+// addErrors records why examples failed at one stage.
+func (r *Result) addErrors(where string, errs []schemas.ErrorRow) {
+	for _, e := range errs {
+		id := ""
+		if e.ExampleID != nil {
+			id = *e.ExampleID
+		}
+		r.Errors = append(r.Errors, fmt.Sprintf("%s: example %s: %s (%s)", where, id, e.Reason, e.Code))
+	}
 }
 
 // compare appends a row per (method, example) present in both; it returns

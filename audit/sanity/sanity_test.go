@@ -5,6 +5,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/glassbox-ai/glassbox/corpus"
@@ -42,14 +43,14 @@ func f64(v float64) *float64 { return &v }
 // within about ±0.1 of 0. The bound 0.3 is far below 1 and far from the noise.
 func TestAdditiveOcclusion(t *testing.T) {
 	res, err := Run(context.Background(), Options{Model: "../../testdata/models/additive", Methods: []explainer.MethodConfig{{Name: "occlusion"}},
-		Seed: 1, OutputKind: "logit"}, sampleRecords(t))
+		Seed: 1, OutputKind: "logit", Threshold: DefaultThreshold}, sampleRecords(t))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(res.Groups) != 2 || res.Groups[0].Name != "head" || res.Groups[1].Name != "embeddings" || len(res.Sample) != DefaultSample {
 		t.Fatalf("groups %+v, sample %d", res.Groups, len(res.Sample))
 	}
-	if len(res.Rows) != 3*DefaultSample || res.Skipped != 0 {
+	if len(res.Rows) != 3*DefaultSample || res.Skipped != 0 || len(res.Errors) != 0 {
 		t.Fatalf("%d rows, %d skipped", len(res.Rows), res.Skipped)
 	}
 	for _, r := range res.Rows {
@@ -138,6 +139,26 @@ func TestExternalData(t *testing.T) {
 	}
 	for _, s := range res.Summary {
 		t.Logf("stage %d %s: median ρ %.3f", s.Stage, s.LayerGroup, *s.MedianSpearman)
+	}
+}
+
+func TestRefusals(t *testing.T) {
+	recs := sampleRecords(t)
+	o := Options{Model: "../../testdata/models/additive", Methods: []explainer.MethodConfig{{Name: "occlusion"}, {Name: "occlusion"}}}
+	if _, err := Run(context.Background(), o, recs); err == nil {
+		t.Error("a method named twice was accepted")
+	}
+	o.Methods = []explainer.MethodConfig{{Name: "occlusion"}}
+	if _, err := Run(context.Background(), o, nil); err == nil {
+		t.Error("an empty input was accepted")
+	}
+	// A record the explainer refuses is reported, not silently dropped.
+	res, err := Run(context.Background(), o, []corpus.Record{{ID: "ok", Text: "a fine day"}, {ID: "empty", Text: "   "}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Errors) != 1 || !strings.Contains(res.Errors[0], "original: example empty") {
+		t.Errorf("errors %q", res.Errors)
 	}
 }
 

@@ -135,10 +135,12 @@ func runSanity(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	default:
 		return usageError("--output-kind %q: want probability or logit", o.OutputKind)
 	}
+	seen := map[string]bool{}
 	for _, m := range o.Methods {
-		if m.Name == "" {
-			return usageError("--methods: an empty method name")
+		if seen[m.Name] {
+			return usageError("--methods: %s named twice", m.Name)
 		}
+		seen[m.Name] = true
 	}
 	if _, err := explainer.BuildMethods(o.Methods); err != nil {
 		return usageError("--methods: %v", err)
@@ -187,6 +189,13 @@ func runSanity(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	if err := sanity.Write(ctx, *output, res); err != nil {
 		return err
+	}
+	for i, e := range res.Errors {
+		if i == 5 {
+			fmt.Fprintf(stderr, "warning: … and %d more\n", len(res.Errors)-5)
+			break
+		}
+		fmt.Fprintf(stderr, "warning: not explained: %s\n", e)
 	}
 	if res.Skipped > 0 {
 		fmt.Fprintf(stderr, "warning: %d (method, stage, example) comparisons left out: the method failed on the example at that stage\n", res.Skipped)
