@@ -42,7 +42,8 @@ type Spec struct {
 	GraphPath string `json:"graph_path,omitempty"`
 	// GradientGraph is the ONNX file the gradient methods differentiate ("" =
 	// the located model's own file), derived from it with any external data
-	// still in the model's folder: the sanity check's randomised models.
+	// still in the model's folder: the sanity check's randomised models. With a
+	// GraphCache, ModelIdentity must identify this file's weights.
 	GradientGraph string `json:"gradient_graph,omitempty"`
 	// AttentionOutputs are GraphPath's attention outputs in layer order.
 	AttentionOutputs []string `json:"attention_outputs,omitempty"`

@@ -66,7 +66,10 @@ func isWeight(t *onnxpb.TensorProto) bool {
 // topological order. Weights named as embeddings (embed, wte, wpe) or read
 // before any numbered node are embeddings; the rest are the head. A model
 // with no numbered layers has a head and embeddings only (the additive
-// fixture: bias, token_weights). Groups with no weights are left out.
+// fixture: bias, token_weights). Groups with no weights are left out. An
+// initializer the exporter shares between layers (the legacy exporter merges
+// identical tensors, as the zero biases of an untrained model) belongs to one
+// group only, so redrawing it changes every layer that reads it.
 func LayerGroups(m *onnxpb.ModelProto) ([]LayerGroup, error) {
 	g, err := NewGraph(m)
 	if err != nil {
