@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/glassbox-ai/glassbox/attention"
+	"github.com/glassbox-ai/glassbox/audit"
 	"github.com/glassbox-ai/glassbox/corpus"
 	"github.com/glassbox-ai/glassbox/explanation"
 	"github.com/glassbox-ai/glassbox/faithfulness"
@@ -66,6 +67,8 @@ type Settings struct {
 	Surrogates bool
 	// HiddenOutput is the session's last-hidden-state output ("" = none); with it each surrogate example carries the pooled probe vector.
 	HiddenOutput string
+	// GradientGraph is the ONNX file gradient methods differentiate ("" = the model's own; see Spec.GradientGraph).
+	GradientGraph string
 	// ProbePool pools the hidden state: surrogate.PoolCLS (the explained position's row) or surrogate.PoolMean (mean over non-special tokens).
 	ProbePool string
 	// Faithfulness, when set, measures the rows of the methods whose registry entry has Info.Faithfulness.
@@ -132,7 +135,7 @@ func New(sess *inference.Session, attnNames []string, s Settings) (*Explainer, e
 	for _, spec := range s.Methods {
 		if spec.Info.Needs.Gradients && e.grads == nil {
 			var err error
-			if e.grads, err = newGradients(m, s.OutputKind, s.BatchSize, s.IntraOpThreads, s.GradientCache); err != nil {
+			if e.grads, err = newGradients(m, s.GradientGraph, s.OutputKind, s.BatchSize, s.IntraOpThreads, s.GradientCache); err != nil {
 				return nil, err
 			}
 		}
@@ -154,6 +157,13 @@ type Output struct {
 	Attention []schemas.AttentionMatrixRow
 	// AttentionStats holds per-head attention statistics of every example, when the attention method runs.
 	AttentionStats []schemas.AttentionStatRow
+	// Agreement compares every pair of methods on each explained example and
+	// target, over its non-special tokens (when two or more methods run).
+	Agreement []schemas.AgreementRow
+	// AgreementAcc holds the records' contributions to the corpus-wide agreement
+	// per method pair and target (merge with AgreementAcc.Merge, then
+	// audit.AgreementSummaries for agreement_summary.parquet).
+	AgreementAcc map[audit.AgreementKey]audit.AgreementAcc
 	// Surrogate has one example per predicted record, when Settings.Surrogates.
 	Surrogate []surrogate.Example
 	// Explained counts the records explained.
@@ -175,7 +185,7 @@ type item struct {
 // Explain explains a batch of records. Per-record failures become error rows;
 // an error is returned only for failures of the model itself.
 func (e *Explainer) Explain(ctx context.Context, recs []corpus.Record) (*Output, error) {
-	out := &Output{Importance: map[importance.Key]importance.Acc{}, Faithfulness: map[faithfulness.Key]faithfulness.Acc{}}
+	out := &Output{Importance: map[importance.Key]importance.Acc{}, Faithfulness: map[faithfulness.Key]faithfulness.Acc{}, AgreementAcc: map[audit.AgreementKey]audit.AgreementAcc{}}
 	items := make([]*item, 0, len(recs))
 	for _, r := range recs {
 		enc, err := e.model.Encode(r.Text)
@@ -239,6 +249,16 @@ func (e *Explainer) Explain(ctx context.Context, recs []corpus.Record) (*Output,
 					acc = prev.Merge(acc)
 				}
 				out.Importance[k] = acc
+			}
+		}
+		if len(e.s.Methods) > 1 {
+			agree := agreementRows(e.s.RunID, it, rows)
+			out.Agreement = append(out.Agreement, agree...)
+			for k, acc := range audit.AgreementContributions(agree) {
+				if prev, ok := out.AgreementAcc[k]; ok {
+					acc = prev.Merge(acc)
+				}
+				out.AgreementAcc[k] = acc
 			}
 		}
 		if it.attn != nil && e.writesAttentionStats() {
@@ -370,4 +390,17 @@ func (e *Explainer) faithfulness(ctx context.Context, sc explanation.Scorer, req
 	}
 	row.Faithfulness = m.Column()
 	return nil
+}
+
+// agreementRows compares the methods' token attributions of one example, per target.
+func agreementRows(runID string, it *item, rows []schemas.ExplanationRow) []schemas.AgreementRow {
+	attrs := make([]audit.Attributions, len(rows))
+	for i, r := range rows {
+		a := audit.Attributions{Method: r.Method, Target: r.Target, Tokens: make([]float64, len(r.Tokens))}
+		for j, tok := range r.Tokens {
+			a.Tokens[j] = tok.Attribution
+		}
+		attrs[i] = a
+	}
+	return audit.Agreement(runID, it.rec.ID, it.special, attrs)
 }

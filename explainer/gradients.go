@@ -64,8 +64,11 @@ type gradSession struct {
 }
 
 // newGradients loads the model's graph once; the target follows what the job explains.
-func newGradients(m *inference.Model, kind inference.OutputKind, batch, threads int, cache gradient.Cache) (*gradients, error) {
-	base, err := onnxgraph.Load(m.Files.ONNX)
+func newGradients(m *inference.Model, graph string, kind inference.OutputKind, batch, threads int, cache gradient.Cache) (*gradients, error) {
+	if graph == "" {
+		graph = m.Files.ONNX
+	}
+	base, err := onnxgraph.LoadFrom(graph, filepath.Dir(m.Files.ONNX))
 	if err != nil {
 		return nil, fmt.Errorf("gradient methods: %w", err)
 	}

@@ -40,6 +40,11 @@ type Spec struct {
 	MaxLength int `json:"max_length,omitempty"`
 	// GraphPath is the ONNX file to load in place of model.onnx ("" = model.onnx), e.g. one exposing attention.
 	GraphPath string `json:"graph_path,omitempty"`
+	// GradientGraph is the ONNX file the gradient methods differentiate ("" =
+	// the located model's own file), derived from it with any external data
+	// still in the model's folder: the sanity check's randomised models. With a
+	// GraphCache, ModelIdentity must identify this file's weights.
+	GradientGraph string `json:"gradient_graph,omitempty"`
 	// AttentionOutputs are GraphPath's attention outputs in layer order.
 	AttentionOutputs []string `json:"attention_outputs,omitempty"`
 	// GraphCache is the folder built backward graphs are cached in ("" = none; see gradient.Cache).
@@ -180,7 +185,7 @@ func Open(s Spec) (*Explainer, func() error, error) {
 		RunID: s.RunID, Seed: s.Seed, Target: s.Target, OutputKind: inference.OutputKind(s.OutputKind),
 		BatchSize: s.BatchSize, Methods: methods, AttentionExamples: examples, AttentionFirstN: s.AttentionFirstN,
 		IntraOpThreads: s.IntraOpThreads, GradientCache: gradient.Cache{Dir: s.GraphCache, Model: s.ModelIdentity},
-		Surrogates: s.Surrogates, HiddenOutput: s.HiddenOutput, ProbePool: s.ProbePool, Faithfulness: s.Faithfulness,
+		Surrogates: s.Surrogates, HiddenOutput: s.HiddenOutput, ProbePool: s.ProbePool, Faithfulness: s.Faithfulness, GradientGraph: s.GradientGraph,
 	})
 	if err != nil {
 		sess.Close()

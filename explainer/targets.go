@@ -86,3 +86,17 @@ func (e *Explainer) targetScore(it *item, t target, sc explanation.Scorer) func(
 		return f[0], nil
 	}
 }
+
+// WithTarget returns an explainer that explains target (predicted, all, a
+// label, or a token for causal LMs) and is otherwise e: it shares e's session
+// and backward graphs, so it must not outlive e and is never closed itself.
+// The sanity check uses it to explain a randomised model for the label the
+// original model predicted.
+func (e *Explainer) WithTarget(target string) (*Explainer, error) {
+	if err := checkTarget(e.model, target); err != nil {
+		return nil, err
+	}
+	c := *e
+	c.s.Target = target
+	return &c, nil
+}

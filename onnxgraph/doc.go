@@ -70,5 +70,11 @@
 // ones stay references, so an edited graph saved elsewhere keeps pointing at the
 // original weights (ONNX Runtime then needs the original folder as
 // session.model_external_initializers_file_folder_path). SaveExternal writes one.
+// LayerGroups splits a model's weights into the head, the numbered layers from
+// the top down and the embeddings (by initializer names, else through the
+// nodes that read them, else by the attention sites), and RandomizeFile writes
+// a copy with chosen weights redrawn from seeded Gaussians matching each
+// tensor's mean and spread: the cascading randomisation of the sanity check
+// (Adebayo et al. 2018).
 // The package never imports Beam.
 package onnxgraph

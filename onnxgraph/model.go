@@ -26,16 +26,31 @@ func Load(path string) (*onnxpb.ModelProto, error) {
 	return m, nil
 }
 
+// LoadFrom is Load for a model derived from another (RandomizeFile,
+// ExposeFile) whose external data references are relative to dataDir, the
+// original's folder, rather than to its own.
+func LoadFrom(path, dataDir string) (*onnxpb.ModelProto, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("onnxgraph: reading model: %w", err)
+	}
+	return parseIn(path, dataDir, data)
+}
+
 // ParseFile decodes data, read from path, as Load does.
 func ParseFile(path string, data []byte) (*onnxpb.ModelProto, error) {
+	return parseIn(path, filepath.Dir(path), data)
+}
+
+func parseIn(path, dir string, data []byte) (*onnxpb.ModelProto, error) {
 	m, err := decode(data)
 	if err != nil {
 		return nil, fmt.Errorf("onnxgraph: %s: %w", path, err)
 	}
-	if err := Check(m, filepath.Dir(path)); err != nil {
+	if err := Check(m, dir); err != nil {
 		return nil, fmt.Errorf("onnxgraph: %s: %w", path, err)
 	}
-	if err := resolveExternal(m, filepath.Dir(path)); err != nil {
+	if err := resolveExternal(m, dir); err != nil {
 		return nil, fmt.Errorf("onnxgraph: %s: %w", path, err)
 	}
 	return m, nil

@@ -6,6 +6,7 @@ import (
 	"math"
 	"sort"
 
+	"github.com/glassbox-ai/glassbox/audit"
 	"github.com/glassbox-ai/glassbox/schemas"
 )
 
@@ -123,53 +124,12 @@ func countAtLeast(rows []schemas.GlobalImportanceRow, m int64) int {
 	return n
 }
 
-// spearman is the rank correlation of x and y (average ranks for ties); NaN for fewer than 2 pairs or a constant side.
+// spearman is the rank correlation of x and y (audit.Spearman: average ranks for ties); NaN where it is undefined.
 func spearman(x, y []float64) float64 {
-	if len(x) != len(y) || len(x) < 2 {
-		return math.NaN()
+	if r, ok := audit.Spearman(x, y); ok {
+		return r
 	}
-	rx, ry := ranks(x), ranks(y)
-	mx, my := mean(rx), mean(ry)
-	var sxy, sxx, syy float64
-	for i := range rx {
-		dx, dy := rx[i]-mx, ry[i]-my
-		sxy += dx * dy
-		sxx += dx * dx
-		syy += dy * dy
-	}
-	if sxx == 0 || syy == 0 {
-		return math.NaN()
-	}
-	return sxy / math.Sqrt(sxx*syy)
-}
-
-func ranks(v []float64) []float64 {
-	idx := make([]int, len(v))
-	for i := range idx {
-		idx[i] = i
-	}
-	sort.SliceStable(idx, func(a, b int) bool { return v[idx[a]] < v[idx[b]] })
-	r := make([]float64, len(v))
-	for i := 0; i < len(idx); {
-		j := i
-		for j+1 < len(idx) && v[idx[j+1]] == v[idx[i]] {
-			j++
-		}
-		avg := float64(i+j)/2 + 1
-		for k := i; k <= j; k++ {
-			r[idx[k]] = avg
-		}
-		i = j + 1
-	}
-	return r
-}
-
-func mean(v []float64) float64 {
-	s := 0.0
-	for _, x := range v {
-		s += x
-	}
-	return s / float64(len(v))
+	return math.NaN()
 }
 
 // CorrelationCharts returns, per target with at least two methods, the

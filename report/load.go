@@ -120,6 +120,8 @@ type Run struct {
 	AttentionStats []HeadStat
 	// Surrogates is surrogates.json's content, nil when the run has none.
 	Surrogates *Surrogates
+	// Sanity is sanity_summary.parquet's content (glassbox audit sanity), nil when the run has none.
+	Sanity *Sanity
 	// Options are the bounds in force.
 	Options Options
 }
@@ -209,6 +211,9 @@ func Load(ctx context.Context, fsys FS, dir string, opts Options) (*Run, error) 
 		return nil, err
 	}
 	if r.Surrogates, err = loadSurrogates(ctx, fsys, join(dir, SurrogatesFile)); err != nil {
+		return nil, err
+	}
+	if r.Sanity, err = LoadSanity(ctx, fsys, dir); err != nil {
 		return nil, err
 	}
 	return r, nil

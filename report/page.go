@@ -18,9 +18,9 @@ import (
 //go:embed assets/page.html assets/style.css assets/script.js
 var assets embed.FS
 
-var pageTmpl = template.Must(template.New("page.html").Funcs(template.FuncMap{
+var pageTmpl = template.Must(template.Must(template.New("page.html").Funcs(template.FuncMap{
 	"val": signedVal, "pct": func(p float64) string { return fmt.Sprintf("%.1f%%", 100*p) },
-}).ParseFS(assets, "assets/page.html"))
+}).ParseFS(assets, "assets/page.html")).New("sanity").Parse(sanitySection)).Lookup("page.html")
 
 type page struct {
 	Run          *Run
@@ -37,6 +37,7 @@ type page struct {
 	Attention    []attnView
 	AttnStats    template.HTML
 	Surrogates   []surrogateView
+	Sanity       *sanityView
 	CSS          template.CSS
 	JS           template.JS
 }
@@ -159,6 +160,7 @@ func build(r *Run) (*page, error) {
 	if r.Surrogates != nil {
 		p.Surrogates = surrogateViews(r.Surrogates, r.Labels)
 	}
+	p.Sanity = sanityViewOf(r.Sanity)
 	return p, nil
 }
 

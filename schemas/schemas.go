@@ -25,6 +25,14 @@ const (
 	FaithfulnessFile = "faithfulness.parquet"
 	// ManifestFile is the run manifest written beside the Parquet outputs.
 	ManifestFile = "manifest.json"
+	// AgreementPrefix names the sharded method-agreement files (agreement-SSSSS-of-NNNNN.parquet), written when two or more methods run.
+	AgreementPrefix = "agreement"
+	// AgreementSummaryFile is the single file of corpus-wide method agreement per method pair and target.
+	AgreementSummaryFile = "agreement_summary.parquet"
+	// SanityFile is the sanity check's per-example file (glassbox audit sanity).
+	SanityFile = "sanity.parquet"
+	// SanitySummaryFile is the sanity check's per-method, per-stage summary (glassbox audit sanity).
+	SanitySummaryFile = "sanity_summary.parquet"
 	// ReportFile is the run's HTML report (glassbox report; explain writes it unless --no-report).
 	ReportFile = "report.html"
 )
@@ -256,6 +264,107 @@ type AttentionStatRow struct {
 	SpecialShare float64 `parquet:"special_share,zstd"`
 	// MeanSpan is the mean over query positions of the distance-weighted span Σ_j a_ij·|i−j|.
 	MeanSpan float64 `parquet:"mean_span,zstd"`
+}
+
+// AgreementRow compares two methods' token attributions of one example and
+// target, the row of agreement-SSSSS-of-NNNNN.parquet: over the example's
+// non-special tokens, Kendall's τ-b, Spearman's ρ (average ranks) and the
+// overlap of the top-k tokens by signed attribution (ties by position).
+type AgreementRow struct {
+	// RunID identifies the run.
+	RunID string `parquet:"run_id,zstd"`
+	// ExampleID is the example's id.
+	ExampleID string `parquet:"example_id,zstd"`
+	// Target is the explained label both methods explain.
+	Target string `parquet:"target,zstd"`
+	// MethodA is the first method, in the run's method order.
+	MethodA string `parquet:"method_a,zstd"`
+	// MethodB is the second method.
+	MethodB string `parquet:"method_b,zstd"`
+	// KendallTau is τ-b of the two attribution vectors, nil when undefined (a constant vector, or under two tokens).
+	KendallTau *float64 `parquet:"kendall_tau,optional,zstd"`
+	// Spearman is Spearman's ρ, nil when undefined.
+	Spearman *float64 `parquet:"spearman,optional,zstd"`
+	// TopKOverlap is |top-k(a) ∩ top-k(b)| / k.
+	TopKOverlap float64 `parquet:"topk_overlap,zstd"`
+	// K is min(5, NTokens).
+	K int32 `parquet:"k,zstd"`
+	// NTokens is the number of non-special tokens compared.
+	NTokens int32 `parquet:"n_tokens,zstd"`
+}
+
+// AgreementSummaryRow is the corpus-wide agreement of one method pair on one
+// target, the row of agreement_summary.parquet.
+type AgreementSummaryRow struct {
+	// RunID identifies the run.
+	RunID string `parquet:"run_id,zstd"`
+	// MethodA and MethodB are the pair, as in AgreementRow.
+	MethodA string `parquet:"method_a,zstd"`
+	MethodB string `parquet:"method_b,zstd"`
+	// Target is the explained label.
+	Target string `parquet:"target,zstd"`
+	// Count is the number of examples compared.
+	Count int64 `parquet:"count,zstd"`
+	// TauCount is the number of those whose τ-b is defined.
+	TauCount int64 `parquet:"tau_count,zstd"`
+	// MeanKendallTau is the mean τ-b over TauCount examples, nil when none.
+	MeanKendallTau *float64 `parquet:"mean_kendall_tau,optional,zstd"`
+	// SpearmanCount is the number of examples whose ρ is defined.
+	SpearmanCount int64 `parquet:"spearman_count,zstd"`
+	// MeanSpearman is the mean ρ over SpearmanCount examples, nil when none.
+	MeanSpearman *float64 `parquet:"mean_spearman,optional,zstd"`
+	// MeanTopKOverlap is the mean top-k overlap over Count examples.
+	MeanTopKOverlap float64 `parquet:"mean_topk_overlap,zstd"`
+}
+
+// SanityRow is one example's sanity-check comparison (Adebayo et al. 2018)
+// for one method at one stage of cascading randomisation, the row of
+// sanity.parquet: Spearman's ρ between the token attributions of the original
+// model and of the model whose top Stage layer groups are redrawn.
+type SanityRow struct {
+	// RunID identifies the sanity run.
+	RunID string `parquet:"run_id,zstd"`
+	// Method is the attribution method.
+	Method string `parquet:"method,zstd"`
+	// Stage is the number of layer groups randomised, 0 (none) to all.
+	Stage int32 `parquet:"stage,zstd"`
+	// LayerGroup is the group randomised last at this stage (head, layer.<k>, embeddings; none at stage 0).
+	LayerGroup string `parquet:"layer_group,zstd"`
+	// ExampleID is the example's id.
+	ExampleID string `parquet:"example_id,zstd"`
+	// Target is the label explained on every stage: the original model's prediction.
+	Target string `parquet:"target,zstd"`
+	// NTokens is the number of non-special tokens compared.
+	NTokens int32 `parquet:"n_tokens,zstd"`
+	// Spearman is ρ of the signed attributions, nil when undefined (a constant vector).
+	Spearman *float64 `parquet:"spearman,optional,zstd"`
+	// SpearmanAbs is ρ of the absolute attributions, nil when undefined.
+	SpearmanAbs *float64 `parquet:"spearman_abs,optional,zstd"`
+}
+
+// SanitySummaryRow aggregates SanityRow per method and stage, the row of sanity_summary.parquet.
+type SanitySummaryRow struct {
+	// RunID identifies the sanity run.
+	RunID string `parquet:"run_id,zstd"`
+	// Method is the attribution method.
+	Method string `parquet:"method,zstd"`
+	// Stage is the number of layer groups randomised.
+	Stage int32 `parquet:"stage,zstd"`
+	// LayerGroup is the group randomised last at this stage.
+	LayerGroup string `parquet:"layer_group,zstd"`
+	// Count is the number of examples with a defined ρ.
+	Count int64 `parquet:"count,zstd"`
+	// MeanSpearman and MedianSpearman summarise ρ, nil when Count is 0.
+	MeanSpearman   *float64 `parquet:"mean_spearman,optional,zstd"`
+	MedianSpearman *float64 `parquet:"median_spearman,optional,zstd"`
+	// CountAbs, MeanSpearmanAbs and MedianSpearmanAbs summarise ρ of |attribution|.
+	CountAbs          int64    `parquet:"count_abs,zstd"`
+	MeanSpearmanAbs   *float64 `parquet:"mean_spearman_abs,optional,zstd"`
+	MedianSpearmanAbs *float64 `parquet:"median_spearman_abs,optional,zstd"`
+	// Threshold is the flagging threshold in force.
+	Threshold float64 `parquet:"threshold,zstd"`
+	// Flagged marks (on every row of the method) a method whose median ρ at the final stage, every layer group randomised, is above Threshold: its attributions barely depend on the weights.
+	Flagged bool `parquet:"flagged,zstd"`
 }
 
 // SanitizeRaw makes s fit ErrorRow.Raw: invalid UTF-8 bytes become U+FFFD and

@@ -103,6 +103,20 @@ func TestRoundTrip(t *testing.T) {
 	})
 	roundTrip(t, "attention-00000-of-00001.parquet", sampleAttention())
 	roundTrip(t, schemas.SurrogatesFile, sampleSurrogates())
+	roundTrip(t, "agreement-00000-of-00001.parquet", []schemas.AgreementRow{
+		{RunID: "r1", ExampleID: "a", Target: "POSITIVE", MethodA: "occlusion", MethodB: "ig", KendallTau: f64p(0.5), Spearman: f64p(0.6), TopKOverlap: 0.8, K: 5, NTokens: 9},
+		{RunID: "r1", ExampleID: "b", Target: "POSITIVE", MethodA: "occlusion", MethodB: "ig", TopKOverlap: 1, K: 1, NTokens: 1},
+	})
+	roundTrip(t, schemas.AgreementSummaryFile, []schemas.AgreementSummaryRow{
+		{RunID: "r1", MethodA: "occlusion", MethodB: "ig", Target: "POSITIVE", Count: 2, TauCount: 1, MeanKendallTau: f64p(0.5), SpearmanCount: 1, MeanSpearman: f64p(0.6), MeanTopKOverlap: 0.9},
+	})
+	roundTrip(t, schemas.SanityFile, []schemas.SanityRow{
+		{RunID: "r1", Method: "occlusion", Stage: 0, LayerGroup: "none", ExampleID: "a", Target: "POSITIVE", NTokens: 3, Spearman: f64p(1), SpearmanAbs: f64p(1)},
+		{RunID: "r1", Method: "occlusion", Stage: 1, LayerGroup: "head", ExampleID: "a", Target: "POSITIVE", NTokens: 3},
+	})
+	roundTrip(t, schemas.SanitySummaryFile, []schemas.SanitySummaryRow{
+		{RunID: "r1", Method: "occlusion", Stage: 1, LayerGroup: "head", Count: 1, MeanSpearman: f64p(0.2), MedianSpearman: f64p(0.2), Threshold: 0.5, Flagged: true},
+	})
 	roundTrip(t, "surrogate_examples-00000-of-00001.parquet", []schemas.SurrogateExampleRow{
 		{RunID: "r1", ExampleID: "a", Holdout: true, FeatureIndex: []int32{0, 3}, FeatureValue: []float64{1, 2}, Logits: []float64{-1, 1},
 			LogOdds: []float64{-2, 2}, Label: 1, Gold: 0, GoldLabel: strp("NEGATIVE"), Probe: []float64{}},
@@ -283,7 +297,8 @@ func TestReadmeDocumentsEveryColumn(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, model := range []any{schemas.ExplanationRow{}, schemas.ErrorRow{}, schemas.GlobalImportanceRow{}, schemas.FaithfulnessRow{}, schemas.AttentionMatrixRow{}, schemas.AttentionStatRow{}, schemas.SurrogateRow{}, schemas.SurrogateExampleRow{}} {
+	for _, model := range []any{schemas.ExplanationRow{}, schemas.ErrorRow{}, schemas.GlobalImportanceRow{}, schemas.AttentionMatrixRow{}, schemas.AttentionStatRow{}, schemas.SurrogateRow{}, schemas.SurrogateExampleRow{}, schemas.FaithfulnessRow{},
+		schemas.AgreementRow{}, schemas.AgreementSummaryRow{}, schemas.SanityRow{}, schemas.SanitySummaryRow{}} {
 		for _, path := range parquet.SchemaOf(model).Columns() {
 			// Leaf paths look like tokens.list.element.text; the README names them tokens[].text.
 			name := strings.ReplaceAll(strings.Join(path, "."), ".list.element", "[]")

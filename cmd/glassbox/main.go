@@ -4,6 +4,7 @@
 //	glassbox predict  --model DIR [--input FILE]  predictions, one JSON line per input
 //	glassbox tokenize --tokenizer FILE [--input FILE]  tokens and offsets, one JSON line per input
 //	glassbox report   --run DIR [--output FILE] [--png DIR]  the run's HTML report
+//	glassbox audit sanity --model DIR --input FILE --methods a,b --output DIR  sanity check of the methods
 //	glassbox worker-pool [--port PORT]            Beam worker pool for EXTERNAL environments
 //	glassbox version
 package main
@@ -32,6 +33,8 @@ Usage:
   glassbox predict  --model DIR [--input FILE]   one JSON prediction per input line
   glassbox tokenize --tokenizer FILE [--input FILE]  tokens, ids and offsets per input line
   glassbox report   --run DIR [--output FILE] [--png DIR]  one self-contained HTML report of a run
+  glassbox audit sanity --model DIR --input FILE --methods a,b --output DIR  sanity check (Adebayo et al. 2018):
+                                                 re-explain a sample as the model's weights are randomised layer by layer
   glassbox worker-pool [--port PORT]             serve Beam's worker pool API: workers for portable runners (EXTERNAL)
   glassbox version                               print the version
 
@@ -113,6 +116,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = runTokenize(ctx, args[1:], stdin, stdout, stderr)
 	case "report":
 		err = runReport(ctx, args[1:], stdout, stderr)
+	case "audit":
+		err = runAudit(ctx, args[1:], stdout, stderr)
 	case "worker-pool":
 		err = runWorkerPool(ctx, args[1:], stderr)
 	case "version", "--version":
