@@ -4,6 +4,7 @@
 //	glassbox predict  --model DIR [--input FILE]  predictions, one JSON line per input
 //	glassbox tokenize --tokenizer FILE [--input FILE]  tokens and offsets, one JSON line per input
 //	glassbox report   --run DIR [--output FILE] [--png DIR]  the run's HTML report
+//	glassbox compare  RUN_A RUN_B [--fail-on LIST]  what changed between two runs
 //	glassbox worker-pool [--port PORT]            Beam worker pool for EXTERNAL environments
 //	glassbox version
 package main
@@ -32,6 +33,7 @@ Usage:
   glassbox predict  --model DIR [--input FILE]   one JSON prediction per input line
   glassbox tokenize --tokenizer FILE [--input FILE]  tokens, ids and offsets per input line
   glassbox report   --run DIR [--output FILE] [--png DIR]  one self-contained HTML report of a run
+  glassbox compare  RUN_A RUN_B [--output DIR] [--fail-on LIST]  what changed between two runs: flips, drifts, global shifts (exit 1 when a --fail-on threshold is crossed)
   glassbox worker-pool [--port PORT]             serve Beam's worker pool API: workers for portable runners (EXTERNAL)
   glassbox version                               print the version
 
@@ -113,6 +115,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = runTokenize(ctx, args[1:], stdin, stdout, stderr)
 	case "report":
 		err = runReport(ctx, args[1:], stdout, stderr)
+	case "compare":
+		err = runCompare(ctx, args[1:], stdout, stderr)
 	case "worker-pool":
 		err = runWorkerPool(ctx, args[1:], stderr)
 	case "version", "--version":
