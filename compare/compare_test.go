@@ -148,7 +148,7 @@ func plantedRuns(t *testing.T) (string, string) {
 	return a, b
 }
 
-func runCompare(t *testing.T, a, b string, o Options) *Result {
+func runCompare(t testing.TB, a, b string, o Options) *Result {
 	t.Helper()
 	ctx := context.Background()
 	ra, err := Open(ctx, report.Local(), a)
