@@ -121,12 +121,9 @@ func WriteHTML(w *bytes.Buffer, res *Result) error {
 	if len(p.Flips) > n {
 		p.Flips = p.Flips[:n]
 	}
+	// Drift compares orders, not sizes: each run's words on its own scale.
 	for _, d := range res.Drifts {
-		m := 0.0
-		for _, w := range append(append([]schemas.Word(nil), d.WordsA...), d.WordsB...) {
-			m = math.Max(m, math.Abs(w.Attribution))
-		}
-		p.Drifts = append(p.Drifts, driftView{Drift: d, HeatA: report.WordHeat(d.TextA, d.WordsA, m), HeatB: report.WordHeat(d.TextB, d.WordsB, m)})
+		p.Drifts = append(p.Drifts, driftView{Drift: d, HeatA: report.WordHeat(d.TextA, d.WordsA, maxAbs(d.WordsA)), HeatB: report.WordHeat(d.TextB, d.WordsB, maxAbs(d.WordsB))})
 	}
 	p.Global = globalViews(res.Global, res.Options.withDefaults().TopN, n)
 	if err := pageTmpl.Execute(w, p); err != nil {
@@ -181,6 +178,14 @@ func absShift(r GlobalRow) int {
 		return math.MaxInt32
 	}
 	return int(math.Abs(float64(*r.Shift)))
+}
+
+func maxAbs(words []schemas.Word) float64 {
+	m := 0.0
+	for _, w := range words {
+		m = math.Max(m, math.Abs(w.Attribution))
+	}
+	return m
 }
 
 func deref(p *float64) float64 {

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/glassbox-ai/glassbox/compare"
+	"github.com/glassbox-ai/glassbox/pipelines"
 	"github.com/glassbox-ai/glassbox/transforms"
 )
 
@@ -53,6 +54,10 @@ func runCompare(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	res, err := compare.Compare(ctx, a, b, compare.Options{TopK: *topK, TopN: *topN})
 	if err != nil {
+		if ctx.Err() != nil {
+			// Ctrl-C: the shell's exit status 130, as for explain.
+			return fmt.Errorf("%w: %v", pipelines.ErrInterrupted, err)
+		}
 		return err
 	}
 	res.Summary.FailOn = compare.Evaluate(&res.Summary, thresholds)
