@@ -304,6 +304,9 @@ func (res *Result) compareExample(id string, rowsA, rowsB []schemas.ExplanationR
 		if k > 0 {
 			row.TopKOverlap = ptr(overlap)
 		}
+		// Faithfulness shifts (conventions.md, Faithfulness) are not compared yet: when
+		// schemas.ExplanationRow gains its faithfulness column, its A and B values and
+		// their difference belong here, on the row, with a summary figure and a metric.
 		res.Attributions = append(res.Attributions, row)
 		if row.TargetA != row.TargetB {
 			s.TargetChanged++
@@ -425,8 +428,8 @@ func (res *Result) notes(a, b *Run) {
 		s.Notes = append(s.Notes, fmt.Sprintf("%d common examples have different texts in the two runs.", s.TextChanged))
 	}
 	for _, r := range []*Run{a, b} {
-		if !r.HasGlobal {
-			s.Notes = append(s.Notes, fmt.Sprintf("Run %s has no %s; global importances are not compared.", r.Dir, schemas.GlobalImportanceFile))
+		if len(r.Global) == 0 {
+			s.Notes = append(s.Notes, fmt.Sprintf("Run %s has no global importances (%s); they are not compared.", r.Dir, schemas.GlobalImportanceFile))
 		}
 	}
 }

@@ -398,3 +398,15 @@ func mustParse(t *testing.T, s string) []Threshold {
 	}
 	return ts
 }
+
+// Word level after a different truncation: the word B lacks is unmatched, not compared.
+func TestAlignRowsTruncated(t *testing.T) {
+	a := exRow("x", "one two six", "P", nil, "m", "P", 0, []float64{3, 2, 1})
+	b := exRow("x", "one two", "P", nil, "m", "P", 0, []float64{1, 2})
+	b.Text = a.Text
+	items, level, unmatched := alignRows(&a, &b)
+	want := []item{{"one", 3, 1}, {"two", 2, 2}}
+	if level != LevelWord || unmatched != 1 || !reflect.DeepEqual(items, want) {
+		t.Fatalf("items %v level %s unmatched %d", items, level, unmatched)
+	}
+}

@@ -21,8 +21,6 @@ type Run struct {
 	Shards []string
 	// Global are the run's global importance rows (none when the file is absent).
 	Global []schemas.GlobalImportanceRow
-	// HasGlobal reports whether the run has global_importance.parquet.
-	HasGlobal bool
 
 	fsys report.FS
 }
@@ -38,14 +36,8 @@ func Open(ctx context.Context, fsys report.FS, dir string) (*Run, error) {
 	if r.Shards, err = report.Shards(ctx, fsys, dir); err != nil {
 		return nil, fmt.Errorf("compare: run %s: %w", dir, err)
 	}
-	g, err := fsys.Glob(ctx, report.Join(dir, schemas.GlobalImportanceFile))
-	if err != nil {
+	if r.Global, err = report.ReadOptional[schemas.GlobalImportanceRow](ctx, fsys, report.Join(dir, schemas.GlobalImportanceFile)); err != nil {
 		return nil, fmt.Errorf("compare: run %s: %w", dir, err)
-	}
-	if r.HasGlobal = len(g) > 0; r.HasGlobal {
-		if r.Global, err = report.ReadOptional[schemas.GlobalImportanceRow](ctx, fsys, g[0]); err != nil {
-			return nil, fmt.Errorf("compare: run %s: %w", dir, err)
-		}
 	}
 	return r, nil
 }
@@ -58,7 +50,6 @@ type idRow struct {
 // shardSource yields one shard's rows in example-id order: streamed when the
 // shard is sorted (as glassbox writes it), else read whole and sorted.
 type shardSource struct {
-	path string
 	// streamed
 	next func() ([]schemas.ExplanationRow, bool)
 	stop func()
@@ -88,7 +79,7 @@ func openShard(ctx context.Context, fsys report.FS, path string) (*shardSource, 
 	if err != nil && !errors.Is(err, errStopped) {
 		return nil, fmt.Errorf("compare: %w", err)
 	}
-	s := &shardSource{path: path, sorted: sorted}
+	s := &shardSource{sorted: sorted}
 	if !sorted {
 		rows, err := report.ReadOptional[schemas.ExplanationRow](ctx, fsys, path)
 		if err != nil {
@@ -143,10 +134,8 @@ func (s *shardSource) close() {
 // stream merges a run's shards into one sequence of examples in id order.
 type stream struct {
 	shards []*shardSource
-	// Unsorted counts the shards that had to be sorted in memory.
+	// unsorted counts the shards that had to be sorted in memory.
 	unsorted int
-	lastID   string
-	started  bool
 }
 
 func openStream(ctx context.Context, r *Run) (*stream, error) {
@@ -201,6 +190,5 @@ func (st *stream) next() (id string, rows []schemas.ExplanationRow, ok bool, err
 			s.pos++
 		}
 	}
-	st.lastID, st.started = id, true
 	return id, rows, true, nil
 }
