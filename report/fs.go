@@ -41,8 +41,11 @@ func (localFS) Glob(_ context.Context, pattern string) ([]string, error) {
 	return m, nil
 }
 
-// join joins a run folder (local or URL) and a file name with "/", keeping a URL's "//".
-func join(dir, name string) string {
+// join is Join.
+func join(dir, name string) string { return Join(dir, name) }
+
+// Join joins a run folder (local or URL) and a file name with "/", keeping a URL's "//".
+func Join(dir, name string) string {
 	if dir == "" {
 		return name
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"os"
 	"sort"
 	"time"
 
@@ -187,22 +188,20 @@ type ErrorClass struct {
 func Load(ctx context.Context, fsys FS, dir string, opts Options) (*Run, error) {
 	opts = opts.withDefaults()
 	r := &Run{Dir: dir, Options: opts, Quality: map[string][]float64{}}
-	b, err := readAll(ctx, fsys, join(dir, schemas.ManifestFile))
+	m, err := ReadManifest(ctx, fsys, dir)
 	if err != nil {
-		return nil, fmt.Errorf("report: %w (is %s a finished run?)", err, dir)
+		return nil, err
 	}
-	if err := json.Unmarshal(b, &r.Manifest); err != nil {
-		return nil, fmt.Errorf("report: %s: %w", join(dir, schemas.ManifestFile), err)
-	}
+	r.Manifest = *m
 	if r.Global, err = readOptional[schemas.GlobalImportanceRow](ctx, fsys, join(dir, schemas.GlobalImportanceFile)); err != nil {
 		return nil, err
 	}
 	if err := r.loadErrors(ctx, fsys); err != nil {
 		return nil, err
 	}
-	shards, err := fsys.Glob(ctx, join(dir, schemas.ExplanationsPrefix+"-*-of-*.parquet"))
+	shards, err := Shards(ctx, fsys, dir)
 	if err != nil {
-		return nil, fmt.Errorf("report: %w", err)
+		return nil, err
 	}
 	if err := r.loadExplanations(ctx, fsys, shards); err != nil {
 		return nil, err
@@ -217,6 +216,34 @@ func Load(ctx context.Context, fsys FS, dir string, opts Options) (*Run, error) 
 		return nil, err
 	}
 	return r, nil
+}
+
+// ReadManifest reads dir's manifest.json, the marker of a complete run: a
+// missing one is an error that says so.
+func ReadManifest(ctx context.Context, fsys FS, dir string) (*Manifest, error) {
+	b, err := readAll(ctx, fsys, Join(dir, schemas.ManifestFile))
+	if err != nil {
+		return nil, fmt.Errorf("report: %w (is %s a finished run?)", err, dir)
+	}
+	var m Manifest
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil, fmt.Errorf("report: %s: %w", Join(dir, schemas.ManifestFile), err)
+	}
+	return &m, nil
+}
+
+// ReadOptional reads every row of a Parquet file, none when it does not exist.
+func ReadOptional[T any](ctx context.Context, fsys FS, path string) ([]T, error) {
+	return readOptional[T](ctx, fsys, path)
+}
+
+// Shards returns the explanation shards of the run in dir, sorted.
+func Shards(ctx context.Context, fsys FS, dir string) ([]string, error) {
+	shards, err := fsys.Glob(ctx, Join(dir, schemas.ExplanationsPrefix+"-*-of-*.parquet"))
+	if err != nil {
+		return nil, fmt.Errorf("report: %w", err)
+	}
+	return shards, nil
 }
 
 // readOptional reads every row of a Parquet file, none when it does not exist.
@@ -240,9 +267,33 @@ func readRows[T any](ctx context.Context, fsys FS, path string) ([]T, error) {
 
 // eachRow streams the rows of a Parquet file to fn in batches of 256 (fn may keep them).
 func eachRow[T any](ctx context.Context, fsys FS, path string, fn func([]T) error) (err error) {
-	b, err := readAll(ctx, fsys, path)
+	return EachRow(ctx, fsys, path, fn)
+}
+
+// EachRow streams the rows of a Parquet file to fn in batches of 256 (fn may
+// keep them; an error from fn stops the read and is returned as is). A file
+// that FS opens as a local file is read in place; others are read into memory
+// first. T may name a subset of the file's columns.
+func EachRow[T any](ctx context.Context, fsys FS, path string, fn func([]T) error) (err error) {
+	rc, err := fsys.Open(ctx, path)
 	if err != nil {
 		return fmt.Errorf("report: %w", err)
+	}
+	defer rc.Close()
+	var ra io.ReaderAt
+	var size int64
+	if f, ok := rc.(*os.File); ok {
+		st, err := f.Stat()
+		if err != nil {
+			return fmt.Errorf("report: read %s: %w", path, err)
+		}
+		ra, size = f, st.Size()
+	} else {
+		b, err := io.ReadAll(rc)
+		if err != nil {
+			return fmt.Errorf("report: read %s: %w", path, err)
+		}
+		ra, size = bytes.NewReader(b), int64(len(b))
 	}
 	// parquet-go panics on files that do not match T; make that an error.
 	defer func() {
@@ -250,10 +301,10 @@ func eachRow[T any](ctx context.Context, fsys FS, path string, fn func([]T) erro
 			err = fmt.Errorf("report: read %s: %v", path, p)
 		}
 	}()
-	if _, err := parquet.OpenFile(bytes.NewReader(b), int64(len(b))); err != nil {
+	if _, err := parquet.OpenFile(ra, size); err != nil {
 		return fmt.Errorf("report: read %s: %w", path, err)
 	}
-	pr := parquet.NewGenericReader[T](bytes.NewReader(b))
+	pr := parquet.NewGenericReader[T](io.NewSectionReader(ra, 0, size))
 	defer pr.Close()
 	for {
 		// A fresh batch each time: parquet-go reuses the slices of the values it decodes into, and callers keep rows.

@@ -375,3 +375,10 @@ func surrogateViews(s *Surrogates, runLabels []string) []surrogateView {
 	}
 	return out
 }
+
+// CSS returns the report's style sheet, for other Glassbox pages drawn in the
+// same style (glassbox compare's report).
+func CSS() template.CSS {
+	css, _ := assets.ReadFile("assets/style.css") // embedded at build time: cannot fail
+	return template.CSS(css)
+}

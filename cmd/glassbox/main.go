@@ -4,6 +4,7 @@
 //	glassbox predict  --model DIR [--input FILE]  predictions, one JSON line per input
 //	glassbox tokenize --tokenizer FILE [--input FILE]  tokens and offsets, one JSON line per input
 //	glassbox report   --run DIR [--output FILE] [--png DIR]  the run's HTML report
+//	glassbox compare  RUN_A RUN_B [--fail-on LIST]  what changed between two runs
 //	glassbox audit sanity --model DIR --input FILE --methods a,b --output DIR  sanity check of the methods
 //	glassbox worker-pool [--port PORT]            Beam worker pool for EXTERNAL environments
 //	glassbox version
@@ -33,6 +34,7 @@ Usage:
   glassbox predict  --model DIR [--input FILE]   one JSON prediction per input line
   glassbox tokenize --tokenizer FILE [--input FILE]  tokens, ids and offsets per input line
   glassbox report   --run DIR [--output FILE] [--png DIR]  one self-contained HTML report of a run
+  glassbox compare  RUN_A RUN_B [--output DIR] [--fail-on LIST]  what changed between two runs: flips, drifts, global shifts (exit 1 when a --fail-on threshold is crossed)
   glassbox audit sanity --model DIR --input FILE --methods a,b --output DIR  sanity check (Adebayo et al. 2018):
                                                  re-explain a sample as the model's weights are randomised layer by layer
   glassbox worker-pool [--port PORT]             serve Beam's worker pool API: workers for portable runners (EXTERNAL)
@@ -116,6 +118,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = runTokenize(ctx, args[1:], stdin, stdout, stderr)
 	case "report":
 		err = runReport(ctx, args[1:], stdout, stderr)
+	case "compare":
+		err = runCompare(ctx, args[1:], stdout, stderr)
 	case "audit":
 		err = runAudit(ctx, args[1:], stdout, stderr)
 	case "worker-pool":
