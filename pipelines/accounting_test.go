@@ -55,7 +55,7 @@ func TestCheckAccounted(t *testing.T) {
 			if err := parquet.WriteFile(filepath.Join(dir, schemas.ErrorsFile), tc.errors); err != nil {
 				t.Fatal(err)
 			}
-			_, written, led, err := outputRows(context.Background(), dir, false, false, false)
+			_, written, led, err := outputRows(context.Background(), ExplainJob{Output: dir})
 			if err != nil {
 				t.Fatal(err)
 			}

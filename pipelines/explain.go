@@ -35,6 +35,10 @@ type ExplainJob struct {
 	PerExample bool
 	// Surrogates is the encoded surrogate.Plan; nil fits no surrogate.
 	Surrogates []byte
+	// Faithfulness says whether rows are measured for faithfulness (faithfulness.parquet).
+	Faithfulness bool
+	// Agreement says whether two or more methods run, so method agreement is written.
+	Agreement bool
 }
 
 // BuildExplain constructs the explain pipeline from its composites: read the
@@ -58,6 +62,12 @@ func BuildExplain(job ExplainJob) (*beam.Pipeline, error) {
 	}
 	if job.AttentionStats {
 		WriteAttentionStats(s, job.Output, job.Shards, out.AttentionStats)
+	}
+	if job.Agreement {
+		WriteSorted(s.Scope("WriteAgreement"), job.Output, transforms.KindAgreement, job.Shards, out.Agreement)
+	}
+	if job.Faithfulness || job.Agreement {
+		WriteSummaries(s, job.Output, job.RunID, job.Faithfulness, job.Agreement, out.Summaries)
 	}
 	WriteErrors(s, job.Output, corpus.Errors, out.Errors)
 	WriteGlobalImportance(s, job.Output, job.RunID, GlobalImportance(s, out.Contributions))
@@ -102,6 +112,10 @@ type ExplainOutputs struct {
 	AttentionStats beam.PCollection
 	// SurrogateExamples are KV<example id, surrogate.Example JSON> (empty unless the spec asks for surrogates).
 	SurrogateExamples beam.PCollection
+	// Agreement are KV<example id, encoded schemas.AgreementRow>.
+	Agreement beam.PCollection
+	// Summaries are encoded transforms.Summaries, one per bundle.
+	Summaries beam.PCollection
 }
 
 // ExplainExamples explains records with the explainer spec opens, buffer
@@ -111,5 +125,5 @@ func ExplainExamples(s beam.Scope, records beam.PCollection, spec []byte, buffer
 	// Files are few and rows many: spread rows over workers before the expensive stage.
 	records = beam.Reshuffle(s, records)
 	outs := beam.ParDoN(s, &transforms.ExplainFn{Spec: spec, Buffer: buffer}, records)
-	return ExplainOutputs{Explanations: outs[0], Errors: outs[1], Contributions: outs[2], AttentionMatrices: outs[3], AttentionStats: outs[4], SurrogateExamples: outs[5]}
+	return ExplainOutputs{Explanations: outs[0], Errors: outs[1], Contributions: outs[2], AttentionMatrices: outs[3], AttentionStats: outs[4], SurrogateExamples: outs[5], Agreement: outs[6], Summaries: outs[7]}
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"os"
 
 	"github.com/glassbox-ai/glassbox/jobconfig"
 	"github.com/glassbox-ai/glassbox/parquetsink"
@@ -29,19 +30,27 @@ func writeManifest(ctx context.Context, dir string, m jobconfig.Manifest) (strin
 // outputRows lists the files written and counts their rows from the Parquet
 // footers, by output (the manifest's rows_written keys); from the same reads
 // of explanations and errors it fills the ledger of input rows accounted for.
-func outputRows(ctx context.Context, dir string, attention, stats, surrogates bool) ([]string, map[string]int64, *ledger, error) {
+func outputRows(ctx context.Context, job ExplainJob) ([]string, map[string]int64, *ledger, error) {
+	dir := job.Output
 	type output struct{ key, pattern string }
 	kinds := []output{
 		{"explanations", schemas.ExplanationsPrefix + "-*-of-*.parquet"},
 		{"errors", schemas.ErrorsFile},
 		{"global_importance", schemas.GlobalImportanceFile},
 	}
-	if attention {
+	if job.AttentionMatrices {
 		kinds = append(kinds, output{"attention", schemas.AttentionPrefix + "-*-of-*.parquet"})
 	}
-	if stats {
+	if job.AttentionStats {
 		kinds = append(kinds, output{"attention_stats", schemas.AttentionStatsPrefix + "-*-of-*.parquet"})
 	}
+	if job.Faithfulness {
+		kinds = append(kinds, output{"faithfulness", schemas.FaithfulnessFile})
+	}
+	if job.Agreement {
+		kinds = append(kinds, output{"agreement", schemas.AgreementPrefix + "-*-of-*.parquet"}, output{"agreement_summary", schemas.AgreementSummaryFile})
+	}
+	surrogates := job.Surrogates != nil
 	if surrogates {
 		kinds = append(kinds, output{"surrogates", schemas.SurrogatesFile}, output{"surrogate_examples", schemas.SurrogateExamplesPrefix + "-*-of-*.parquet"})
 	}
@@ -55,15 +64,13 @@ func outputRows(ctx context.Context, dir string, attention, stats, surrogates bo
 		}
 		written[k.key] = 0
 		for _, path := range files {
-			data, err := readFile(ctx, path)
+			f, closeFile, err := openParquet(ctx, path)
 			if err != nil {
 				return nil, nil, nil, err
 			}
-			f, err := parquet.OpenFile(bytes.NewReader(data), int64(len(data)))
+			err = led.add(k.key, path, f)
+			closeFile()
 			if err != nil {
-				return nil, nil, nil, fmt.Errorf("read %s: %w", path, err)
-			}
-			if err := led.add(k.key, path, f); err != nil {
 				return nil, nil, nil, err
 			}
 			written[k.key] += f.NumRows()
@@ -74,4 +81,36 @@ func outputRows(ctx context.Context, dir string, attention, stats, surrogates bo
 		outputs = append(outputs, outputPath(dir, schemas.SurrogatesJSONFile))
 	}
 	return outputs, written, led, nil
+}
+
+// openParquet opens a written Parquet file for reading: a local file in place
+// (pages are read as needed, so a large shard is never held whole), a URL
+// read into memory.
+func openParquet(ctx context.Context, path string) (*parquet.File, func(), error) {
+	if transforms.IsRemote(path) {
+		data, err := readFile(ctx, path)
+		if err != nil {
+			return nil, nil, err
+		}
+		f, err := parquet.OpenFile(bytes.NewReader(data), int64(len(data)))
+		if err != nil {
+			return nil, nil, fmt.Errorf("read %s: %w", path, err)
+		}
+		return f, func() {}, nil
+	}
+	osf, err := os.Open(path)
+	if err != nil {
+		return nil, nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	st, err := osf.Stat()
+	if err != nil {
+		osf.Close()
+		return nil, nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	f, err := parquet.OpenFile(osf, st.Size())
+	if err != nil {
+		osf.Close()
+		return nil, nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	return f, func() { osf.Close() }, nil
 }

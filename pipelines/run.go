@@ -136,6 +136,8 @@ func explainJob(cfg *jobconfig.Config, in inputs, spec []byte) ExplainJob {
 		RunID: in.runID, Output: cfg.Output, Shards: cfg.Shards, Buffer: cfg.BatchSize, PerExample: len(cfg.Methods.Names()) > 0,
 		AttentionMatrices: cfg.AttentionMatrices.FirstN > 0 || len(cfg.AttentionMatrices.Examples) > 0,
 		AttentionStats:    cfg.Methods.Has(func(m explanation.Info) bool { return m.AttentionStats }),
+		Faithfulness:      len(cfg.FaithfulnessMethods()) > 0,
+		Agreement:         len(cfg.Methods.Names()) >= 2,
 	}
 }
 
@@ -165,7 +167,7 @@ func runJob(ctx context.Context, job ExplainJob, o RunOptions) (jobconfig.Counts
 	if err != nil {
 		return jobconfig.Counts{}, nil, err
 	}
-	outputs, written, led, err := outputRows(ctx, job.Output, job.AttentionMatrices, job.AttentionStats, job.Surrogates != nil)
+	outputs, written, led, err := outputRows(ctx, job)
 	if err != nil {
 		return jobconfig.Counts{}, nil, err
 	}

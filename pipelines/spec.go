@@ -23,6 +23,9 @@ func specFromConfig(cfg *jobconfig.Config, runID string) (explainer.Spec, error)
 		}
 		s.Methods = append(s.Methods, explainer.MethodConfig{Name: name, Params: p})
 	}
+	if len(cfg.FaithfulnessMethods()) > 0 {
+		s.Faithfulness = &explainer.Faithfulness{Masking: cfg.Faithfulness.Masking}
+	}
 	s.Surrogates = cfg.Surrogates.Enabled()
 	if len(s.Methods) == 0 && !s.Surrogates {
 		return explainer.Spec{}, fmt.Errorf("methods: no method selected (and no surrogate)")

@@ -73,6 +73,14 @@ func WriteGlobalImportance(s beam.Scope, dir, runID string, rows beam.PCollectio
 	writeOnce(s, &transforms.WriteGlobalImportanceFn{Path: transforms.JoinPath(dir, schemas.GlobalImportanceFile), RunID: runID}, rows)
 }
 
+// WriteSummaries merges the bundles' encoded transforms.Summaries exactly and
+// writes faithfulness.parquet and/or agreement_summary.parquet to dir.
+func WriteSummaries(s beam.Scope, dir, runID string, faithfulness, agreement bool, summaries beam.PCollection) {
+	s = s.Scope("WriteSummaries")
+	merged := beam.Combine(s, transforms.MergeSummaries, summaries)
+	writeOnce(s, &transforms.WriteSummariesFn{Dir: dir, RunID: runID, Faithfulness: faithfulness, Agreement: agreement}, merged)
+}
+
 // writeOnce runs write once, on an impulse, with rows as its side input: a
 // single file is then written even when rows is empty, which a ParDo over rows
 // would never be called for.

@@ -15,10 +15,11 @@ import (
 // Runtime session per worker process, opened in Setup, released in Teardown),
 // batching the records of a bundle so inference runs on length-grouped batches.
 // Its outputs, in order: explanation rows, error rows, importance
-// contributions, attention matrix rows, attention statistics rows and
+// contributions, attention matrix rows, attention statistics rows,
 // surrogate examples (surrogate.Example JSON, only when the spec asks for
-// surrogates); the row outputs are keyed by example id, which is all the
-// sharding downstream needs.
+// surrogates), method agreement rows and the bundle's encoded Summaries; the
+// row outputs are keyed by example id, which is all the sharding downstream
+// needs.
 type ExplainFn struct {
 	// Spec is the JSON of the explainer.Spec (config in force, run id, graph to load).
 	Spec []byte
@@ -33,6 +34,8 @@ type ExplainFn struct {
 	// what crosses to the combine is bounded by the vocabulary, not the
 	// corpus (the runner's own lifting keeps too few keys for a vocabulary).
 	imp map[string]importance.Acc
+	// sums merges the bundle's faithfulness and agreement aggregates, emitted once at its end.
+	sums Summaries
 }
 
 // maxBundleKeys bounds the contributions ExplainFn holds: past it they are
@@ -50,26 +53,36 @@ func (f *ExplainFn) Setup() error {
 }
 
 // StartBundle starts an empty buffer.
-func (f *ExplainFn) StartBundle(_ context.Context, _ func(string, []byte), _ func([]byte), _ func(string, importance.Acc), _ func(string, []byte), _ func(string, []byte), _ func(string, []byte)) {
+func (f *ExplainFn) StartBundle(_ context.Context, _ func(string, []byte), _ func([]byte), _ func(string, importance.Acc), _ func(string, []byte), _ func(string, []byte), _ func(string, []byte), _ func(string, []byte), _ func([]byte)) {
 	f.buf = f.buf[:0]
 	f.imp = map[string]importance.Acc{}
+	f.sums = newSummaries()
 }
 
 // ProcessElement buffers a record and explains the buffer when it is full.
-func (f *ExplainFn) ProcessElement(ctx context.Context, r Record, emitRow func(string, []byte), emitErr func([]byte), emitImp func(string, importance.Acc), emitAttn func(string, []byte), emitStats func(string, []byte), emitSur func(string, []byte)) error {
+func (f *ExplainFn) ProcessElement(ctx context.Context, r Record, emitRow func(string, []byte), emitErr func([]byte), emitImp func(string, importance.Acc), emitAttn func(string, []byte), emitStats func(string, []byte), emitSur func(string, []byte), emitAgree func(string, []byte), emitSum func([]byte)) error {
 	f.buf = append(f.buf, r)
 	if len(f.buf) >= max(1, f.Buffer) {
-		return f.flush(ctx, emitRow, emitErr, emitImp, emitAttn, emitStats, emitSur)
+		return f.flush(ctx, emitRow, emitErr, emitImp, emitAttn, emitStats, emitSur, emitAgree)
 	}
 	return nil
 }
 
 // FinishBundle explains what is left in the buffer.
-func (f *ExplainFn) FinishBundle(ctx context.Context, emitRow func(string, []byte), emitErr func([]byte), emitImp func(string, importance.Acc), emitAttn func(string, []byte), emitStats func(string, []byte), emitSur func(string, []byte)) error {
-	if err := f.flush(ctx, emitRow, emitErr, emitImp, emitAttn, emitStats, emitSur); err != nil {
+func (f *ExplainFn) FinishBundle(ctx context.Context, emitRow func(string, []byte), emitErr func([]byte), emitImp func(string, importance.Acc), emitAttn func(string, []byte), emitStats func(string, []byte), emitSur func(string, []byte), emitAgree func(string, []byte), emitSum func([]byte)) error {
+	if err := f.flush(ctx, emitRow, emitErr, emitImp, emitAttn, emitStats, emitSur, emitAgree); err != nil {
 		return err
 	}
 	f.emitImportance(emitImp)
+	if f.sums.empty() {
+		return nil
+	}
+	b, err := f.sums.encode()
+	if err != nil {
+		return err
+	}
+	emitSum(b)
+	f.sums = newSummaries()
 	return nil
 }
 
@@ -90,7 +103,7 @@ func (f *ExplainFn) Teardown() error {
 	return nil
 }
 
-func (f *ExplainFn) flush(ctx context.Context, emitRow func(string, []byte), emitErr func([]byte), emitImp func(string, importance.Acc), emitAttn func(string, []byte), emitStats func(string, []byte), emitSur func(string, []byte)) error {
+func (f *ExplainFn) flush(ctx context.Context, emitRow func(string, []byte), emitErr func([]byte), emitImp func(string, importance.Acc), emitAttn func(string, []byte), emitStats func(string, []byte), emitSur func(string, []byte), emitAgree func(string, []byte)) error {
 	if len(f.buf) == 0 {
 		return nil
 	}
@@ -138,6 +151,14 @@ func (f *ExplainFn) flush(ctx context.Context, emitRow func(string, []byte), emi
 		}
 		emitStats(row.ExampleID, b)
 	}
+	for _, row := range out.Agreement {
+		b, err := encodeRow(row)
+		if err != nil {
+			return err
+		}
+		emitAgree(row.ExampleID, b)
+	}
+	f.sums.add(out.Faithfulness, out.AgreementAcc)
 	for _, ex := range out.Surrogate {
 		b, err := surrogate.EncodeJSON(ex)
 		if err != nil {

@@ -10,7 +10,9 @@ import (
 // Registration makes the DoFns known to remote workers and lets Beam call them without reflection.
 func init() {
 	register.DoFn4x1[context.Context, string, func(Record), func([]byte), error](&ReadFileFn{})
-	register.DoFn8x1[context.Context, Record, func(string, []byte), func([]byte), func(string, importance.Acc), func(string, []byte), func(string, []byte), func(string, []byte), error](&ExplainFn{})
+	register.DoFn10x1[context.Context, Record, func(string, []byte), func([]byte), func(string, importance.Acc), func(string, []byte), func(string, []byte), func(string, []byte), func(string, []byte), func([]byte), error](&ExplainFn{})
+	register.DoFn3x1[context.Context, []byte, func(*[]byte) bool, error](&WriteSummariesFn{})
+	register.Function2x2(MergeSummaries)
 	register.DoFn2x2[string, []byte, int, []byte](&AssignShardFn{})
 	register.DoFn4x1[context.Context, string, []byte, func(int, string), error](&SpillFn{})
 	register.DoFn3x1[context.Context, int, func(*string) bool, error](&MergeRunsFn{})

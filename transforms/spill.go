@@ -48,6 +48,7 @@ const (
 	KindExplanations   = schemas.ExplanationsPrefix
 	KindAttention      = schemas.AttentionPrefix
 	KindAttentionStats = schemas.AttentionStatsPrefix
+	KindAgreement      = schemas.AgreementPrefix
 	KindErrors         = "errors"
 )
 
@@ -79,6 +80,11 @@ var sortedOutputs = map[string]sortedOutput{
 	}) []byte {
 		return orderKey(nil, r.ExampleID).int(r.Layer).int(r.Head)
 	}, func(r schemas.AttentionStatRow) schemas.AttentionStatRow { return r }),
+	KindAgreement: sorted(func(r struct {
+		ExampleID, Target, MethodA, MethodB string
+	}) []byte {
+		return orderKey(nil, r.ExampleID, r.Target, r.MethodA, r.MethodB)
+	}, func(r schemas.AgreementRow) schemas.AgreementRow { return r }),
 	KindErrors: sorted(func(r struct {
 		Source              string
 		Line                int64
