@@ -70,7 +70,7 @@ func TestExplainOnGCS(t *testing.T) {
 		}
 	}
 	sort.Strings(names)
-	want := []string{"errors.parquet", "explanations-00000-of-00002.parquet", "explanations-00001-of-00002.parquet", "global_importance.parquet", "manifest.json"}
+	want := []string{"errors.parquet", "explanations-00000-of-00002.parquet", "explanations-00001-of-00002.parquet", schemas.FaithfulnessFile, "global_importance.parquet", "manifest.json"}
 	if strings.Join(names, " ") != strings.Join(want, " ") {
 		t.Errorf("objects %v, want %v (no temporary files left)", names, want)
 	}
