@@ -54,10 +54,14 @@ type Summary struct {
 	TopK      int     `json:"top_k"`
 	TopN      int     `json:"top_n"`
 
-	// Common examples are in both runs; Added only in B; Removed only in A.
+	// Common examples are in both runs; Added only in B; Removed only in A (neither counts failed examples).
 	Common  int `json:"common"`
 	Added   int `json:"added"`
 	Removed int `json:"removed"`
+	// FailedA counts examples explained in B only whose ids are in A's errors.parquet (they failed in A);
+	// FailedB those explained in A only that failed in B.
+	FailedA int `json:"failed_a"`
+	FailedB int `json:"failed_b"`
 	// Flips counts common examples whose predicted label differs; FlipRate = Flips / Common.
 	Flips       int     `json:"flips"`
 	FlipRate    float64 `json:"flip_rate"`
@@ -85,6 +89,13 @@ type Summary struct {
 	// MaxScoreShift is the largest |score_b − score_a| over same-target pairs.
 	MaxScoreShift *float64 `json:"max_score_shift"`
 
+	// Faithfulness holds the mean faithfulness shifts (B − A) over same-target pairs whose rows both have a faithfulness column.
+	Faithfulness FaithfulnessShifts `json:"faithfulness"`
+	// FaithfulnessByMethod are the same figures per method, by method.
+	FaithfulnessByMethod []FaithfulnessShifts `json:"faithfulness_by_method"`
+	// FaithfulnessOneSided counts same-target pairs with a faithfulness column in one run only (not compared).
+	FaithfulnessOneSided int `json:"faithfulness_one_sided"`
+
 	// GlobalTables counts (method, target) global importance tables in both runs; GlobalOnlyA/B name those in one.
 	GlobalTables int      `json:"global_tables"`
 	GlobalOnlyA  []string `json:"global_only_a"`
@@ -99,6 +110,22 @@ type Summary struct {
 	Notes []string `json:"notes"`
 	// FailOn are the --fail-on thresholds and their outcome.
 	FailOn []Outcome `json:"fail_on"`
+}
+
+// FaithfulnessShifts are mean shifts B − A of the faithfulness measures
+// (schemas.Faithfulness) over Count explanation pairs; the means are null when
+// Count is 0. Higher comprehensiveness and insertion AUC, lower sufficiency and
+// deletion AUC are more faithful.
+type FaithfulnessShifts struct {
+	// Method is the method ("" for all methods together).
+	Method string `json:"method,omitempty"`
+	Count  int    `json:"count"`
+	// MeanAOPCComprehensiveness is the mean of aopc_comprehensiveness_shift (negative: B less faithful).
+	MeanAOPCComprehensiveness *float64 `json:"mean_aopc_comprehensiveness_shift"`
+	// MeanAOPCSufficiency is the mean of aopc_sufficiency_shift (positive: B less faithful).
+	MeanAOPCSufficiency *float64 `json:"mean_aopc_sufficiency_shift"`
+	MeanDeletionAUC     *float64 `json:"mean_deletion_auc_shift"`
+	MeanInsertionAUC    *float64 `json:"mean_insertion_auc_shift"`
 }
 
 // Result is a whole comparison: the summary and the rows of the output files.
@@ -158,14 +185,26 @@ func Compare(ctx context.Context, a, b *Run, o Options) (*Result, error) {
 		case okA && (!okB || idA < idB):
 			s.RunA.Examples++
 			s.RunA.Rows += len(rowsA)
-			s.Removed++
-			res.Examples = append(res.Examples, onlyOne(idA, rowsA, StatusOnlyA))
+			e := onlyOne(idA, rowsA, StatusOnlyA)
+			if why, ok := b.Failed[idA]; ok {
+				e.Status, e.Error = StatusFailedB, why
+				s.FailedB++
+			} else {
+				s.Removed++
+			}
+			res.Examples = append(res.Examples, e)
 			idA, rowsA, okA, err = sa.next()
 		case okB && (!okA || idB < idA):
 			s.RunB.Examples++
 			s.RunB.Rows += len(rowsB)
-			s.Added++
-			res.Examples = append(res.Examples, onlyOne(idB, rowsB, StatusOnlyB))
+			e := onlyOne(idB, rowsB, StatusOnlyB)
+			if why, ok := a.Failed[idB]; ok {
+				e.Status, e.Error = StatusFailedA, why
+				s.FailedA++
+			} else {
+				s.Added++
+			}
+			res.Examples = append(res.Examples, e)
 			idB, rowsB, okB, err = sb.next()
 		default:
 			s.RunA.Examples++
@@ -206,6 +245,31 @@ type accum struct {
 	overlapSum         float64
 	scoreN             int
 	scoreMax           float64
+	// faith sums the faithfulness shifts per method.
+	faith map[string]*faithSum
+}
+
+// faithSum sums faithfulness shifts: comprehensiveness, sufficiency, deletion AUC, insertion AUC.
+type faithSum struct {
+	n   int
+	sum [4]float64
+}
+
+func (f *faithSum) add(d [4]float64) {
+	f.n++
+	for i := range d {
+		f.sum[i] += d[i]
+	}
+}
+
+func (f *faithSum) shifts(method string) FaithfulnessShifts {
+	out := FaithfulnessShifts{Method: method, Count: f.n}
+	if f.n > 0 {
+		n := float64(f.n)
+		out.MeanAOPCComprehensiveness, out.MeanAOPCSufficiency = ptr(f.sum[0]/n), ptr(f.sum[1]/n)
+		out.MeanDeletionAUC, out.MeanInsertionAUC = ptr(f.sum[2]/n), ptr(f.sum[3]/n)
+	}
+	return out
 }
 
 func (acc *accum) finish(s *Summary) {
@@ -224,6 +288,26 @@ func (acc *accum) finish(s *Summary) {
 	if acc.scoreN > 0 {
 		s.MaxScoreShift = ptr(acc.scoreMax)
 	}
+	var all faithSum
+	s.FaithfulnessByMethod = []FaithfulnessShifts{}
+	for _, m := range sortedKeys(acc.faith) {
+		f := acc.faith[m]
+		s.FaithfulnessByMethod = append(s.FaithfulnessByMethod, f.shifts(m))
+		all.n += f.n
+		for i := range all.sum {
+			all.sum[i] += f.sum[i]
+		}
+	}
+	s.Faithfulness = all.shifts("")
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
 }
 
 func ptr[T any](v T) *T { return &v }
@@ -304,9 +388,25 @@ func (res *Result) compareExample(id string, rowsA, rowsB []schemas.ExplanationR
 		if k > 0 {
 			row.TopKOverlap = ptr(overlap)
 		}
-		// Faithfulness shifts (conventions.md, Faithfulness) are not compared yet: when
-		// schemas.ExplanationRow gains its faithfulness column, its A and B values and
-		// their difference belong here, on the row, with a summary figure and a metric.
+		// Faithfulness shifts (conventions.md, Faithfulness): same target, both rows with the column.
+		fa, fb := p.a.Faithfulness, p.b.Faithfulness
+		if row.TargetA == row.TargetB && fa != nil && fb != nil {
+			d := [4]float64{fb.AOPCComprehensiveness - fa.AOPCComprehensiveness, fb.AOPCSufficiency - fa.AOPCSufficiency,
+				fb.DeletionAUC - fa.DeletionAUC, fb.InsertionAUC - fa.InsertionAUC}
+			row.AOPCComprehensivenessShift, row.AOPCSufficiencyShift = ptr(d[0]), ptr(d[1])
+			row.DeletionAUCShift, row.InsertionAUCShift = ptr(d[2]), ptr(d[3])
+			if acc.faith == nil {
+				acc.faith = map[string]*faithSum{}
+			}
+			f := acc.faith[row.Method]
+			if f == nil {
+				f = &faithSum{}
+				acc.faith[row.Method] = f
+			}
+			f.add(d)
+		} else if row.TargetA == row.TargetB && (fa == nil) != (fb == nil) {
+			s.FaithfulnessOneSided++
+		}
 		res.Attributions = append(res.Attributions, row)
 		if row.TargetA != row.TargetB {
 			s.TargetChanged++
@@ -420,6 +520,12 @@ func (res *Result) notes(a, b *Run) {
 	}
 	if s.Added+s.Removed > 0 {
 		s.Notes = append(s.Notes, fmt.Sprintf("%d examples are only in A (removed) and %d only in B (added); they are counted, listed in examples.parquet, and not compared.", s.Removed, s.Added))
+	}
+	if s.FailedA+s.FailedB > 0 {
+		s.Notes = append(s.Notes, fmt.Sprintf("%d examples explained in B failed in A and %d explained in A failed in B (their ids are in the other run's %s); they are listed in examples.parquet as failed_a and failed_b, not as added or removed.", s.FailedA, s.FailedB, schemas.ErrorsFile))
+	}
+	if s.FaithfulnessOneSided > 0 {
+		s.Notes = append(s.Notes, fmt.Sprintf("%d same-target explanation pairs have faithfulness measures in one run only (an older run, or faithfulness off in one); their faithfulness is not compared.", s.FaithfulnessOneSided))
 	}
 	if s.RowsOnlyA+s.RowsOnlyB > 0 {
 		s.Notes = append(s.Notes, fmt.Sprintf("%d explanations of common examples are only in A and %d only in B (a method or target in one run only).", s.RowsOnlyA, s.RowsOnlyB))

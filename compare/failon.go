@@ -65,6 +65,25 @@ var metrics = map[string]metric{
 	"mean_top_k_overlap": {"mean top-k overlap |∩|/k over same-target pairs", func(s *Summary) *float64 { return s.MeanTopKOverlap }, nil, ""},
 	"global_rank_shift":  {"largest global rank shift of a word in the top N of either run", count(func(s *Summary) int { return s.GlobalRankShift }), nil, ""},
 	"top_n_changes":      {"words entering plus words leaving the global top N, over all tables", count(func(s *Summary) int { return s.EnteredTopN + s.LeftTopN }), nil, ""},
+	"failed":             {"examples explained in one run that failed in the other (ids in its errors.parquet)", count(func(s *Summary) int { return s.FailedA + s.FailedB }), func(s *Summary) int { return s.Common + s.FailedA + s.FailedB }, "examples in both runs or failed in one"},
+	"faithfulness_drop":  {"mean decrease A − B of AOPC comprehensiveness over pairs with faithfulness in both runs (positive: B less faithful)", func(s *Summary) *float64 { return neg(s.Faithfulness.MeanAOPCComprehensiveness) }, nil, ""},
+	"method_faithfulness_drop": {"largest per-method mean decrease A − B of AOPC comprehensiveness", func(s *Summary) *float64 {
+		var out *float64
+		for _, m := range s.FaithfulnessByMethod {
+			if v := neg(m.MeanAOPCComprehensiveness); v != nil && (out == nil || *v > *out) {
+				out = v
+			}
+		}
+		return out
+	}, nil, ""},
+	"sufficiency_rise": {"mean increase B − A of AOPC sufficiency over pairs with faithfulness in both runs (positive: B less faithful)", func(s *Summary) *float64 { return s.Faithfulness.MeanAOPCSufficiency }, nil, ""},
+}
+
+func neg(p *float64) *float64 {
+	if p == nil {
+		return nil
+	}
+	return ptr(-*p)
 }
 
 // MetricNames returns the known --fail-on metric names, sorted.

@@ -21,6 +21,9 @@ type Run struct {
 	Shards []string
 	// Global are the run's global importance rows (none when the file is absent).
 	Global []schemas.GlobalImportanceRow
+	// Failed maps the example ids in the run's errors.parquet to their first error
+	// (by source and line) as "stage code: reason"; empty when the file is absent.
+	Failed map[string]string
 
 	fsys report.FS
 }
@@ -39,7 +42,34 @@ func Open(ctx context.Context, fsys report.FS, dir string) (*Run, error) {
 	if r.Global, err = report.ReadOptional[schemas.GlobalImportanceRow](ctx, fsys, report.Join(dir, schemas.GlobalImportanceFile)); err != nil {
 		return nil, fmt.Errorf("compare: run %s: %w", dir, err)
 	}
+	if r.Failed, err = readFailed(ctx, fsys, dir); err != nil {
+		return nil, fmt.Errorf("compare: run %s: %w", dir, err)
+	}
 	return r, nil
+}
+
+// readFailed maps the ids of dir's errors.parquet rows that have one to their first error.
+func readFailed(ctx context.Context, fsys report.FS, dir string) (map[string]string, error) {
+	rows, err := report.ReadOptional[schemas.ErrorRow](ctx, fsys, report.Join(dir, schemas.ErrorsFile))
+	if err != nil {
+		return nil, err
+	}
+	sort.SliceStable(rows, func(i, j int) bool {
+		if rows[i].Source != rows[j].Source {
+			return rows[i].Source < rows[j].Source
+		}
+		return rows[i].Line < rows[j].Line
+	})
+	out := map[string]string{}
+	for _, e := range rows {
+		if e.ExampleID == nil {
+			continue
+		}
+		if _, ok := out[*e.ExampleID]; !ok {
+			out[*e.ExampleID] = e.Stage + " " + e.Code + ": " + e.Reason
+		}
+	}
+	return out, nil
 }
 
 // idRow reads only the example_id column.

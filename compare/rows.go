@@ -21,13 +21,18 @@ const (
 	StatusBoth  = "both"
 	StatusOnlyA = "only_a"
 	StatusOnlyB = "only_b"
+	// StatusFailedA marks an example explained in B whose id is in A's errors.parquet (it failed in A);
+	// StatusFailedB one explained in A that failed in B.
+	StatusFailedA = "failed_a"
+	StatusFailedB = "failed_b"
 )
 
 // ExampleRow is one example of either run, the row of examples.parquet.
 type ExampleRow struct {
 	// ExampleID is the example's id.
 	ExampleID string `parquet:"example_id,zstd"`
-	// Status is both, only_a (removed in B) or only_b (added in B).
+	// Status is both, only_a (removed in B), only_b (added in B), failed_a (explained in B, failed in A)
+	// or failed_b (explained in A, failed in B).
 	Status string `parquet:"status,zstd"`
 	// Text is the example's text in A (in B for only_b).
 	Text string `parquet:"text,zstd"`
@@ -45,6 +50,9 @@ type ExampleRow struct {
 	ProbsB []float64 `parquet:"probs_b,list" parquet-element:",zstd"`
 	// ProbShift is the largest |probs_b[i] − probs_a[i]| over the labels both have; nil unless both.
 	ProbShift *float64 `parquet:"prob_shift,optional,zstd"`
+	// Error is the failing run's error for failed_a and failed_b ("stage code: reason" of its first
+	// errors.parquet row with the id); "" otherwise.
+	Error string `parquet:"error,zstd"`
 }
 
 // AttributionRow compares one (example, method, target) explanation, the row of attributions.parquet.
@@ -83,6 +91,15 @@ type AttributionRow struct {
 	// Left are the texts in A's top k' but not B's; Entered in B's but not A's.
 	Left    []string `parquet:"left,list" parquet-element:",zstd"`
 	Entered []string `parquet:"entered,list" parquet-element:",zstd"`
+	// The faithfulness shifts are B − A of the rows' faithfulness measures (schemas.Faithfulness);
+	// nil unless both rows have a faithfulness column and explain the same target.
+	// AOPCComprehensivenessShift < 0: B's explanation is less faithful (removing its top tokens changes f less).
+	AOPCComprehensivenessShift *float64 `parquet:"aopc_comprehensiveness_shift,optional,zstd"`
+	// AOPCSufficiencyShift > 0: B's top tokens alone keep less of f (less faithful).
+	AOPCSufficiencyShift *float64 `parquet:"aopc_sufficiency_shift,optional,zstd"`
+	// DeletionAUCShift > 0 and InsertionAUCShift < 0 are less faithful in B.
+	DeletionAUCShift  *float64 `parquet:"deletion_auc_shift,optional,zstd"`
+	InsertionAUCShift *float64 `parquet:"insertion_auc_shift,optional,zstd"`
 }
 
 // GlobalRow compares one word's global importance for a method and target, the row of global.parquet.

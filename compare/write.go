@@ -64,7 +64,8 @@ var pageTmpl = template.Must(template.New("compare").Funcs(template.FuncMap{
 	"join":  func(s []string) string { return strings.Join(s, " · ") },
 	"rank":  fmtRank,
 	"status": func(s string) string {
-		return map[string]string{StatusOnlyA: "only in A (removed)", StatusOnlyB: "only in B (added)"}[s]
+		return map[string]string{StatusOnlyA: "only in A (removed)", StatusOnlyB: "only in B (added)",
+			StatusFailedA: "failed in A (explained in B)", StatusFailedB: "failed in B (explained in A)"}[s]
 	},
 }).Parse(pageHTML))
 

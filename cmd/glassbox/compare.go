@@ -18,7 +18,7 @@ const compareSynopsis = "compare RUN_A RUN_B [--output DIR] [--fail-on LIST] [--
 func runCompare(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("compare", compareSynopsis, stderr)
 	output := fs.String("output", "", "output folder, local or gs://; the comparison goes into its compare/ folder (default: compare-RUNA_ID-RUNB_ID)")
-	failOn := fs.String("fail-on", "", "comma-separated thresholds METRIC OP VALUE (OP one of > >= < <=; N% for counts), e.g. flips>1%,global_rank_shift>10,mean_drift>0.2: exit status 1 when any is crossed. Metrics:\n"+compare.MetricHelp())
+	failOn := fs.String("fail-on", "", "comma-separated thresholds METRIC OP VALUE (OP one of > >= < <=; N% for counts), e.g. flips>1%,global_rank_shift>10,mean_drift>0.2,faithfulness_drop>0.05: exit status 1 when any is crossed. Metrics:\n"+compare.MetricHelp())
 	topK := fs.Int("top-k", 5, "k of the per-example top-k words comparison")
 	topN := fs.Int("top-n", 20, "N of the global top-N words comparison")
 	// Flags may come before, between or after the two run folders.
