@@ -123,6 +123,10 @@ type Run struct {
 	Surrogates *Surrogates
 	// Sanity is sanity_summary.parquet's content (glassbox audit sanity), nil when the run has none.
 	Sanity *Sanity
+	// Faithfulness are faithfulness.parquet's rows (method × target × metric), none when the run has none.
+	Faithfulness []schemas.FaithfulnessRow
+	// Agreement are agreement_summary.parquet's rows (method pair × target), none when the run has none.
+	Agreement []schemas.AgreementSummaryRow
 	// Options are the bounds in force.
 	Options Options
 }
@@ -213,6 +217,12 @@ func Load(ctx context.Context, fsys FS, dir string, opts Options) (*Run, error) 
 		return nil, err
 	}
 	if r.Sanity, err = LoadSanity(ctx, fsys, dir); err != nil {
+		return nil, err
+	}
+	if r.Faithfulness, err = readOptional[schemas.FaithfulnessRow](ctx, fsys, join(dir, schemas.FaithfulnessFile)); err != nil {
+		return nil, err
+	}
+	if r.Agreement, err = readOptional[schemas.AgreementSummaryRow](ctx, fsys, join(dir, schemas.AgreementSummaryFile)); err != nil {
 		return nil, err
 	}
 	return r, nil

@@ -20,7 +20,7 @@ var assets embed.FS
 
 var pageTmpl = template.Must(template.Must(template.New("page.html").Funcs(template.FuncMap{
 	"val": signedVal, "pct": func(p float64) string { return fmt.Sprintf("%.1f%%", 100*p) },
-}).ParseFS(assets, "assets/page.html")).New("sanity").Parse(sanitySection)).Lookup("page.html")
+}).ParseFS(assets, "assets/page.html")).New("sanity").Parse(sanitySection + faithSections)).Lookup("page.html")
 
 type page struct {
 	Run          *Run
@@ -38,6 +38,8 @@ type page struct {
 	AttnStats    template.HTML
 	Surrogates   []surrogateView
 	Sanity       *sanityView
+	Faithfulness *faithView
+	Agreement    *agreeView
 	CSS          template.CSS
 	JS           template.JS
 }
@@ -65,8 +67,10 @@ type probView struct {
 
 type methodView struct {
 	Method, Target, Score, Quality string
-	Legend                         template.HTML
-	Words, Tokens                  template.HTML
+	// Faith is the explanation's faithfulness figures, "" without them.
+	Faith         string
+	Legend        template.HTML
+	Words, Tokens template.HTML
 }
 
 type attnView struct {
@@ -161,6 +165,8 @@ func build(r *Run) (*page, error) {
 		p.Surrogates = surrogateViews(r.Surrogates, r.Labels)
 	}
 	p.Sanity = sanityViewOf(r.Sanity)
+	p.Faithfulness = faithViewOf(r.Faithfulness)
+	p.Agreement = agreeViewOf(r.Agreement)
 	return p, nil
 }
 
@@ -226,6 +232,7 @@ func exampleViewOf(e Example, labels []string) exampleView {
 		if row.Quality != nil {
 			mv.Quality = fmt.Sprintf("quality %.3g", *row.Quality)
 		}
+		mv.Faith = faithText(row.Faithfulness)
 		v.Methods = append(v.Methods, mv)
 	}
 	return v

@@ -52,6 +52,13 @@ func writeSyntheticRun(tb testing.TB, dir string, o synthOptions) {
 	var attn []schemas.AttentionMatrixRow
 	var stats []schemas.AttentionStatRow
 	var errs []schemas.ErrorRow
+	// faith collects the faithfulness values per method, target and metric; agree the agreement sums per target.
+	faith := map[[3]string][]float64{}
+	type agreeAcc struct {
+		n                 int64
+		tau, rho, overlap float64
+	}
+	agree := map[string]*agreeAcc{}
 	for e := range o.examples {
 		id := fmt.Sprintf("ex-%06d", e)
 		var text string
@@ -108,6 +115,24 @@ func writeSyntheticRun(tb testing.TB, dir string, o synthOptions) {
 				b := 0.5
 				row.Quality, row.BaselineScore = &q, &b
 			}
+			comp, suff := 0.05+0.4*rng.Float64(), -0.05+0.2*rng.Float64()
+			if m == "kernelshap" {
+				comp += 0.1
+			}
+			f := &schemas.Faithfulness{Masking: "attention", Tokens: int32(len(fields)), FullScore: row.TargetScore, EmptyScore: 0.5,
+				KPercent: []int32{1, 5, 10, 20, 50}, AOPCComprehensiveness: comp, AOPCSufficiency: suff,
+				DeletionAUC: row.TargetScore - comp, InsertionAUC: row.TargetScore - suff}
+			for _, k := range f.KPercent {
+				f.KTokens = append(f.KTokens, int32(math.Ceil(float64(k)*float64(len(fields))/100)))
+				f.Comprehensiveness = append(f.Comprehensiveness, comp)
+				f.Sufficiency = append(f.Sufficiency, suff)
+				faith[[3]string{m, pred, fmt.Sprintf("comprehensiveness_%d", k)}] = append(faith[[3]string{m, pred, fmt.Sprintf("comprehensiveness_%d", k)}], comp)
+				faith[[3]string{m, pred, fmt.Sprintf("sufficiency_%d", k)}] = append(faith[[3]string{m, pred, fmt.Sprintf("sufficiency_%d", k)}], suff)
+			}
+			for name, x := range map[string]float64{"aopc_comprehensiveness": comp, "aopc_sufficiency": suff, "deletion_auc": f.DeletionAUC, "insertion_auc": f.InsertionAUC} {
+				faith[[3]string{m, pred, name}] = append(faith[[3]string{m, pred, name}], x)
+			}
+			row.Faithfulness = f
 			sh := e % len(shards)
 			shards[sh] = append(shards[sh], row)
 			seen := map[string]bool{}
@@ -128,6 +153,15 @@ func writeSyntheticRun(tb testing.TB, dir string, o synthOptions) {
 				g.sumSq += w.Attribution * w.Attribution
 			}
 		}
+		ag := agree[pred]
+		if ag == nil {
+			ag = &agreeAcc{}
+			agree[pred] = ag
+		}
+		ag.n++
+		ag.tau += 0.2 + 0.5*rng.Float64()
+		ag.rho += 0.3 + 0.5*rng.Float64()
+		ag.overlap += 0.4 + 0.4*rng.Float64()
 		if e < 3 {
 			n := len(tokens)
 			toks := make([]string, n)
@@ -184,6 +218,32 @@ func writeSyntheticRun(tb testing.TB, dir string, o synthOptions) {
 	}
 	must(parquetsink.WriteRows(ctx, fs, filepath.Join(dir, schemas.GlobalImportanceFile), grows))
 	must(parquetsink.WriteRows(ctx, fs, filepath.Join(dir, schemas.ErrorsFile), errs))
+	var frows []schemas.FaithfulnessRow
+	for k, xs := range faith {
+		sort.Float64s(xs)
+		q := func(p float64) float64 { return xs[max(0, int(math.Ceil(p*float64(len(xs))))-1)] }
+		sum := 0.0
+		for _, x := range xs {
+			sum += x
+		}
+		frows = append(frows, schemas.FaithfulnessRow{RunID: "synthetic", Method: k[0], Target: k[1], Metric: k[2], Count: int64(len(xs)),
+			Mean: sum / float64(len(xs)), P10: q(0.1), P25: q(0.25), P50: q(0.5), P75: q(0.75), P90: q(0.9)})
+	}
+	sort.Slice(frows, func(i, j int) bool {
+		a, b := frows[i], frows[j]
+		return a.Method+"\x00"+a.Target+"\x00"+a.Metric < b.Method+"\x00"+b.Target+"\x00"+b.Metric
+	})
+	must(parquetsink.WriteRows(ctx, fs, filepath.Join(dir, schemas.FaithfulnessFile), frows))
+	var arows []schemas.AgreementSummaryRow
+	for _, t := range labels {
+		if a := agree[t]; a != nil {
+			n := float64(a.n)
+			tau, rho := a.tau/n, a.rho/n
+			arows = append(arows, schemas.AgreementSummaryRow{RunID: "synthetic", MethodA: "occlusion", MethodB: "kernelshap", Target: t, Count: a.n,
+				TauCount: a.n, MeanKendallTau: &tau, SpearmanCount: a.n, MeanSpearman: &rho, MeanTopKOverlap: a.overlap / n})
+		}
+	}
+	must(parquetsink.WriteRows(ctx, fs, filepath.Join(dir, schemas.AgreementSummaryFile), arows))
 	must(parquetsink.WriteRows(ctx, fs, parquetsink.ShardName(dir, schemas.AttentionPrefix, 0, 1), attn))
 	must(parquetsink.WriteRows(ctx, fs, parquetsink.ShardName(dir, schemas.AttentionStatsPrefix, 0, 1), stats))
 	m := map[string]any{

@@ -1,0 +1,59 @@
+package report
+
+import (
+	"bytes"
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestFaithfulnessAndAgreementSections(t *testing.T) {
+	dir := t.TempDir()
+	writeSyntheticRun(t, dir, synthOptions{examples: 40})
+	r, page := render(t, dir, Options{})
+	if len(r.Faithfulness) != 2*2*14 || len(r.Agreement) != 2 {
+		t.Fatalf("faithfulness rows %d (want 56), agreement rows %d (want 2)", len(r.Faithfulness), len(r.Agreement))
+	}
+	for _, want := range []string{
+		`<section id="faithfulness">`, `<a href="#faithfulness">Faithfulness</a>`, `<section id="agreement">`, `<a href="#agreement">Agreement</a>`,
+		"Higher comprehensiveness and lower sufficiency mean a more faithful explanation",
+		"mean AOPC comprehensiveness and sufficiency per method, target POSITIVE", "kernelshap: comprehensiveness", "occlusion: sufficiency",
+		"<td>aopc_comprehensiveness</td><td>higher</td>", "<td>aopc_sufficiency</td><td>lower</td>", "<td>comprehensiveness_5</td>",
+		"mean Kendall τ-b between methods, target NEGATIVE", "mean top-k overlap between methods, target POSITIVE",
+		`<svg class="chart matrix"`, "occlusion × kernelshap: ", "kernelshap × kernelshap: 1.00",
+		`<p class="dim faith">faithfulness (attention masking, `,
+	} {
+		if !strings.Contains(page, want) {
+			t.Errorf("page lacks %q", want)
+		}
+	}
+	// Sections come after the global importances and before the examples.
+	g, f, a, e := strings.Index(page, `<section id="global">`), strings.Index(page, `<section id="faithfulness">`), strings.Index(page, `<section id="agreement">`), strings.Index(page, `<section id="examples">`)
+	if !(g < f && f < a && a < e) {
+		t.Errorf("section order global %d faithfulness %d agreement %d examples %d", g, f, a, e)
+	}
+
+	// Hostile method and target names are escaped in tables and SVG.
+	r.Agreement[0].MethodA = `<script>x()</script>`
+	r.Faithfulness[0].Method = `<img src=x>`
+	r.Faithfulness[0].Target = `"><b>t`
+	var b bytes.Buffer
+	if err := Write(&b, r); err != nil {
+		t.Fatal(err)
+	}
+	if s := b.String(); strings.Contains(s, "<script>x()") || strings.Contains(s, "<img src=x>") || strings.Contains(s, `"><b>t`) || !strings.Contains(s, "&lt;script&gt;x()") {
+		t.Error("hostile method or target names are not escaped")
+	}
+
+	// Without the files (the committed sample run predates them): no sections, no nav links.
+	_, page = render(t, sampleRun, Options{})
+	for _, bad := range []string{`id="faithfulness"`, `id="agreement"`, `href="#faithfulness"`} {
+		if strings.Contains(page, bad) {
+			t.Errorf("sample run's page has %q", bad)
+		}
+	}
+	if _, err := Load(context.Background(), Local(), filepath.Join(dir, "missing"), Options{}); err == nil {
+		t.Error("Load of a missing folder: no error")
+	}
+}
