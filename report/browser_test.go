@@ -228,3 +228,51 @@ func TestHostileTextDoesNotRunInChromium(t *testing.T) {
 		t.Errorf("the page reported problems: %v", l.problems)
 	}
 }
+
+// The Faithfulness and Agreement sections render, with their charts, in Chromium.
+func TestAuditSectionsInChromium(t *testing.T) {
+	bin := chromium(t)
+	dir := t.TempDir()
+	run := filepath.Join(dir, "run")
+	writeSyntheticRun(t, run, synthOptions{examples: 40})
+	_, html := render(t, run, Options{})
+	file := filepath.Join(dir, "report.html")
+	if err := os.WriteFile(file, []byte(html), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	bctx, closeB := NewBrowser(ctx, bin)
+	defer closeB()
+	tab, l := openReport(t, bctx, file)
+	counts := eval[map[string]float64](t, tab, `({
+		faithBars: document.querySelectorAll("#faithfulness svg.bars").length,
+		faithBarRects: document.querySelectorAll("#faithfulness svg.bars rect").length,
+		faithRows: document.querySelectorAll("#faithfulness table.faith tbody tr").length,
+		agreeMatrices: document.querySelectorAll("#agreement svg.matrix").length,
+		agreeCells: document.querySelectorAll("#agreement svg.matrix g rect").length,
+		agreeRows: document.querySelectorAll("#agreement table.agree tbody tr").length,
+		exampleFaith: document.querySelectorAll("#examples details.ex p.faith").length,
+		navLinks: document.querySelectorAll('nav a[href="#faithfulness"], nav a[href="#agreement"]').length})`)
+	want := map[string]float64{"faithBars": 2, "faithBarRects": 8, "faithRows": 16, "agreeMatrices": 4, "agreeCells": 16, "agreeRows": 2, "exampleFaith": 80, "navLinks": 2}
+	for k, v := range want {
+		if counts[k] != v {
+			t.Errorf("%s: %v, want %v", k, counts[k], v)
+		}
+	}
+	// The sections are laid out (not collapsed to nothing) and say how to read the figures.
+	h := eval[float64](t, tab, `Math.min(document.getElementById("faithfulness").getBoundingClientRect().height, document.getElementById("agreement").getBoundingClientRect().height)`)
+	if h < 200 {
+		t.Errorf("a section is only %v px high", h)
+	}
+	if txt := eval[string](t, tab, `document.getElementById("faithfulness").innerText`); !strings.Contains(txt, "Higher comprehensiveness and lower sufficiency mean a more faithful explanation") {
+		t.Errorf("faithfulness section text: %.200q", txt)
+	}
+	shoot(t, tab, "#faithfulness figure svg.bars", dir, "faithfulness-chart")
+	shoot(t, tab, "#agreement figure svg.matrix", dir, "agreement-matrix")
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if len(l.problems) > 0 {
+		t.Errorf("the page reported problems: %v", l.problems)
+	}
+}
