@@ -62,6 +62,19 @@ func rampRGB(anchors [][3]float64, t float64) [3]uint8 {
 	return out
 }
 
+// inkFor returns the text colour readable on a background colour "#rrggbb"
+// (white on dark fills, by relative luminance); near-black for anything else.
+func inkFor(fill string) string {
+	var r, g, b uint8
+	if n, _ := fmt.Sscanf(fill, "#%02x%02x%02x", &r, &g, &b); n != 3 {
+		return "#111"
+	}
+	if 0.2126*float64(r)+0.7152*float64(g)+0.0722*float64(b) < 110 {
+		return "#fff"
+	}
+	return "#111"
+}
+
 // inkOn returns the text colour readable on a background at t = |v|/maxAbs of the diverging scale.
 func inkOn(v, maxAbs float64) string {
 	if maxAbs > 0 && math.Abs(v)/maxAbs > 0.66 {

@@ -41,7 +41,12 @@ func faithViewOf(rows []schemas.FaithfulnessRow) *faithView {
 			targets = append(targets, r.Target)
 		}
 	}
-	f := func(x float64) string { return fmt.Sprintf("%.3f", x) }
+	f := func(x float64) string {
+		if s := fmt.Sprintf("%.3f", x); s != "-0.000" {
+			return s
+		}
+		return "0.000"
+	}
 	view := func(r schemas.FaithfulnessRow) faithRowView {
 		b := better[r.Metric]
 		if b == "" {
@@ -74,18 +79,18 @@ func faithViewOf(rows []schemas.FaithfulnessRow) *faithView {
 		for _, m := range methods {
 			for _, r := range rows {
 				if r.Method == m && r.Target == t && (r.Metric == "aopc_comprehensiveness" || r.Metric == "aopc_sufficiency") {
-					name := "comprehensiveness"
+					name := "compr."
 					if r.Metric == "aopc_sufficiency" {
-						name = "sufficiency"
+						name = "suff."
 					}
-					bars = append(bars, Bar{Label: m + ": " + name, Value: r.Mean, Note: fmt.Sprintf("n=%d", r.Count)})
+					bars = append(bars, Bar{Label: clip(m, 14) + " " + name, Value: r.Mean, Note: fmt.Sprintf("n=%d", r.Count)})
 				}
 			}
 		}
 		if len(bars) == 0 {
 			continue
 		}
-		title := "mean AOPC comprehensiveness and sufficiency per method, target " + t
+		title := "mean AOPC comprehensiveness (compr.) and sufficiency (suff.) per method, target " + t
 		v.Charts = append(v.Charts, Chart{Name: safeName("faithfulness-" + t), Title: title, SVG: BarChart(title, bars)})
 	}
 	return v

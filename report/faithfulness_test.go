@@ -18,7 +18,7 @@ func TestFaithfulnessAndAgreementSections(t *testing.T) {
 	for _, want := range []string{
 		`<section id="faithfulness">`, `<a href="#faithfulness">Faithfulness</a>`, `<section id="agreement">`, `<a href="#agreement">Agreement</a>`,
 		"Higher comprehensiveness and lower sufficiency mean a more faithful explanation",
-		"mean AOPC comprehensiveness and sufficiency per method, target POSITIVE", "kernelshap: comprehensiveness", "occlusion: sufficiency",
+		"mean AOPC comprehensiveness (compr.) and sufficiency (suff.) per method, target POSITIVE", "kernelshap compr.", "occlusion suff.",
 		"<td>aopc_comprehensiveness</td><td>higher</td>", "<td>aopc_sufficiency</td><td>lower</td>", "<td>comprehensiveness_5</td>",
 		"mean Kendall τ-b between methods, target NEGATIVE", "mean top-k overlap between methods, target POSITIVE",
 		`<svg class="chart matrix"`, "occlusion × kernelshap: ", "kernelshap × kernelshap: 1.00",
