@@ -70,9 +70,13 @@ func runCompare(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return err
 	}
 	s := res.Summary
-	fmt.Fprintf(stdout, "compared %s (A) and %s (B): %d common examples, %d removed, %d added\n", runs[0], runs[1], s.Common, s.Removed, s.Added)
+	fmt.Fprintf(stdout, "compared %s (A) and %s (B): %d common examples, %d removed, %d added, %d failed in A, %d failed in B\n", runs[0], runs[1], s.Common, s.Removed, s.Added, s.FailedA, s.FailedB)
 	fmt.Fprintf(stdout, "flips: %d (%.2f%%); explanation pairs: %d (%d token level, %d word level); mean drift: %s; global rank shift: %d; top-%d entered/left: %d/%d\n",
 		s.Flips, 100*s.FlipRate, s.AttributionPairs, s.TokenLevel, s.WordLevel, fmtOpt(s.MeanDrift), s.GlobalRankShift, s.TopN, s.EnteredTopN, s.LeftTopN)
+	if f := s.Faithfulness; f.Count > 0 {
+		fmt.Fprintf(stdout, "faithfulness shifts (B − A) over %d pairs: AOPC comprehensiveness %s, sufficiency %s, deletion AUC %s, insertion AUC %s\n",
+			f.Count, fmtOpt(f.MeanAOPCComprehensiveness), fmtOpt(f.MeanAOPCSufficiency), fmtOpt(f.MeanDeletionAUC), fmtOpt(f.MeanInsertionAUC))
+	}
 	for _, n := range s.Notes {
 		fmt.Fprintf(stdout, "note: %s\n", n)
 	}
