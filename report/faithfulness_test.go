@@ -57,3 +57,14 @@ func TestFaithfulnessAndAgreementSections(t *testing.T) {
 		t.Error("Load of a missing folder: no error")
 	}
 }
+
+// Matrix cells print their values in white on dark fills (the style attribute beats the page's svg text rule).
+func TestMatrixInk(t *testing.T) {
+	svg := string(MatrixChart("m", []string{"a"}, []string{"a", "b"}, [][]float64{{1, 0}}, func(v float64) string { return Sequential(v, 1) }, func(v float64) string { return "v" }))
+	if !strings.Contains(svg, `style="fill:#fff">v`) || !strings.Contains(svg, `style="fill:#111">v`) {
+		t.Errorf("matrix ink: %s", svg)
+	}
+	if inkFor("nonsense") != "#111" || inkFor("#08306b") != "#fff" || inkFor("#f7fbff") != "#111" {
+		t.Error("inkFor")
+	}
+}

@@ -224,7 +224,7 @@ func MatrixChart(title string, rows, cols []string, values [][]float64, color fu
 			if !math.IsNaN(v) {
 				fill = color(v)
 			}
-			fmt.Fprintf(&s, `<g tabindex="0"><title>%s × %s: %s</title><rect x="%s" y="%s" width="%s" height="%s" fill="%s" stroke="#fff"/><text x="%s" y="%s" text-anchor="middle" fill="%s">%s</text></g>`,
+			fmt.Fprintf(&s, `<g tabindex="0"><title>%s × %s: %s</title><rect x="%s" y="%s" width="%s" height="%s" fill="%s" stroke="#fff"/><text x="%s" y="%s" text-anchor="middle" style="fill:%s">%s</text></g>`,
 				esc(r), esc(cols[j]), esc(format(v)), num(x), num(y), num(matCell), num(matCell), fill, num(x+matCell/2), num(y+matCell/2+4), inkFor(fill), esc(format(v)))
 		}
 	}
