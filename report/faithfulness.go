@@ -200,7 +200,7 @@ const faithSections = `{{define "faithfulness"}}{{if .}}<section id="faithfulnes
 </section>{{end}}{{end}}
 {{define "agreement"}}{{if .}}<section id="agreement">
 <h2>Agreement</h2>
-<p>How far the methods agree on each example (<code>agreement_summary.parquet</code>): Kendall's τ-b of two methods' token attributions and the overlap of their top-k tokens, averaged over the examples both explain for the same label. Low agreement means the methods tell different stories; at most one of them can be faithful to the model.</p>
+<p>How far the methods agree on each example (<code>agreement_summary.parquet</code>): Kendall's τ-b of two methods' token attributions and the overlap of their top-k tokens, averaged over the examples both explain for the same label. Low agreement means the methods rank the tokens differently; the Faithfulness section shows which rankings the model bears out.</p>
 {{range .Charts}}<figure class="chart-fig" id="{{.Name}}"><figcaption><b>{{.Title}}</b><br><span class="note">{{.Note}}</span></figcaption>{{.SVG}}</figure>{{end}}
 <table class="small agree"><thead><tr><th>method a</th><th>method b</th><th>target</th><th>examples</th><th>mean τ-b</th><th>mean ρ</th><th>mean top-k overlap</th></tr></thead><tbody>
 {{range .Rows}}<tr><td>{{.A}}</td><td>{{.B}}</td><td>{{.Target}}</td><td class="num">{{.Count}}</td><td class="num">{{.Tau}}</td><td class="num">{{.Spearman}}</td><td class="num">{{.Overlap}}</td></tr>{{end}}
