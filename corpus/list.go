@@ -57,6 +57,11 @@ func ListInputs(pattern string) ([]string, error) {
 				matches = append(matches, filepath.Join(pattern, e.Name()))
 			}
 		} else {
+			if !info.Mode().IsRegular() {
+				// A run reads its input twice (to explain it, then to account
+				// for every row), and a pipe gives its rows only once.
+				return nil, fmt.Errorf("list inputs: %s is not a regular file (a pipe or process substitution can be read only once, and a run reads its input twice: to explain it and to account for every row); write it to a file first", pattern)
+			}
 			matches = []string{pattern}
 		}
 	}
