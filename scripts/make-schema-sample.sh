@@ -12,5 +12,5 @@ cfg="$(mktemp)"
 trap 'rm -f "$cfg"' EXIT
 printf 'shards: 1\nmethods: {occlusion: {}, kernelshap: {}, attention: {}}\nattention_matrices: {first_n: 1}\n' >"$cfg"
 bin/glassbox explain --config "$cfg" --model testdata/models/distilbert-sentiment \
-  --input schemas/testdata/texts.jsonl --output "$out" --quiet >/dev/null
+  --input schemas/testdata/texts.jsonl --output "$out" --quiet --no-report >/dev/null
 rm -rf "$out/.glassbox-cache"

@@ -9,4 +9,4 @@ root="$(cd "$here/../.." && pwd)"
 run="$root/schemas/testdata/run"
 
 (cd "$here" && [ -d node_modules/@duckdb/node-api ] || npm install --no-audit --no-fund >/dev/null)
-node "$here/schema.mjs" "$run"/explanations-*.parquet "$run"/errors.parquet "$run"/global_importance.parquet "$run"/attention-*.parquet "$run"/attention_stats-*.parquet
+node "$here/schema.mjs" "$run"/explanations-*.parquet "$run"/errors.parquet "$run"/global_importance.parquet "$run"/attention-*.parquet "$run"/attention_stats-*.parquet "$run"/faithfulness.parquet "$run"/agreement-*.parquet "$run"/agreement_summary.parquet
