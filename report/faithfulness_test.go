@@ -3,9 +3,12 @@ package report
 import (
 	"bytes"
 	"context"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/glassbox-ai/glassbox/schemas"
 )
 
 func TestFaithfulnessAndAgreementSections(t *testing.T) {
@@ -46,11 +49,37 @@ func TestFaithfulnessAndAgreementSections(t *testing.T) {
 		t.Error("hostile method or target names are not escaped")
 	}
 
-	// Without the files (the committed sample run predates them): no sections, no nav links.
+	// The committed sample run has both files, so both sections; a copy
+	// without them has no sections and no nav links.
+	sections := []string{`id="faithfulness"`, `id="agreement"`, `href="#faithfulness"`}
 	_, page = render(t, sampleRun, Options{})
-	for _, bad := range []string{`id="faithfulness"`, `id="agreement"`, `href="#faithfulness"`} {
+	for _, want := range sections {
+		if !strings.Contains(page, want) {
+			t.Errorf("sample run's page lacks %q", want)
+		}
+	}
+	bare := t.TempDir()
+	entries, err := os.ReadDir(sampleRun)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		n := e.Name()
+		if n == schemas.FaithfulnessFile || n == schemas.AgreementSummaryFile || strings.HasPrefix(n, schemas.AgreementPrefix+"-") {
+			continue
+		}
+		data, err := os.ReadFile(filepath.Join(sampleRun, n))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(bare, n), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, page = render(t, bare, Options{})
+	for _, bad := range sections {
 		if strings.Contains(page, bad) {
-			t.Errorf("sample run's page has %q", bad)
+			t.Errorf("page of a run without the files has %q", bad)
 		}
 	}
 	if _, err := Load(context.Background(), Local(), filepath.Join(dir, "missing"), Options{}); err == nil {

@@ -56,47 +56,47 @@ const (
 type sortedOutput struct {
 	// key returns the row's sort key from its encoded bytes.
 	key func(row []byte) ([]byte, error)
-	// write writes the rows of next, in order, to path.
+	// write writes rows, in order, to path and returns how many it wrote.
 	write func(ctx context.Context, path string, rows iter.Seq[[]byte], errOf func() error) (int64, error)
 }
 
 // sortedOutputs are the kinds SpillFn and MergeRunsFn know.
 var sortedOutputs = map[string]sortedOutput{
-	KindExplanations: sorted(func(r struct {
+	KindExplanations: sorted[schemas.ExplanationRow](func(r struct {
 		ExampleID, Method, Target, Source string
 		SourceLine                        int64
 	}) []byte {
 		return explanationKey(r.ExampleID, r.Method, r.Target, r.Source, r.SourceLine)
-	}, func(r schemas.ExplanationRow) schemas.ExplanationRow { return r }),
-	KindAttention: sorted(func(r struct {
+	}),
+	KindAttention: sorted[schemas.AttentionMatrixRow](func(r struct {
 		ExampleID   string
 		Layer, Head int64
 	}) []byte {
 		return orderKey(nil, r.ExampleID).int(r.Layer).int(r.Head)
-	}, func(r schemas.AttentionMatrixRow) schemas.AttentionMatrixRow { return r }),
-	KindAttentionStats: sorted(func(r struct {
+	}),
+	KindAttentionStats: sorted[schemas.AttentionStatRow](func(r struct {
 		ExampleID   string
 		Layer, Head int64
 	}) []byte {
 		return orderKey(nil, r.ExampleID).int(r.Layer).int(r.Head)
-	}, func(r schemas.AttentionStatRow) schemas.AttentionStatRow { return r }),
-	KindAgreement: sorted(func(r struct {
+	}),
+	KindAgreement: sorted[schemas.AgreementRow](func(r struct {
 		ExampleID, Target, MethodA, MethodB string
 	}) []byte {
 		return orderKey(nil, r.ExampleID, r.Target, r.MethodA, r.MethodB)
-	}, func(r schemas.AgreementRow) schemas.AgreementRow { return r }),
-	KindErrors: sorted(func(r struct {
+	}),
+	KindErrors: sorted[schemas.ErrorRow](func(r struct {
 		Source              string
 		Line                int64
 		Stage, Reason, Code string
 	}) []byte {
 		return orderKey(nil, r.Source).int(r.Line).str(r.Stage).str(r.Reason).str(r.Code)
-	}, func(r schemas.ErrorRow) schemas.ErrorRow { return r }),
+	}),
 }
 
-// sorted makes the sortedOutput of rows decoded as T and written as O; K
-// holds the fields the key is built from, decoded from the same JSON.
-func sorted[K, T, O any](key func(K) []byte, out func(T) O) sortedOutput {
+// sorted makes the sortedOutput of rows of type T; K holds the fields the key
+// is built from, decoded from the row's JSON.
+func sorted[T, K any](key func(K) []byte) sortedOutput {
 	return sortedOutput{
 		key: func(row []byte) ([]byte, error) {
 			raw, err := RowJSON(row)
@@ -112,7 +112,7 @@ func sorted[K, T, O any](key func(K) []byte, out func(T) O) sortedOutput {
 		write: func(ctx context.Context, path string, rows iter.Seq[[]byte], errOf func() error) (int64, error) {
 			var n int64
 			var decodeErr error
-			seq := func(yield func(O) bool) {
+			seq := func(yield func(T) bool) {
 				for b := range rows {
 					r, err := decodeRow[T](b)
 					if err != nil {
@@ -120,7 +120,7 @@ func sorted[K, T, O any](key func(K) []byte, out func(T) O) sortedOutput {
 						return
 					}
 					n++
-					if !yield(out(r)) {
+					if !yield(r) {
 						return
 					}
 				}

@@ -29,7 +29,7 @@ func newSummaries() Summaries {
 	return Summaries{Faithfulness: map[faithfulness.Key]faithfulness.Acc{}, Agreement: map[audit.AgreementKey]audit.AgreementAcc{}}
 }
 
-// add merges b into s.
+// add merges the accumulators faith and agree into s.
 func (s Summaries) add(faith map[faithfulness.Key]faithfulness.Acc, agree map[audit.AgreementKey]audit.AgreementAcc) {
 	for k, a := range faith {
 		s.Faithfulness[k] = s.Faithfulness[k].Merge(a)

@@ -31,7 +31,7 @@ func TestReportCommand(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{`id="overview"`, `id="errors"`, "b76a9354eaa7283c"} {
+	for _, want := range []string{`id="overview"`, `id="errors"`, "c8e666573a58d43b"} {
 		if !strings.Contains(string(b), want) {
 			t.Errorf("report lacks %q", want)
 		}
