@@ -202,30 +202,28 @@ def main():
 
 
 def print_table(lines):
-    recs = []
-    for line in lines:
-        d = dict(kv.split("=", 1) for kv in re.findall(r"\S+=\S+", line))
-        recs.append(d)
-    sides = []
-    for d in recs:
-        key = (d["side"], d["method"])
-        if key not in sides:
-            sides.append(key)
-    budgets = [str(b) for b in BUDGETS] + ["default", "exact", "n"]
+    """The DEVELOPERS.md table: per budget, each side's mean evaluations, rel L2 / max abs error."""
+    recs = [dict(kv.split("=", 1) for kv in re.findall(r"\S+=\S+", line)) for line in lines]
+    cols = [("glassbox", "kernelshap", "Glassbox KernelSHAP"),
+            ("shap", "kernelexplainer", "SHAP KernelExplainer (default l1_reg)"),
+            ("shap-l1off", "kernelexplainer", "SHAP KernelExplainer, l1_reg=False"),
+            ("captum", "kernelshap", "Captum KernelShap")]
     print()
-    print("| budget | " + " | ".join(f"{s} {m}: evals, rel L2, max abs" for s, m in sides) + " |")
-    print("|---" * (len(sides) + 1) + "|")
-    for b in budgets:
-        cells, any_ = [], False
-        for s, m in sides:
+    print("| budget | " + " | ".join(c[2] for c in cols) + " |")
+    print("|---" * (len(cols) + 1) + "|")
+    for b in [str(b) for b in BUDGETS] + ["default", "exact"]:
+        cells = []
+        for s, m, _ in cols:
             d = next((d for d in recs if d["side"] == s and d["method"] == m and d["budget"] == b), None)
-            if d is None:
-                cells.append("")
-            else:
-                any_ = True
-                cells.append(f"{float(d['evals']):.0f}, {float(d['rel_l2']):.3g}, {float(d['max_abs']):.3g}")
-        if any_:
-            print(f"| {b} | " + " | ".join(cells) + " |")
+            cells.append("" if d is None else
+                         f"{float(d['evals']):.0f} evals: {float(d['rel_l2']):.3g} / {float(d['max_abs']):.2g}")
+        print(f"| {b} | " + " | ".join(cells) + " |")
+    ref = [d for d in recs if d["method"] in ("occlusion", "lime")]
+    if ref:
+        print()
+        print("Reference (other quantities): " + "; ".join(
+            f"{d['method']} {d['budget']}: {float(d['evals']):.0f} evals, {float(d['rel_l2']):.3g} / {float(d['max_abs']):.2g}"
+            for d in ref) + ".")
 
 
 if __name__ == "__main__":
