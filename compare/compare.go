@@ -182,28 +182,10 @@ func Compare(ctx context.Context, a, b *Run, o Options) (*Result, error) {
 		}
 		switch {
 		case okA && (!okB || idA < idB):
-			s.RunA.Examples++
-			s.RunA.Rows += len(rowsA)
-			e := onlyOne(idA, rowsA, StatusOnlyA)
-			if why, ok := b.Failed[idA]; ok {
-				e.Status, e.Error = StatusFailedB, why
-				s.FailedB++
-			} else {
-				s.Removed++
-			}
-			res.Examples = append(res.Examples, e)
+			res.oneSided(&s.RunA, idA, rowsA, StatusOnlyA, &s.Removed, b.Failed, StatusFailedB, &s.FailedB)
 			idA, rowsA, okA, err = sa.next()
 		case okB && (!okA || idB < idA):
-			s.RunB.Examples++
-			s.RunB.Rows += len(rowsB)
-			e := onlyOne(idB, rowsB, StatusOnlyB)
-			if why, ok := a.Failed[idB]; ok {
-				e.Status, e.Error = StatusFailedA, why
-				s.FailedA++
-			} else {
-				s.Added++
-			}
-			res.Examples = append(res.Examples, e)
+			res.oneSided(&s.RunB, idB, rowsB, StatusOnlyB, &s.Added, a.Failed, StatusFailedA, &s.FailedA)
 			idB, rowsB, okB, err = sb.next()
 		default:
 			s.RunA.Examples++

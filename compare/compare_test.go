@@ -297,28 +297,6 @@ func TestCompareSameRunDifferentShards(t *testing.T) {
 	}
 }
 
-func TestSpearman(t *testing.T) {
-	for _, c := range []struct {
-		x, y []float64
-		want float64
-		ok   bool
-	}{
-		{[]float64{1, 2, 3, 4, 5}, []float64{5, 6, 7, 8, 9}, 1, true},
-		{[]float64{1, 2, 3, 4, 5}, []float64{5, 4, 3, 2, 1}, -1, true},
-		{[]float64{1, 2, 3, 4, 5}, []float64{2, 1, 3, 4, 5}, 0.9, true},
-		{[]float64{1, 2, 3}, []float64{2, 3, 1}, -0.5, true},
-		// ties: ranks (1.5, 1.5, 3) vs (1, 2, 3): r = 0.866025...
-		{[]float64{1, 1, 2}, []float64{1, 2, 3}, math.Sqrt(3) / 2, true},
-		{[]float64{1, 1, 1}, []float64{1, 2, 3}, 0, false},
-		{[]float64{1}, []float64{1}, 0, false},
-	} {
-		got, ok := Spearman(c.x, c.y)
-		if ok != c.ok || math.Abs(got-c.want) > 1e-12 {
-			t.Errorf("Spearman(%v, %v) = %v, %v; want %v, %v", c.x, c.y, got, ok, c.want, c.ok)
-		}
-	}
-}
-
 func TestOpenRefusesIncompleteRun(t *testing.T) {
 	dir := t.TempDir()
 	if err := parquetsink.WriteRows(context.Background(), parquetsink.Local(), filepath.Join(dir, "explanations-00000-of-00001.parquet"), []schemas.ExplanationRow{}); err != nil {

@@ -4,8 +4,25 @@ import (
 	"math"
 	"sort"
 
+	"github.com/glassbox-ai/glassbox/audit"
 	"github.com/glassbox-ai/glassbox/schemas"
 )
+
+// oneSided records an example only one run explained (counted in in): as
+// failed in the other run when that run's errors name the id (counted in
+// failedCount), else as only in this run (counted in onlyCount).
+func (res *Result) oneSided(in *RunInfo, id string, rows []schemas.ExplanationRow, only string, onlyCount *int, otherFailed map[string]string, failedStatus string, failedCount *int) {
+	in.Examples++
+	in.Rows += len(rows)
+	e := onlyOne(id, rows, only)
+	if why, ok := otherFailed[id]; ok {
+		e.Status, e.Error = failedStatus, why
+		*failedCount++
+	} else {
+		*onlyCount++
+	}
+	res.Examples = append(res.Examples, e)
+}
 
 // onlyOne is the examples.parquet row of an example in one run only.
 func onlyOne(id string, rows []schemas.ExplanationRow, status string) ExampleRow {
@@ -75,7 +92,7 @@ func (res *Result) compareExample(id string, rowsA, rowsB []schemas.ExplanationR
 		for i, it := range items {
 			x[i], y[i] = it.a, it.b
 		}
-		if rho, ok := Spearman(x, y); ok {
+		if rho, ok := audit.Spearman(x, y); ok {
 			row.Spearman, row.Drift = ptr(rho), ptr(1-rho)
 		}
 		k, overlap, topA, topB, left, entered := topKChange(items, res.Options.TopK)

@@ -1,9 +1,9 @@
 package compare
 
 import (
-	"math"
 	"sort"
 
+	"github.com/glassbox-ai/glassbox/audit"
 	"github.com/glassbox-ai/glassbox/schemas"
 )
 
@@ -106,70 +106,6 @@ func sameTokens(a, b []schemas.Token) bool {
 	return true
 }
 
-// Spearman returns the Spearman rank correlation of x and y (Pearson's
-// correlation of their ranks, ties given their average rank), and false
-// when it is undefined: fewer than two values, or either side constant.
-func Spearman(x, y []float64) (float64, bool) {
-	if len(x) != len(y) || len(x) < 2 {
-		return 0, false
-	}
-	rx, ry := ranks(x), ranks(y)
-	n := float64(len(x))
-	var mx, my float64
-	for i := range rx {
-		mx += rx[i]
-		my += ry[i]
-	}
-	mx, my = mx/n, my/n
-	var sxy, sxx, syy float64
-	for i := range rx {
-		dx, dy := rx[i]-mx, ry[i]-my
-		sxy += dx * dy
-		sxx += dx * dx
-		syy += dy * dy
-	}
-	if sxx == 0 || syy == 0 {
-		return 0, false
-	}
-	rho := sxy / math.Sqrt(sxx*syy)
-	return math.Max(-1, math.Min(1, rho)), true
-}
-
-// ranks returns 1-based ranks of v in increasing order, ties averaged.
-func ranks(v []float64) []float64 {
-	idx := make([]int, len(v))
-	for i := range idx {
-		idx[i] = i
-	}
-	sort.SliceStable(idx, func(i, j int) bool { return v[idx[i]] < v[idx[j]] })
-	r := make([]float64, len(v))
-	for i := 0; i < len(idx); {
-		j := i
-		for j+1 < len(idx) && v[idx[j+1]] == v[idx[i]] {
-			j++
-		}
-		avg := float64(i+j)/2 + 1
-		for k := i; k <= j; k++ {
-			r[idx[k]] = avg
-		}
-		i = j + 1
-	}
-	return r
-}
-
-// topK returns the positions of the k largest |values|, ties by position.
-func topK(v []float64, k int) []int {
-	idx := make([]int, len(v))
-	for i := range idx {
-		idx[i] = i
-	}
-	sort.SliceStable(idx, func(i, j int) bool { return math.Abs(v[idx[i]]) > math.Abs(v[idx[j]]) })
-	if k < len(idx) {
-		idx = idx[:k]
-	}
-	return idx
-}
-
 // topKChange compares the top-k positions by |attribution| of both runs:
 // overlap = |top_a ∩ top_b| / k' with k' = min(k, positions), and the texts
 // of the positions leaving (in A's top k only) and entering (B's only), in
@@ -179,7 +115,7 @@ func topKChange(items []item, k int) (kEff int, overlap float64, topA, topB, lef
 	for i, it := range items {
 		va[i], vb[i] = it.a, it.b
 	}
-	ia, ib := topK(va, k), topK(vb, k)
+	ia, ib := audit.TopK(audit.Abs(va), k), audit.TopK(audit.Abs(vb), k)
 	kEff = len(ia)
 	inA, inB := map[int]bool{}, map[int]bool{}
 	for _, i := range ia {

@@ -5,8 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"sort"
 
+	"github.com/glassbox-ai/glassbox/audit"
 	"github.com/glassbox-ai/glassbox/explanation"
 	"github.com/glassbox-ai/glassbox/perturbation"
 )
@@ -68,17 +68,6 @@ func Schedule(n int) []int {
 	return out
 }
 
-// Order returns the positions (indices into attr) ranked by signed
-// attribution, largest first, equal values by position.
-func Order(attr []float64) []int {
-	idx := make([]int, len(attr))
-	for i := range idx {
-		idx[i] = i
-	}
-	sort.SliceStable(idx, func(a, b int) bool { return attr[idx[a]] > attr[idx[b]] })
-	return idx
-}
-
 // Compute measures the faithfulness of attributions (one per token of
 // req.Input; special tokens' values are ignored) under scorer s, removing
 // tokens by req.Masking with req.ReplaceID. All inputs go through one
@@ -113,7 +102,7 @@ func Compute(ctx context.Context, s explanation.Scorer, req explanation.Request,
 	if masking == "" {
 		masking = explanation.MaskAttention
 	}
-	rank := Order(attr)
+	rank := audit.TopK(attr, len(attr)) // signed, largest first, ties by position
 
 	// Each input is a removal set: the top m tokens removed (deletion) or
 	// all but the top m removed (insertion); they are keyed so each distinct
