@@ -145,21 +145,22 @@ func runSanity(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if _, err := explainer.BuildMethods(o.Methods); err != nil {
 		return usageError("--methods: %v", err)
 	}
+	// A model or input that is not there is the run's failure (exit 1), as for explain; flags are usage.
 	if _, err := inference.Locate(o.Model); err != nil {
-		return usageError("--model: %v", err)
+		return fmt.Errorf("--model: %w", err)
 	}
 	if st, err := os.Stat(*input); err != nil || st.IsDir() {
 		if err == nil {
 			err = errors.New("is a folder")
 		}
-		return usageError("--input %s: %v", *input, err)
+		return fmt.Errorf("--input %s: %w", *input, err)
 	}
 	rows, err := readInput(ctx, *input, *format, *textField, nil)
 	if err != nil {
 		if errors.Is(err, errUsage) {
 			return err
 		}
-		return usageError("--input: %v", err)
+		return fmt.Errorf("--input: %w", err)
 	}
 	var recs []corpus.Record
 	bad := 0
@@ -171,7 +172,7 @@ func runSanity(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		recs = append(recs, r.rec)
 	}
 	if len(recs) == 0 {
-		return usageError("--input %s has no usable records (%d bad rows)", *input, bad)
+		return fmt.Errorf("--input %s has no usable records (%d bad rows)", *input, bad)
 	}
 	if bad > 0 {
 		fmt.Fprintf(stderr, "warning: %d bad input rows skipped\n", bad)

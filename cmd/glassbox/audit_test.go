@@ -12,7 +12,7 @@ import (
 
 // TestAuditSanity runs `glassbox audit sanity` as a user would: on the
 // additive fixture, then into an explain run's folder (whose whole report
-// gains the section), then with bad input (exit 2, a message naming it).
+// gains the section), then with bad input (exit 2 for bad flags, 1 for a missing model or input, a message naming it).
 func TestAuditSanity(t *testing.T) {
 	const model = "../../testdata/models/additive"
 	const input = "../../testdata/sample/austen-sentiment.jsonl"
@@ -51,20 +51,22 @@ func TestAuditSanity(t *testing.T) {
 	if !bytes.Contains(page, []byte(`id="global"`)) || !bytes.Contains(page, []byte(`class="chart lines"`)) {
 		t.Error("the run's report lacks its own sections or the sanity section")
 	}
+	// Bad flags are usage errors (exit 2); a model or input that is not there fails the run (exit 1), as for explain.
 	for _, tc := range []struct {
 		args []string
+		code int
 		want string
 	}{
-		{[]string{"audit"}, "no check named"},
-		{[]string{"audit", "sanity", "--input", input, "--methods", "occlusion", "--output", out}, "--model is required"},
-		{[]string{"audit", "sanity", "--model", model, "--input", input, "--methods", "occlusion,nope", "--output", out}, `unknown method "nope"`},
-		{[]string{"audit", "sanity", "--model", model, "--input", "/no/such.jsonl", "--methods", "occlusion", "--output", out}, "--input /no/such.jsonl"},
-		{[]string{"audit", "sanity", "--model", "/no/such", "--input", input, "--methods", "occlusion", "--output", out}, "--model"},
-		{[]string{"audit", "sanity", "--model", model, "--input", input, "--methods", "occlusion", "--output", out, "--threshold", "2"}, "--threshold 2"},
+		{[]string{"audit"}, 2, "no check named"},
+		{[]string{"audit", "sanity", "--input", input, "--methods", "occlusion", "--output", out}, 2, "--model is required"},
+		{[]string{"audit", "sanity", "--model", model, "--input", input, "--methods", "occlusion,nope", "--output", out}, 2, `unknown method "nope"`},
+		{[]string{"audit", "sanity", "--model", model, "--input", "/no/such.jsonl", "--methods", "occlusion", "--output", out}, 1, "--input /no/such.jsonl"},
+		{[]string{"audit", "sanity", "--model", "/no/such", "--input", input, "--methods", "occlusion", "--output", out}, 1, "--model"},
+		{[]string{"audit", "sanity", "--model", model, "--input", input, "--methods", "occlusion", "--output", out, "--threshold", "2"}, 2, "--threshold 2"},
 	} {
 		code, _, stderr := runCLI(t, "", tc.args...)
-		if code != 2 || !strings.Contains(stderr, tc.want) {
-			t.Errorf("%v: exit %d, stderr %q (want 2 and %q)", tc.args, code, stderr, tc.want)
+		if code != tc.code || !strings.Contains(stderr, tc.want) {
+			t.Errorf("%v: exit %d, stderr %q (want %d and %q)", tc.args, code, stderr, tc.code, tc.want)
 		}
 	}
 }
