@@ -313,18 +313,29 @@ func (s *searcher) score(ctx context.Context, cands *[]*candidate) (cut bool, er
 }
 
 // bestFlip returns the flipping candidate that leaves the original class
-// least probable (the first in generation order among equals), nil if none flips.
+// least probable (among equals, the one whose edited words come first in the
+// text, then the first generated), nil if none flips.
 func bestFlip(cands []*candidate, class int) *candidate {
 	var best *candidate
 	for _, c := range cands {
 		if argmax(c.probs) == class {
 			continue
 		}
-		if best == nil || c.probs[class] < best.probs[class] || (c.probs[class] == best.probs[class] && c.order < best.order) {
+		if best == nil || cmp.Or(cmp.Compare(c.probs[class], best.probs[class]), compareWords(c.edits, best.edits), cmp.Compare(c.order, best.order)) < 0 {
 			best = c
 		}
 	}
 	return best
+}
+
+// compareWords orders edit sets of one size by their word positions.
+func compareWords(a, b []Edit) int {
+	for i := range min(len(a), len(b)) {
+		if c := cmp.Compare(a[i].Word, b[i].Word); c != 0 {
+			return c
+		}
+	}
+	return cmp.Compare(len(a), len(b))
 }
 
 // argmax returns the index of the largest value, the first among equals.

@@ -73,6 +73,8 @@ type Settings struct {
 	ProbePool string
 	// Faithfulness, when set, measures the rows of the methods whose registry entry has Info.Faithfulness.
 	Faithfulness *Faithfulness
+	// Counterfactuals, when set, searches the selected examples for a minimal edit that flips the prediction.
+	Counterfactuals *Counterfactuals
 }
 
 // Explainer explains records with one model session.
@@ -86,6 +88,7 @@ type Explainer struct {
 	// faithFallback: faithfulness asked for auto masking and got replace.
 	faithFallback bool
 	grads         *gradients // nil unless a method needs gradients
+	cf            *counterfactuals
 }
 
 // Close releases what the explainer opened besides the session it was given (backward graphs).
@@ -93,6 +96,7 @@ func (e *Explainer) Close() {
 	if e.grads != nil {
 		e.grads.close()
 	}
+	e.cf.close()
 }
 
 // New makes an explainer over an open session; attnNames are the session's
@@ -132,6 +136,9 @@ func New(sess *inference.Session, attnNames []string, s Settings) (*Explainer, e
 	if err := e.resolveMasking(context.Background()); err != nil {
 		return nil, err
 	}
+	if err := e.openCounterfactuals(s.Counterfactuals); err != nil {
+		return nil, err
+	}
 	for _, spec := range s.Methods {
 		if spec.Info.Needs.Gradients && e.grads == nil {
 			var err error
@@ -166,6 +173,8 @@ type Output struct {
 	AgreementAcc map[audit.AgreementKey]audit.AgreementAcc
 	// Surrogate has one example per predicted record, when Settings.Surrogates.
 	Surrogate []surrogate.Example
+	// Counterfactuals has one row per searched example whose prediction an edit flipped, when Settings.Counterfactuals.
+	Counterfactuals []schemas.CounterfactualRow
 	// Explained counts the records explained.
 	Explained int
 }
@@ -260,6 +269,15 @@ func (e *Explainer) Explain(ctx context.Context, recs []corpus.Record) (*Output,
 				}
 				out.AgreementAcc[k] = acc
 			}
+		}
+		cf, err := e.counterfactual(ctx, it, rows)
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		if err != nil {
+			out.Errors = append(out.Errors, e.errorRow(it.rec, schemas.StageExplain, explainCode(err), "counterfactual: "+err.Error()))
+		} else if cf != nil {
+			out.Counterfactuals = append(out.Counterfactuals, *cf)
 		}
 		if it.attn != nil && e.writesAttentionStats() {
 			for _, st := range attention.Stats(it.attn, it.special) {

@@ -141,7 +141,10 @@ func (m modelScorer) Score(ctx context.Context, inputs []explanation.Input) ([]f
 // explainCode is the reason code of a method's failure on an example.
 func explainCode(err error) string {
 	var me modelError
+	var nf notFlippedError
 	switch {
+	case errors.As(err, &nf):
+		return schemas.CodeCounterfactualNotFlipped
 	case errors.Is(err, explanation.ErrTooLong):
 		return schemas.CodeTooLong
 	case errors.Is(err, explanation.ErrNonFinite):

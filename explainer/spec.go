@@ -80,6 +80,8 @@ type Spec struct {
 	// Faithfulness, when set, measures the faithfulness of the rows of every
 	// method whose registry entry has Info.Faithfulness; nil measures none.
 	Faithfulness *Faithfulness `json:"faithfulness,omitempty"`
+	// Counterfactuals, when set, searches the selected examples for minimal flipping edits; nil searches none.
+	Counterfactuals *Counterfactuals `json:"counterfactuals,omitempty"`
 }
 
 // Faithfulness turns on the per-row faithfulness metrics (package faithfulness).
@@ -186,6 +188,7 @@ func Open(s Spec) (*Explainer, func() error, error) {
 		BatchSize: s.BatchSize, Methods: methods, AttentionExamples: examples, AttentionFirstN: s.AttentionFirstN,
 		IntraOpThreads: s.IntraOpThreads, GradientCache: gradient.Cache{Dir: s.GraphCache, Model: s.ModelIdentity},
 		Surrogates: s.Surrogates, HiddenOutput: s.HiddenOutput, ProbePool: s.ProbePool, Faithfulness: s.Faithfulness, GradientGraph: s.GradientGraph,
+		Counterfactuals: s.Counterfactuals,
 	})
 	if err != nil {
 		sess.Close()

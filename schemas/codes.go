@@ -33,6 +33,8 @@ const (
 	CodeNonFinite = "non_finite"
 	// CodeMethodError is any other failure of a method on the example.
 	CodeMethodError = "method_error"
+	// CodeCounterfactualNotFlipped is a counterfactual that did not change the prediction when scored again on its own; it is dropped.
+	CodeCounterfactualNotFlipped = "counterfactual_not_flipped"
 )
 
 // ReasonCode documents one reason code: the stage whose rows carry it and what it means.
@@ -61,6 +63,7 @@ var ReasonCodes = []ReasonCode{
 	{CodeModelError, StageExplain, "ONNX Runtime failed while a method scored perturbed inputs or computed gradients for the example."},
 	{CodeNonFinite, StageExplain, "A NaN or infinite value in a method's result or in the model's score of a perturbed input; refused rather than written."},
 	{CodeMethodError, StageExplain, "Any other failure of a method on the example."},
+	{CodeCounterfactualNotFlipped, StageExplain, "A counterfactual the search found did not change the prediction when its text was scored again on its own (tokenized afresh, a batch of one); the counterfactual is dropped, the example's explanations are kept. It should never happen: it means the model's scores depend on batching."},
 }
 
 // KnownCode reports whether code is one of ReasonCodes; an error row with any
