@@ -11,6 +11,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/glassbox-ai/glassbox/counterfactual"
 	"github.com/glassbox-ai/glassbox/explanation"
 	"github.com/glassbox-ai/glassbox/inference"
 	"github.com/glassbox-ai/glassbox/surrogate"
@@ -51,6 +52,8 @@ type Config struct {
 	// Faithfulness measures each explanation's faithfulness (on by default for the
 	// methods whose registry entry says so: perturbation and gradient methods).
 	Faithfulness Faithfulness `yaml:"faithfulness" json:"faithfulness"`
+	// Counterfactuals searches examples for a minimal edit that flips the prediction (off by default).
+	Counterfactuals counterfactual.Config `yaml:"counterfactuals" json:"counterfactuals"`
 }
 
 // Faithfulness configures the per-explanation faithfulness metrics
@@ -136,6 +139,7 @@ func Default() *Config {
 		AttentionMatrices: AttentionMatrices{Examples: []string{}},
 		Surrogates:        surrogate.DefaultConfig(),
 		Faithfulness:      DefaultFaithfulness(),
+		Counterfactuals:   counterfactual.DefaultConfig(),
 	}
 }
 
@@ -201,15 +205,19 @@ func Parse(data []byte) (*Config, error) {
 // order, enabled methods only, every parameter explicit); it is hashed into
 // the run id and embedded in the manifest. The surrogates section is left out
 // while no surrogate is selected, and the faithfulness section while it
-// measures no selected method, so such runs keep the ids they had before
-// these sections existed.
+// measures no selected method, and the counterfactuals section while it is
+// off, so such runs keep the ids they had before these sections existed.
 func (c *Config) Canonical() ([]byte, error) {
 	type plain Config
 	v := struct {
 		*plain
-		Surrogates   *surrogate.Config `json:"surrogates,omitempty"`
-		Faithfulness *Faithfulness     `json:"faithfulness,omitempty"`
+		Surrogates      *surrogate.Config      `json:"surrogates,omitempty"`
+		Faithfulness    *Faithfulness          `json:"faithfulness,omitempty"`
+		Counterfactuals *counterfactual.Config `json:"counterfactuals,omitempty"`
 	}{plain: (*plain)(c)}
+	if c.Counterfactuals.Enabled {
+		v.Counterfactuals = &c.Counterfactuals
+	}
 	if c.Surrogates.Enabled() {
 		v.Surrogates = &c.Surrogates
 	}
@@ -350,6 +358,16 @@ func (c *Config) Validate() error {
 	}
 	errs = append(errs, c.Methods.validate(c.Surrogates.Enabled())...)
 	errs = append(errs, c.Surrogates.Validate("surrogates")...)
+	errs = append(errs, c.Counterfactuals.Validate("counterfactuals")...)
+	if c.Counterfactuals.Enabled {
+		names := c.Methods.Names()
+		switch {
+		case len(names) == 0:
+			bad("counterfactuals.enabled", "true needs at least one method: its attributions order the words the search edits")
+		case c.Counterfactuals.Guide != "" && !slices.Contains(names, c.Counterfactuals.Guide):
+			bad("counterfactuals.guide", "%q is not a selected method (selected: %s)", c.Counterfactuals.Guide, strings.Join(names, ", "))
+		}
+	}
 	if !slices.Contains(explanation.MaskingValues, c.Faithfulness.Masking) {
 		bad("faithfulness.masking", "%q is not allowed (allowed: %s)", c.Faithfulness.Masking, strings.Join(explanation.MaskingValues, ", "))
 	}
