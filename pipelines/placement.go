@@ -22,8 +22,8 @@ func checkPlacement(cfg *jobconfig.Config, shared bool) error {
 		return nil
 	}
 	var local []string
-	for _, p := range []struct{ flag, path string }{{"--input", cfg.Input.Path}, {"--model", cfg.Model}, {"--output", cfg.Output}} {
-		if !transforms.IsRemote(p.path) {
+	for _, p := range []struct{ flag, path string }{{"--input", cfg.Input.Path}, {"--model", cfg.Model}, {"--output", cfg.Output}, {"counterfactuals.mlm_model", cfg.Counterfactuals.MLMModel}} {
+		if p.path != "" && !transforms.IsRemote(p.path) {
 			local = append(local, fmt.Sprintf("%s %s", p.flag, p.path))
 		}
 	}
@@ -47,8 +47,8 @@ func absolutePaths(cfg *jobconfig.Config) error {
 	if runner.InProcess() {
 		return nil
 	}
-	for _, p := range []*string{&cfg.Model, &cfg.Output} {
-		if !transforms.IsRemote(*p) {
+	for _, p := range []*string{&cfg.Model, &cfg.Output, &cfg.Counterfactuals.MLMModel} {
+		if *p != "" && !transforms.IsRemote(*p) {
 			abs, err := filepath.Abs(*p)
 			if err != nil {
 				return fmt.Errorf("make %s absolute: %w", *p, err)

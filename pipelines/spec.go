@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 
+	"github.com/glassbox-ai/glassbox/counterfactual"
 	"github.com/glassbox-ai/glassbox/explainer"
 	"github.com/glassbox-ai/glassbox/jobconfig"
 )
@@ -25,6 +26,16 @@ func specFromConfig(cfg *jobconfig.Config, runID string) (explainer.Spec, error)
 	}
 	if len(cfg.FaithfulnessMethods()) > 0 {
 		s.Faithfulness = &explainer.Faithfulness{Masking: cfg.Faithfulness.Masking}
+	}
+	if cfg.Counterfactuals.Enabled {
+		s.Counterfactuals = &explainer.Counterfactuals{Config: cfg.Counterfactuals}
+		if path := cfg.Counterfactuals.Vocabulary; path != "" {
+			words, err := counterfactual.ReadVocabulary(path)
+			if err != nil {
+				return explainer.Spec{}, fmt.Errorf("counterfactuals.vocabulary: %w", err)
+			}
+			s.Counterfactuals.Vocabulary = words
+		}
 	}
 	s.Surrogates = cfg.Surrogates.Enabled()
 	if len(s.Methods) == 0 && !s.Surrogates {

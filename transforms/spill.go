@@ -39,11 +39,12 @@ const DefaultSpillBudget = 64 << 20
 
 // Output kinds of SpillFn and MergeRunsFn: a sharded kind is also its files' prefix.
 const (
-	KindExplanations   = schemas.ExplanationsPrefix
-	KindAttention      = schemas.AttentionPrefix
-	KindAttentionStats = schemas.AttentionStatsPrefix
-	KindAgreement      = schemas.AgreementPrefix
-	KindErrors         = "errors"
+	KindExplanations    = schemas.ExplanationsPrefix
+	KindAttention       = schemas.AttentionPrefix
+	KindAttentionStats  = schemas.AttentionStatsPrefix
+	KindAgreement       = schemas.AgreementPrefix
+	KindCounterfactuals = schemas.CounterfactualsPrefix
+	KindErrors          = "errors"
 )
 
 // sortedOutput is how one kind of row is ordered and written.
@@ -78,6 +79,9 @@ var sortedOutputs = map[string]sortedOutput{
 		ExampleID, Target, MethodA, MethodB string
 	}) []byte {
 		return orderKey(nil, r.ExampleID, r.Target, r.MethodA, r.MethodB)
+	}),
+	KindCounterfactuals: sorted[schemas.CounterfactualRow](func(r struct{ ExampleID string }) []byte {
+		return orderKey(nil, r.ExampleID)
 	}),
 	KindErrors: sorted[schemas.ErrorRow](func(r struct {
 		Source              string
