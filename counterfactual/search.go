@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode"
 )
 
 // Classifier scores texts: each text's class probabilities, in label order.
@@ -181,7 +182,8 @@ func Positions(words []Word, n int) []int {
 }
 
 // editsFor lists the edits each candidate position allows: deletion first,
-// then the proposer's words in its order (the word itself left out).
+// then the proposer's words in its order (the word itself left out; none for
+// a word without a letter or digit).
 func editsFor(ctx context.Context, prop Proposer, ex Example, positions []int, o Options) (map[int][]Edit, error) {
 	out := map[int][]Edit{}
 	var proposals [][]string
@@ -198,8 +200,8 @@ func editsFor(ctx context.Context, prop Proposer, ex Example, positions []int, o
 		if o.Delete {
 			out[p] = append(out[p], Edit{Word: p, Op: OpDelete})
 		}
-		if proposals == nil {
-			continue
+		if proposals == nil || !hasAlnum(ex.Words[p].Text) {
+			continue // punctuation is only ever deleted: a word in its place would glue to its neighbours
 		}
 		seen := map[string]bool{strings.ToLower(ex.Words[p].Text): true}
 		n := 0
@@ -361,4 +363,9 @@ func editKey(edits []Edit) string {
 		b.WriteByte(';')
 	}
 	return b.String()
+}
+
+// hasAlnum reports whether s has a letter or a digit.
+func hasAlnum(s string) bool {
+	return strings.IndexFunc(s, func(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) }) >= 0
 }

@@ -242,6 +242,26 @@ func TestSubstitution(t *testing.T) {
 	}
 }
 
+// Punctuation is deleted, never replaced: a word in its place would be glued
+// to its neighbours ("too." → "toohas").
+func TestPunctuationOnlyDeleted(t *testing.T) {
+	m := &additive{bias: 0, weight: map[string]float64{"good": 1, ".": 3, "bad": -10}}
+	text := "good ."
+	ex := Example{Text: text, Words: splitWords(text), Class: 1}
+	ex.Words[0].Attribution, ex.Words[1].Attribution = 1, 3
+	res, err := Search(context.Background(), m, Vocabulary{Words: []string{"bad"}}, ex, Options{Budget: 100, BeamWidth: 4, MaxEdits: 2, Delete: true, Substitutions: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Edit{{Word: 0, Op: OpSubstitute, Replacement: "bad"}}
+	if !res.Found || !reflect.DeepEqual(res.Edits, want) {
+		t.Fatalf("got %+v (found %v), want %+v", res.Edits, res.Found, want)
+	}
+	if res.Calls != 3 { // delete "good", "good" → "bad", delete "."
+		t.Errorf("%d calls, want 3", res.Calls)
+	}
+}
+
 // A word list larger than k is sampled by the seed: deterministic per seed
 // and position, different across seeds.
 func TestVocabularySeeded(t *testing.T) {

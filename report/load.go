@@ -65,6 +65,8 @@ type Options struct {
 	MaxErrors int
 	// TopWords is the number of words per sign in each global chart (default 12).
 	TopWords int
+	// MaxCounterfactuals is the most counterfactual pairs the page shows (default 100).
+	MaxCounterfactuals int
 }
 
 func (o Options) withDefaults() Options {
@@ -79,6 +81,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.TopWords <= 0 {
 		o.TopWords = 12
+	}
+	if o.MaxCounterfactuals <= 0 {
+		o.MaxCounterfactuals = 100
 	}
 	return o
 }
@@ -127,6 +132,8 @@ type Run struct {
 	Faithfulness []schemas.FaithfulnessRow
 	// Agreement are agreement_summary.parquet's rows (method pair × target), none when the run has none.
 	Agreement []schemas.AgreementSummaryRow
+	// Counterfactuals summarises counterfactuals-*.parquet, nil when the run has none.
+	Counterfactuals *Counterfactuals
 	// Options are the bounds in force.
 	Options Options
 }
@@ -223,6 +230,9 @@ func Load(ctx context.Context, fsys FS, dir string, opts Options) (*Run, error) 
 		return nil, err
 	}
 	if r.Agreement, err = readOptional[schemas.AgreementSummaryRow](ctx, fsys, join(dir, schemas.AgreementSummaryFile)); err != nil {
+		return nil, err
+	}
+	if r.Counterfactuals, err = loadCounterfactuals(ctx, fsys, dir, opts.MaxCounterfactuals); err != nil {
 		return nil, err
 	}
 	return r, nil

@@ -20,7 +20,7 @@ var assets embed.FS
 
 var pageTmpl = template.Must(template.Must(template.New("page.html").Funcs(template.FuncMap{
 	"val": signedVal, "pct": func(p float64) string { return fmt.Sprintf("%.1f%%", 100*p) },
-}).ParseFS(assets, "assets/page.html")).New("sanity").Parse(sanitySection + faithSections)).Lookup("page.html")
+}).ParseFS(assets, "assets/page.html")).New("sanity").Parse(sanitySection + faithSections + cfSection)).Lookup("page.html")
 
 type page struct {
 	Run          *Run
@@ -40,8 +40,10 @@ type page struct {
 	Sanity       *sanityView
 	Faithfulness *faithView
 	Agreement    *agreeView
-	CSS          template.CSS
-	JS           template.JS
+	// Counterfactuals is the Counterfactuals section, nil without counterfactuals.
+	Counterfactuals *cfView
+	CSS             template.CSS
+	JS              template.JS
 }
 
 type qualityView struct {
@@ -167,6 +169,7 @@ func build(r *Run) (*page, error) {
 	p.Sanity = sanityViewOf(r.Sanity)
 	p.Faithfulness = faithViewOf(r.Faithfulness)
 	p.Agreement = agreeViewOf(r.Agreement)
+	p.Counterfactuals = cfViewOf(r.Counterfactuals)
 	return p, nil
 }
 

@@ -94,10 +94,14 @@ func runExplain(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if *cfgPath != "" {
 		var err error
 		if cfg, err = jobconfig.Load(*cfgPath); err != nil {
-			return err
+			return usageError("%v", err)
 		}
 	}
 	if err := cfg.ApplyOverrides(o); err != nil {
+		return usageError("%v", err)
+	}
+	// A config value that cannot run is the caller's to fix, like a bad flag (exit 2).
+	if err := cfg.Validate(); err != nil {
 		return usageError("%v", err)
 	}
 	beam.Init()

@@ -82,7 +82,7 @@ func TestExplainSurrogatesCLI(t *testing.T) {
 		msg  string
 	}{
 		{[]string{"--surrogates", "foo"}, 2, `--surrogates: unknown surrogate "foo" (known: ridge, logistic, tree, probe, or none)`},
-		{[]string{"--methods", "none"}, 1, "methods: at least one method is required unless surrogates are fitted"},
+		{[]string{"--methods", "none"}, 2, "methods: at least one method is required unless surrogates are fitted"},
 	} {
 		args := append([]string{"explain", "--model", "../../testdata/models/distilbert-sentiment", "--input", input, "--output", filepath.Join(dir, "bad")}, tc.args...)
 		code, stdout, stderr := runCLI(t, "", args...)
