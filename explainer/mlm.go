@@ -1,7 +1,6 @@
 package explainer
 
 import (
-	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -36,7 +35,9 @@ func openMLM(path string, batchSize, threads int) (*mlmProposer, error) {
 	if err != nil {
 		return nil, err
 	}
-	if m.Kind != inference.CausalLM || m.IsDecoder() {
+	// inference names every model with [batch, sequence, vocab] logits a causal
+	// LM; config.json tells an encoder (model_type, architectures) from a decoder.
+	if m.Kind != inference.CausalLM || m.Config.Decoder {
 		return nil, fmt.Errorf("%s is not a masked language model: want an encoder whose \"logits\" are [batch, sequence, vocab] (a *ForMaskedLM export, e.g. optimum-cli export onnx --task fill-mask), got a %s", m.Files.ONNX, describeKind(m))
 	}
 	mask, _, ok := m.Tokenizer.MaskToken()
@@ -51,7 +52,7 @@ func openMLM(path string, batchSize, threads int) (*mlmProposer, error) {
 }
 
 func describeKind(m *inference.Model) string {
-	if m.Kind == inference.CausalLM {
+	if m.Kind == inference.CausalLM && m.Config.Decoder {
 		return "decoder (causal LM)"
 	}
 	return string(m.Kind)
@@ -94,23 +95,47 @@ func (p *mlmProposer) Propose(ctx context.Context, text string, words []counterf
 
 // words returns the k highest-scoring ids of logits that decode to a whole
 // word, decoded, best first; one more than k, since the search drops the
-// original word.
+// original word. It ranks only the top candidates, widening the window when
+// too few of them are whole words.
 func (p *mlmProposer) words(logits []float32, k int) []string {
-	ids := make([]int, len(logits))
-	for i := range ids {
-		ids[i] = i
-	}
-	slices.SortStableFunc(ids, func(a, b int) int { return cmp.Compare(logits[b], logits[a]) })
-	var out []string
-	for _, id := range ids {
-		if len(out) > k {
-			break
+	for n := 8 * (k + 1); ; n *= 4 {
+		var out []string
+		top := topIDs(logits, n)
+		for _, id := range top {
+			if len(out) > k {
+				break
+			}
+			if w, ok := p.word(id); ok {
+				out = append(out, w)
+			}
 		}
-		if w, ok := p.word(id); ok {
-			out = append(out, w)
+		if len(out) > k || len(top) == len(logits) {
+			return out
 		}
 	}
-	return out
+}
+
+// topIDs returns the ids of the n largest logits, largest first (ties: lower id first).
+func topIDs(logits []float32, n int) []int {
+	n = min(n, len(logits))
+	before := func(a, b int) bool { return logits[a] > logits[b] || (logits[a] == logits[b] && a < b) }
+	top := make([]int, 0, n)
+	for id := range logits {
+		if len(top) == n && !before(id, top[n-1]) {
+			continue
+		}
+		i, _ := slices.BinarySearchFunc(top, id, func(x, y int) int {
+			if before(x, y) {
+				return -1
+			}
+			return 1
+		})
+		if len(top) == n {
+			top = top[:n-1]
+		}
+		top = slices.Insert(top, i, id)
+	}
+	return top
 }
 
 // word decodes one token id as a replacement word, if it is one.
