@@ -298,7 +298,7 @@ func TestReadmeDocumentsEveryColumn(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, model := range []any{schemas.ExplanationRow{}, schemas.ErrorRow{}, schemas.GlobalImportanceRow{}, schemas.AttentionMatrixRow{}, schemas.AttentionStatRow{}, schemas.SurrogateRow{}, schemas.SurrogateExampleRow{}, schemas.FaithfulnessRow{},
-		schemas.AgreementRow{}, schemas.AgreementSummaryRow{}, schemas.SanityRow{}, schemas.SanitySummaryRow{}} {
+		schemas.AgreementRow{}, schemas.AgreementSummaryRow{}, schemas.SanityRow{}, schemas.SanitySummaryRow{}, schemas.CounterfactualRow{}} {
 		for _, path := range parquet.SchemaOf(model).Columns() {
 			// Leaf paths look like tokens.list.element.text; the README names them tokens[].text.
 			name := strings.ReplaceAll(strings.Join(path, "."), ".list.element", "[]")
