@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"unicode"
 
 	"github.com/glassbox-ai/glassbox/explanation"
 )
@@ -81,7 +82,7 @@ func ParseVocabulary(r io.Reader) ([]string, error) {
 		if w == "" || strings.HasPrefix(w, "#") {
 			continue
 		}
-		if strings.IndexFunc(w, func(r rune) bool { return r == ' ' || r == '\t' }) >= 0 {
+		if strings.IndexFunc(w, unicode.IsSpace) >= 0 {
 			return nil, fmt.Errorf("line %d: %q is more than one word", line, w)
 		}
 		if !seen[w] {

@@ -36,6 +36,8 @@ func FuzzConfig(f *testing.F) {
 		"\ufeffmodel: \"\\u00e9\\t\\x00\"\n",
 		"max_length: !!str 3\n",
 		"target: [1]\n",
+		"input: {path: x}\nmodel: m\ncounterfactuals: {enabled: true, examples: least_confident, max_confidence: 0.6, budget: 9, substitutions: 0, guide: occlusion}\n",
+		"counterfactuals: {enabled: false, budget: 3}\ninput: {path: x}\nmodel: m\n",
 	} {
 		f.Add([]byte(s))
 	}
