@@ -14,6 +14,7 @@ import (
 	"github.com/glassbox-ai/glassbox/explanation"
 	"github.com/glassbox-ai/glassbox/onnxgraph"
 	"github.com/glassbox-ai/glassbox/schemas"
+	"github.com/glassbox-ai/glassbox/tokenizer"
 )
 
 // sampleRecords returns the first n rows of the bundled sample corpus.
@@ -319,4 +320,91 @@ func TestCounterfactualRefusesCausalLM(t *testing.T) {
 	if err == nil {
 		t.Fatal("no error")
 	}
+}
+
+// Minimality on the trained sentiment model, against brute force: for short
+// sentences every deletion subset (all but deleting every word) is scored,
+// and the search, with a beam wide enough to be exhaustive, deletes exactly
+// as few words as the fewest that flip.
+func TestCounterfactualMinimalBruteForce(t *testing.T) {
+	cf := counterfactual.Config{Enabled: true, Examples: counterfactual.ExamplesAll, MaxConfidence: 1, Budget: 1 << 20, BeamWidth: 1 << 20, MaxEdits: 8, Delete: true}
+	ex := openSpec(t, Spec{Model: "../testdata/models/distilbert-sentiment", RunID: "r", Seed: 1, Target: "predicted", OutputKind: "probability", BatchSize: 64,
+		Methods: []MethodConfig{{Name: "occlusion"}}, Counterfactuals: &Counterfactuals{Config: cf}})
+	var recs []corpus.Record
+	for _, r := range sampleRecords(t, 600) {
+		if n := len(wordsOf(ex, r.Text)); n >= 2 && n <= 8 {
+			recs = append(recs, r)
+		}
+	}
+	out, err := ex.Explain(context.Background(), recs)
+	if err != nil || len(out.Errors) > 0 {
+		t.Fatalf("%v %+v", err, out.Errors)
+	}
+	got := map[string]schemas.CounterfactualRow{}
+	for _, r := range out.Counterfactuals {
+		got[r.ExampleID] = r
+	}
+	compared := 0
+	for _, rec := range recs {
+		enc, _ := ex.model.Encode(rec.Text)
+		var words []counterfactual.Word
+		for _, w := range tokenizer.Words(enc, rec.Text) {
+			words = append(words, counterfactual.Word{Text: rec.Text[w.ByteStart:w.ByteEnd], Start: w.ByteStart, End: w.ByteEnd})
+		}
+		orig, err := ex.classifyTexts(context.Background(), []string{rec.Text})
+		if err != nil {
+			t.Fatal(err)
+		}
+		class := argmaxOf(orig[0])
+		n := len(words)
+		var texts []string
+		var sizes []int
+		for mask := 1; mask < 1<<n-1; mask++ {
+			var edits []counterfactual.Edit
+			for i := range n {
+				if mask&(1<<i) != 0 {
+					edits = append(edits, counterfactual.Edit{Word: i, Op: counterfactual.OpDelete})
+				}
+			}
+			text, _, err := counterfactual.Apply(rec.Text, words, edits)
+			if err != nil {
+				t.Fatal(err)
+			}
+			texts = append(texts, text)
+			sizes = append(sizes, len(edits))
+		}
+		probs, err := ex.classifyTexts(context.Background(), texts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		best := 0
+		for i, p := range probs {
+			if argmaxOf(p) != class && (best == 0 || sizes[i] < best) {
+				best = sizes[i]
+			}
+		}
+		row, ok := got[rec.ID]
+		switch {
+		case best == 0 && ok:
+			t.Errorf("%s: no deletion flips %q, the search found %q", rec.ID, rec.Text, row.CounterfactualText)
+		case best > 0 && (!ok || int(row.EditDistance) != best || !row.Minimal):
+			t.Errorf("%s %q: brute force needs %d deletions, the search found %v (%d, minimal %v)", rec.ID, rec.Text, best, ok, row.EditDistance, row.Minimal)
+		case best > 0:
+			compared++
+		}
+	}
+	if compared < 5 {
+		t.Fatalf("only %d examples compared", compared)
+	}
+	t.Logf("%d of %d short examples: the search's deletions are as few as brute force's", compared, len(recs))
+}
+
+func argmaxOf(v []float64) int {
+	best := 0
+	for i, x := range v {
+		if x > v[best] {
+			best = i
+		}
+	}
+	return best
 }
