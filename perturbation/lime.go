@@ -102,7 +102,7 @@ func (l LIME) Explain(ctx context.Context, s explanation.Scorer, req explanation
 	for r, c := range rows {
 		rowIdx[r], _ = ev.add(c)
 	}
-	vals, err := st.score(ctx, s, ev)
+	vals, err := st.score(ctx, s, ev.sets)
 	if err != nil {
 		return explanation.Result{}, fmt.Errorf("lime: %w", err)
 	}

@@ -135,8 +135,8 @@ func TestValidation(t *testing.T) {
 		want string
 	}{
 		{"occlusion level", func() error { _, err := NewOcclusion("chars"); return err }(), "level"},
-		{"kernelshap samples", func() error { _, err := NewKernelSHAP(-1, ""); return err }(), "samples"},
-		{"kernelshap players", func() error { _, err := NewKernelSHAP(0, "chars"); return err }(), "players"},
+		{"kernelshap samples", func() error { _, err := NewKernelSHAP(-1, "", 0); return err }(), "samples"},
+		{"kernelshap players", func() error { _, err := NewKernelSHAP(0, "chars", 0); return err }(), "players"},
 		{"lime samples", func() error { _, err := NewLIME(1, 0, 0); return err }(), "samples"},
 		{"lime width", func() error { _, err := NewLIME(0, -1, 0); return err }(), "kernel_width"},
 		{"lime width nan", func() error { _, err := NewLIME(0, math.NaN(), 0); return err }(), "kernel_width"},
@@ -150,7 +150,7 @@ func TestValidation(t *testing.T) {
 	if err != nil || l != (LIME{Samples: 5000, KernelWidth: 25, Alpha: 1}) {
 		t.Errorf("NewLIME defaults = %+v, %v", l, err)
 	}
-	k, err := NewKernelSHAP(0, "")
+	k, err := NewKernelSHAP(0, "", 0)
 	if err != nil || k != (KernelSHAP{Players: explanation.PlayersTokens}) {
 		t.Errorf("NewKernelSHAP defaults = %+v, %v", k, err)
 	}
