@@ -199,7 +199,7 @@ func BenchmarkKernelSHAPAccuracy(b *testing.B) {
 			b.Fatal(err)
 		}
 		req := explanation.Request{Input: in, Special: special, WordIDs: enc.WordIDs, Masking: explanation.MaskAttention,
-			ReplaceID: ex.model.MaskID, Seed: explanation.Seed(1, r.ID)}
+			ReplaceID: ex.model.MaskID, Seed: explanation.Seed(1, r.ID), Link: ex.model.ScoreLink(inference.Probability)}
 		phi, fx, f0, err := exactShapley(ctx, scorer, req, n)
 		if err != nil {
 			b.Fatal(err)
@@ -242,15 +242,19 @@ func BenchmarkKernelSHAPAccuracy(b *testing.B) {
 		method       explanation.Method
 	}
 	var runs []run
-	for _, k := range []int{32, 64, 128, 256, 512, 1024, 2048, 0, perturbation.MaxKernelSHAPSamples} {
+	// Fixed budgets spend the whole budget (tolerance 0); "default" is the
+	// method's defaults (adaptive, at most DefaultKernelSHAPMaxSamples); the
+	// tol= rows are the default budget at other tolerances.
+	for _, k := range []int{32, 64, 128, 256, 512, 1024, 2048, perturbation.MaxKernelSHAPSamples} {
 		label := strconv.Itoa(k)
-		switch k {
-		case 0:
-			label = "default" // 2n + 2048, as shap's nsamples="auto"
-		case perturbation.MaxKernelSHAPSamples:
+		if k == perturbation.MaxKernelSHAPSamples {
 			label = "exact" // capped at 2^n − 2: every coalition
 		}
 		runs = append(runs, run{"kernelshap", label, perturbation.KernelSHAP{Samples: k}})
+	}
+	runs = append(runs, run{"kernelshap", "default", perturbation.KernelSHAP{Tolerance: perturbation.DefaultKernelSHAPTolerance}})
+	for _, tol := range []float64{0.02, 0.01, 0.0025} {
+		runs = append(runs, run{"kernelshap", "tol=" + strconv.FormatFloat(tol, 'g', -1, 64), perturbation.KernelSHAP{Tolerance: tol}})
 	}
 	runs = append(runs, run{"occlusion", "n", perturbation.Occlusion{}})
 	for _, k := range []int{32, 128, 512, 2048, 0} {

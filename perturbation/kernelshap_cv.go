@@ -100,6 +100,9 @@ func fitSurrogate(l explanation.Link, sets []coalition, y, w []float64, full, em
 		}
 	}
 	rows := len(sets) + 2
+	if 1+n > rows/cvRowsPerParam {
+		return nil, false // too few coalitions for even the linear part: it would interpolate noise
+	}
 	m := 0
 	for m < n && 1+n+(m+1)*m/2 <= rows/cvRowsPerParam {
 		m++
