@@ -193,3 +193,51 @@ func TestRidgeSandwichStdErrors(t *testing.T) {
 		}
 	}
 }
+
+func TestSurrogateShapley(t *testing.T) {
+	// φ(g) by the table recurrence equals brute-force Shapley values of g.at;
+	// the permutation estimate is within 4 of its standard errors of the exact one.
+	r := rand.New(rand.NewPCG(9, 9))
+	for _, n := range []int{8, 17} {
+		g := &surrogate{n: n, b0: 0.3, a: make([]float64, n), pairOf: make([]int, n)}
+		_, g.inv, _ = linkFuncs(explanation.LinkLogit)
+		for i := range g.a {
+			g.a[i] = r.NormFloat64()
+			g.pairOf[i] = -1
+		}
+		g.top = []int{1, 3, 4, 6}
+		g.pairs = make([][]float64, len(g.top))
+		for u, p := range g.top {
+			g.pairOf[p] = u
+			g.pairs[u] = make([]float64, len(g.top))
+			for v := u + 1; v < len(g.top); v++ {
+				g.pairs[u][v] = 0.5 * r.NormFloat64()
+			}
+		}
+		exact := g.exactShapley()
+		if n <= 8 {
+			want := bruteShapley(n, func(m uint64) float64 {
+				c := newCoalition(n)
+				for i := 0; i < n; i++ {
+					if m>>uint(i)&1 == 1 {
+						c.set(i)
+					}
+				}
+				return g.at(c)
+			})
+			assertClose(t, "exact φ(g)", exact, want, 1e-12)
+			continue
+		}
+		phi, se := g.permutationShapley(rand.New(rand.NewPCG(1, 2)))
+		sum := 0.0
+		for i := range phi {
+			sum += phi[i]
+			if math.Abs(phi[i]-exact[i]) > 4*se[i]+1e-12 {
+				t.Errorf("n=%d player %d: permutations %v ± %v, exact %v", n, i, phi[i], se[i], exact[i])
+			}
+		}
+		if want := g.at(fullCoalition(n)) - g.at(newCoalition(n)); math.Abs(sum-want) > 1e-12 {
+			t.Errorf("n=%d: permutation values sum to %v, want %v", n, sum, want)
+		}
+	}
+}

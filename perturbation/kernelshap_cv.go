@@ -42,9 +42,10 @@ const (
 	// are added among the top players only while this many rows back each term.
 	cvRowsPerParam = 3
 	// cvExactPlayers is the largest n for which φ(g) is computed exactly over
-	// all 2ⁿ coalitions (n·2ⁿ⁻¹ flops, 20 ms at 20); beyond it, by permutations.
-	cvExactPlayers = 20
-	// cvPermutationFlops bounds the permutation estimate of φ(g) for long inputs.
+	// all 2ⁿ coalitions (n·2ⁿ⁻¹ flops, about 2 ms at 16); beyond it, by permutations.
+	cvExactPlayers = 16
+	// cvPermutationFlops bounds the permutation estimate of φ(g) for long
+	// inputs (about 20 ms); its Monte Carlo error joins the standard errors.
 	cvPermutationFlops = 1 << 24
 	// cvProbFloor keeps log-odds finite for saturated probabilities.
 	cvProbFloor = 1e-12
@@ -234,11 +235,12 @@ func (g *surrogate) at(c coalition) float64 {
 	return g.inv(z)
 }
 
-// shapley returns φ(g): exactly for n ≤ cvExactPlayers, by antithetic
-// permutation sampling seeded from rng beyond.
-func (g *surrogate) shapley(rng *rand.Rand) []float64 {
+// shapley returns φ(g) with its Monte Carlo standard errors: exactly (errors
+// 0) for n ≤ cvExactPlayers, by antithetic permutation sampling seeded from
+// rng beyond.
+func (g *surrogate) shapley(rng *rand.Rand) (phi, se []float64) {
 	if g.n <= cvExactPlayers {
-		return g.exactShapley()
+		return g.exactShapley(), make([]float64, g.n)
 	}
 	return g.permutationShapley(rng)
 }
@@ -293,20 +295,23 @@ func (g *surrogate) exactShapley() []float64 {
 // permutationShapley estimates φ(g) by marginal contributions along random
 // permutations, each followed by its reverse (antithetic pairs), as many as
 // cvPermutationFlops allows; each permutation's contributions sum to
-// g(N) − g(∅), so the estimate is efficient exactly.
-func (g *surrogate) permutationShapley(rng *rand.Rand) []float64 {
+// g(N) − g(∅), so the estimate is efficient exactly. The standard errors are
+// those of a mean over the antithetic pairs.
+func (g *surrogate) permutationShapley(rng *rand.Rand) (phi, se []float64) {
 	n := g.n
-	perms := max(64, cvPermutationFlops/(n*(n+len(g.top))))
-	perms += perms % 2
-	phi := make([]float64, n)
+	pairs := max(32, cvPermutationFlops/(2*n*(n+len(g.top))))
+	phi = make([]float64, n)
+	sumSq := make([]float64, n)
+	pair := make([]float64, n)
 	perm := make([]int, n)
 	for i := range perm {
 		perm[i] = i
 	}
 	in := make([]bool, n)
-	for k := 0; k < perms; k++ {
+	for k := 0; k < 2*pairs; k++ {
 		if k%2 == 0 {
 			rng.Shuffle(n, func(a, b int) { perm[a], perm[b] = perm[b], perm[a] })
+			clear(pair)
 		} else {
 			slices.Reverse(perm)
 		}
@@ -324,12 +329,22 @@ func (g *surrogate) permutationShapley(rng *rand.Rand) []float64 {
 			}
 			in[i] = true
 			v := g.inv(z)
-			phi[i] += v - prev
+			pair[i] += (v - prev) / 2
 			prev = v
 		}
+		if k%2 == 1 {
+			for i, v := range pair {
+				phi[i] += v
+				sumSq[i] += v * v
+			}
+		}
 	}
+	se = make([]float64, n)
 	for i := range phi {
-		phi[i] /= float64(perms)
+		mean := phi[i] / float64(pairs)
+		v := (sumSq[i] - float64(pairs)*mean*mean) / float64(pairs-1)
+		se[i] = math.Sqrt(math.Max(v, 0) / float64(pairs))
+		phi[i] = mean
 	}
-	return phi
+	return phi, se
 }

@@ -16,6 +16,29 @@ type kernelEstimate struct {
 	solver string
 	// control names the control variate used, "none" without one.
 	control string
+	// g is the control variate, nil without one; phi then holds the plain
+	// estimate (for the stopping rule's scale) and phiR the residual's values
+	// until finish adds φ(g).
+	g    *surrogate
+	phiR []float64
+}
+
+// finish completes an estimate with a control variate: φ = φ(g) + φ̂(f − g),
+// and the standard errors gain φ(g)'s own Monte Carlo error where it is
+// estimated by permutations (0 when computed exactly). φ(g) is computed once,
+// here, because the stopping rule does not need it.
+func (e *kernelEstimate) finish(rng *rand.Rand) {
+	if e.g == nil {
+		return
+	}
+	phiG, seG := e.g.shapley(rng)
+	for i := range e.phi {
+		e.phi[i] = phiG[i] + e.phiR[i]
+		if e.se != nil {
+			e.se[i] = math.Hypot(e.se[i], seG[i])
+		}
+	}
+	e.g, e.phiR = nil, nil
 }
 
 // maxSE returns the largest standard error.
@@ -69,7 +92,6 @@ func estimateKernelSHAP(k *kernelStrata, vals []float64, link explanation.Link, 
 		return est, nil
 	}
 	if g, ok := fitSurrogate(link, sets, y, w, fx, f0, phi, n); ok {
-		phiG := g.shapley(rng)
 		g0, gN := g.at(newCoalition(n)), g.at(fullCoalition(n))
 		r := make([]float64, len(y))
 		for i, c := range sets {
@@ -78,9 +100,7 @@ func estimateKernelSHAP(k *kernelStrata, vals []float64, link explanation.Link, 
 		rTotal := (fx - gN) - (f0 - g0)
 		phiR, rSolver, err := constrainedWLS(sets, r, w, n, rTotal)
 		if err == nil {
-			for i := range phiR {
-				est.phi[i] = phiG[i] + phiR[i]
-			}
+			est.g, est.phiR = g, phiR
 			est.solver, est.control = rSolver, "surrogate-"+string(link)
 			target, total = r, rTotal
 		}
