@@ -44,12 +44,15 @@ ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 FOLDER = os.path.join(ROOT, "testdata", "models", "gpt2-tiny")
 BENCH = os.path.join(ROOT, ".cache", "bench", "gpt2-small-random")
 
-# Prompts: different token lengths (two share a length, so a batch has two rows), one that
+# Prompts: different token lengths (some share a length, so a batch has several rows), one that
 # reaches <|endoftext|> within MAX_NEW greedily, one long.
 PROMPTS = [
     "Good.",
     "I do not like this at all.",
     "She walked to the window and",
+    "She looked out of the window and",
+    "I do not think so at all.",
+    "Her mother was",
     "The dinner was",
     "It was a truly miserable day, and",
     "Mr. Darcy's manners were proud, but his heart was good. Elizabeth",
@@ -191,7 +194,7 @@ def make_fixtures():
                      "text": tok.decode(new, skip_special_tokens=True), "steps": steps})
     assert any(g["stop"] == "eos" for g in gens), "no prompt reaches <|endoftext|>; pick another"
     stops = []
-    for text in PROMPTS[2:4]:
+    for text in ["She walked to the window and", "The dinner was"]:
         ids = tok(text)["input_ids"]
         with torch.no_grad():
             out = model.generate(torch.tensor([ids]), attention_mask=torch.ones(1, len(ids), dtype=torch.long),
