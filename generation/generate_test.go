@@ -99,7 +99,7 @@ func greedyOptions(maxNew int) Options {
 // TestGreedyEqualsPyTorch: greedy continuations equal PyTorch's generate token
 // for token, on the no-past export and on its with-past twin (with and without
 // its cache), all prompts in one call (so prompts of equal length share a
-// batch); each step's log-probability equals PyTorch's within 1e-5 and its
+// batch, and a row that stops early leaves the cached batch); each step's log-probability equals PyTorch's within 1e-5 and its
 // alternatives are PyTorch's top ids.
 func TestGreedyEqualsPyTorch(t *testing.T) {
 	gold := loadGolden(t)
@@ -107,8 +107,20 @@ func TestGreedyEqualsPyTorch(t *testing.T) {
 		t.Fatalf("golden eos %d; the fixture's is 0", gold.Settings.EOS)
 	}
 	prompts := make([][]int64, len(gold.Greedy))
+	stepsByLen := map[int]map[int]bool{}
 	for i, g := range gold.Greedy {
 		prompts[i] = g.PromptIDs
+		if stepsByLen[len(g.PromptIDs)] == nil {
+			stepsByLen[len(g.PromptIDs)] = map[int]bool{}
+		}
+		stepsByLen[len(g.PromptIDs)][len(g.Generated)] = true
+	}
+	ragged := false
+	for _, n := range stepsByLen {
+		ragged = ragged || len(n) > 1
+	}
+	if !ragged {
+		t.Fatal("no two prompts of one length stop at different steps: rows leaving a cached batch are not checked")
 	}
 	for name, gen := range fixtures(t) {
 		t.Run(name, func(t *testing.T) {

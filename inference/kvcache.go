@@ -196,3 +196,40 @@ func (s *Session) Step(ctx context.Context, ids []int64, batch int, past *Cache)
 	}
 	return t, next, nil
 }
+
+// Keep returns a new cache holding only the given rows of c (indices into its
+// batch, in the order given), copied into Go memory; c stays the caller's.
+// Generation drops the rows that have stopped with it.
+func (c *Cache) Keep(rows []int) (*Cache, error) {
+	if c == nil || c.values == nil {
+		return nil, fmt.Errorf("keep rows: the cache is released")
+	}
+	out := &Cache{batch: len(rows), length: c.length, values: make([]ort.Value, 0, len(c.values))}
+	for _, v := range c.values {
+		t, ok := v.(*ort.Tensor[float32])
+		if !ok {
+			out.Release()
+			return nil, fmt.Errorf("keep rows: cache tensor is %T; want float32", v)
+		}
+		shape := t.GetShape()
+		data := t.GetData()
+		per := len(data) / c.batch
+		kept := make([]float32, 0, per*len(rows))
+		for _, r := range rows {
+			if r < 0 || r >= c.batch {
+				out.Release()
+				return nil, fmt.Errorf("keep rows: row %d of a batch of %d", r, c.batch)
+			}
+			kept = append(kept, data[r*per:(r+1)*per]...)
+		}
+		ns := shape.Clone()
+		ns[0] = int64(len(rows))
+		nv, err := ort.NewTensor(ns, kept)
+		if err != nil {
+			out.Release()
+			return nil, fmt.Errorf("keep rows: %w", err)
+		}
+		out.values = append(out.values, nv)
+	}
+	return out, nil
+}

@@ -97,6 +97,33 @@ func TestWithPastExport(t *testing.T) {
 	if d := maxDiff32(stepped, full["logits"].Data); d > 1e-5 {
 		t.Errorf("two cached steps vs one full pass: |Δ| %.3g", d)
 	}
+	// Two rows, then the second alone (Keep) for one more token: the logits of a single-row run.
+	two := append(append([]int64(nil), ids[:6]...), ids[10:16]...)
+	_, c2, err := past.Step(ctx, two, 2, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c2.Release()
+	kept, err := c2.Keep([]int{1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer kept.Release()
+	got, ck, err := past.Step(ctx, []int64{ids[3]}, 1, kept)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ck.Release()
+	one, err := plain.Run(ctx, []explanation.Input{{IDs: append(append([]int64(nil), ids[10:16]...), ids[3])}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := maxDiff32(got.Data, one["logits"].Data[6*got.Shape[2]:]); kept.Len() != 6 || d > 1e-5 {
+		t.Errorf("row kept from a batch of two: length %d, |Δ| %.3g against a full pass", kept.Len(), d)
+	}
+	if _, err := c2.Keep([]int{2}); err == nil {
+		t.Error("Keep accepted row 2 of a batch of 2")
+	}
 	for _, tc := range []struct {
 		name string
 		s    *Session
