@@ -63,6 +63,17 @@ func (r Result) IDs() []int64 {
 	return ids
 }
 
+// Context returns the tokens step j was generated from: the prompt and the
+// first j generated tokens (what attributing step j explains).
+func (r Result) Context(j int) []int64 {
+	ctx := make([]int64, 0, len(r.PromptIDs)+j)
+	ctx = append(ctx, r.PromptIDs...)
+	for _, s := range r.Steps[:j] {
+		ctx = append(ctx, s.Token)
+	}
+	return ctx
+}
+
 // Generator generates from one causal LM session.
 type Generator struct {
 	sess *inference.Session

@@ -143,6 +143,9 @@ func TestGreedyEqualsPyTorch(t *testing.T) {
 				}
 				for j, s := range want.Steps {
 					got := r.Steps[j]
+					if c := r.Context(j); len(c) != len(want.PromptIDs)+j || !slices.Equal(c[len(want.PromptIDs):], want.Generated[:j]) {
+						t.Errorf("%q step %d: context %v", want.Prompt, j, c)
+					}
 					if math.Abs(got.LogProb-s.LogProb) > 1e-5 || math.Abs(got.Prob-math.Exp(s.LogProb)) > 1e-5 {
 						t.Errorf("%q step %d: log p %v; PyTorch %v", want.Prompt, j, got.LogProb, s.LogProb)
 					}
