@@ -43,16 +43,22 @@ type golden struct {
 	} `json:"stop_strings"`
 }
 
-func loadGolden(t *testing.T) golden {
+// readGolden decodes generation.json into v.
+func readGolden(t *testing.T, v any) {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join(tinyDir, "generation.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	var g golden
-	if err := json.Unmarshal(b, &g); err != nil {
+	if err := json.Unmarshal(b, v); err != nil {
 		t.Fatalf("generation.json: %v", err)
 	}
+}
+
+func loadGolden(t *testing.T) golden {
+	t.Helper()
+	var g golden
+	readGolden(t, &g)
 	if len(g.Greedy) == 0 {
 		t.Fatal("generation.json has no greedy generations")
 	}

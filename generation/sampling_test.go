@@ -181,3 +181,45 @@ func TestSamplingClosedForms(t *testing.T) {
 		})
 	}
 }
+
+// TestFilteredEqualsTransformers: on gpt2-tiny's next-token logits (both
+// exports), the tokens kept after temperature, top-k and top-p and their
+// probabilities are those of transformers' warpers (generation.json).
+func TestFilteredEqualsTransformers(t *testing.T) {
+	var gold struct {
+		Dists []struct {
+			PromptIDs   []int64   `json:"prompt_ids"`
+			Temperature float64   `json:"temperature"`
+			TopK        int       `json:"top_k"`
+			TopP        float64   `json:"top_p"`
+			KeptIDs     []int     `json:"kept_ids"`
+			KeptProbs   []float64 `json:"kept_probs"`
+		} `json:"sampling_distributions"`
+	}
+	readGolden(t, &gold)
+	if len(gold.Dists) == 0 {
+		t.Fatal("generation.json has no sampling_distributions")
+	}
+	for name, gen := range fixtures(t) {
+		for _, want := range gold.Dists {
+			st := gen.newStepper([]*row{{res: Result{PromptIDs: want.PromptIDs}}})
+			logits, err := st.next(context.Background())
+			st.close()
+			if err != nil {
+				t.Fatal(err)
+			}
+			cs := newDistribution(logits[0]).filtered(sampling(want.Temperature, want.TopK, want.TopP))
+			ids := make([]int, len(cs))
+			worst := 0.0
+			for i, c := range cs {
+				ids[i] = c.id
+				if i < len(want.KeptProbs) {
+					worst = math.Max(worst, math.Abs(c.p-want.KeptProbs[i]))
+				}
+			}
+			if !slices.Equal(ids, want.KeptIDs) || worst > 1e-5 {
+				t.Errorf("%s: T %g top-k %d top-p %g: kept %v (max |Δp| %.3g); transformers %v", name, want.Temperature, want.TopK, want.TopP, ids, worst, want.KeptIDs)
+			}
+		}
+	}
+}
