@@ -100,6 +100,9 @@ func New(sess *inference.Session) (*Generator, error) {
 	return &Generator{sess: sess, m: m, eos: eos}, nil
 }
 
+// Session returns the session the generator runs on.
+func (g *Generator) Session() *inference.Session { return g.sess }
+
 // EOS returns the model's end-of-sequence ids, the default stop tokens.
 func (g *Generator) EOS() []int64 { return append([]int64(nil), g.eos...) }
 

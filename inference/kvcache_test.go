@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/glassbox-ai/glassbox/explanation"
+	ort "github.com/yalue/onnxruntime_go"
 )
 
 const gpt2PastPath = "../testdata/models/gpt2-tiny/with-past/model.onnx"
@@ -152,4 +153,32 @@ func maxDiff32(a, b []float32) float64 {
 		d = math.Max(d, math.Abs(float64(a[i]-b[i])))
 	}
 	return d
+}
+
+// TestCacheInputsRefused: a cache input Glassbox cannot size or feed, or
+// without its present output, is refused at load with the names involved.
+func TestCacheInputsRefused(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		in   ort.InputOutputInfo
+		outs []string
+		want string
+	}{
+		{"float16", ort.InputOutputInfo{Name: "past_key_values.0.key", DataType: ort.TensorElementDataTypeFloat16, Dimensions: ort.NewShape(-1, 2, -1, 16)}, nil, "element type"},
+		{"dynamic heads", ort.InputOutputInfo{Name: "past_key_values.0.key", DataType: ort.TensorElementDataTypeFloat, Dimensions: ort.NewShape(-1, -1, -1, 16)}, nil, "heads and head_dim fixed"},
+		{"rank 3", ort.InputOutputInfo{Name: "past_key_values.0.key", DataType: ort.TensorElementDataTypeFloat, Dimensions: ort.NewShape(-1, 2, -1)}, nil, "want [batch, heads"},
+		{"no present output", ort.InputOutputInfo{Name: "past_key_values.0.key", DataType: ort.TensorElementDataTypeFloat, Dimensions: ort.NewShape(-1, 2, -1, 16)}, []string{"present.1.key"}, `no matching output "present.0.key"`},
+	} {
+		m := &Model{Path: "m.onnx", outputInfo: map[string]ort.InputOutputInfo{}}
+		for _, o := range tc.outs {
+			m.outputInfo[o] = ort.InputOutputInfo{Name: o}
+		}
+		err := m.cacheInput(tc.in)
+		if err == nil {
+			err = m.checkCacheOutputs()
+		}
+		if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "m.onnx") {
+			t.Errorf("%s: %v; want an error naming m.onnx and containing %q", tc.name, err, tc.want)
+		}
+	}
 }
