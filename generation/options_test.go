@@ -155,3 +155,21 @@ func TestGenerateRefuses(t *testing.T) {
 		t.Errorf("a classifier: %v; want a refusal", err)
 	}
 }
+
+// FuzzParseEOS: any bytes parse or fail without panicking, and accepted ids are non-negative.
+func FuzzParseEOS(f *testing.F) {
+	for _, s := range []string{`{"eos_token_id": 2}`, `{"eos_token_id": [1, 107]}`, `{"eos_token_id": null}`, `{}`, `[`, `{"eos_token_id": [1.5]}`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		ids, ok, err := parseEOS(data)
+		if err != nil && (ok || ids != nil) {
+			t.Fatalf("error %v with ids %v ok %t", err, ids, ok)
+		}
+		for _, id := range ids {
+			if id < 0 {
+				t.Fatalf("accepted id %d", id)
+			}
+		}
+	})
+}
