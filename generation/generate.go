@@ -171,9 +171,15 @@ func (g *Generator) generateBatch(ctx context.Context, rows []*row, stops []int6
 	for step := 0; ; step++ {
 		if length >= g.m.MaxLength {
 			for _, r := range rows {
-				if !r.done {
-					r.done, r.res.StopReason = true, StopMaxLength
+				if r.done {
+					continue
 				}
+				r.done, r.res.StopReason = true, StopMaxLength
+				text, err := g.decode(r.res.IDs())
+				if err != nil {
+					return err
+				}
+				r.res.Text = text
 			}
 			return nil
 		}
@@ -221,9 +227,12 @@ func (g *Generator) take(r *row, logits []float32, stops []int64, o Options) err
 		s.Alternatives = g.m.TopTokens(logits, o.TopAlternatives)
 	}
 	r.res.Steps = append(r.res.Steps, s)
-	ids := r.res.IDs()
-	if r.res.Text, err = g.decode(ids); err != nil {
-		return err
+	// The continuation is decoded whole (a character may span tokens), once
+	// per step only when stop strings need it.
+	if len(o.StopStrings) > 0 {
+		if r.res.Text, err = g.decode(r.res.IDs()); err != nil {
+			return err
+		}
 	}
 	switch {
 	case contains(stops, s.Token):
@@ -233,7 +242,10 @@ func (g *Generator) take(r *row, logits []float32, stops []int64, o Options) err
 	case len(r.res.Steps) >= o.MaxNewTokens:
 		r.done, r.res.StopReason = true, StopMaxNewTokens
 	}
-	return nil
+	if r.done && len(o.StopStrings) == 0 {
+		r.res.Text, err = g.decode(r.res.IDs())
+	}
+	return err
 }
 
 func (g *Generator) decode(ids []int64) (string, error) {

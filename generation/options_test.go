@@ -114,7 +114,11 @@ func TestStopsAndLimits(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(got[0].Steps) != 2 || got[0].StopReason != StopMaxLength || len(got[1].Steps) != 0 || got[1].StopReason != StopMaxLength {
+		text, err := gen.decode(got[0].IDs())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got[0].Steps) != 2 || got[0].StopReason != StopMaxLength || got[0].Text != text || text == "" || len(got[1].Steps) != 0 || got[1].StopReason != StopMaxLength {
 			t.Errorf("%s: at the model's length: %d steps (%s), %d steps (%s); want 2 and 0, %s", name, len(got[0].Steps), got[0].StopReason, len(got[1].Steps), got[1].StopReason, StopMaxLength)
 		}
 	}

@@ -61,7 +61,7 @@ func (c *cachedStepper) next(ctx context.Context) ([][]float32, error) {
 			ids = append(ids, c.rows[j].res.Steps[len(c.rows[j].res.Steps)-1].Token)
 		}
 	}
-	logits, next, err := c.sess.Step(ctx, ids, len(c.live), c.cache)
+	logits, next, err := c.sess.StepLast(ctx, ids, len(c.live), c.cache)
 	if err != nil {
 		return nil, err
 	}

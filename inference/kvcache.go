@@ -97,6 +97,17 @@ func emptyCacheValue(c CacheTensor, batch int) (ort.Value, error) {
 // returns the logits [batch, n, vocab] of the new positions and the grown
 // cache; past stays the caller's to release.
 func (s *Session) Step(ctx context.Context, ids []int64, batch int, past *Cache) (*Tensor, *Cache, error) {
+	return s.step(ctx, ids, batch, past, false)
+}
+
+// StepLast is Step returning only the last new position's logits, [batch, 1,
+// vocab] (what choosing the next token needs; a long prompt's other positions
+// are not copied out of ONNX Runtime).
+func (s *Session) StepLast(ctx context.Context, ids []int64, batch int, past *Cache) (*Tensor, *Cache, error) {
+	return s.step(ctx, ids, batch, past, true)
+}
+
+func (s *Session) step(ctx context.Context, ids []int64, batch int, past *Cache, lastOnly bool) (*Tensor, *Cache, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, nil, err
 	}
@@ -189,12 +200,37 @@ func (s *Session) Step(ctx context.Context, ids []int64, batch int, past *Cache)
 		next.Release()
 		return nil, nil, fmt.Errorf("run %s: %w", m.Path, err)
 	}
-	t, err := toTensor(outs[0], s.outputs[0])
+	var t *Tensor
+	if lastOnly {
+		t, err = lastPosition(outs[0], s.outputs[0])
+	} else {
+		t, err = toTensor(outs[0], s.outputs[0])
+	}
 	if err != nil {
 		next.Release()
 		return nil, nil, err
 	}
 	return t, next, nil
+}
+
+// lastPosition copies the last position of a [batch, seq, vocab] float32 output.
+func lastPosition(v ort.Value, name string) (*Tensor, error) {
+	t, ok := v.(*ort.Tensor[float32])
+	if !ok {
+		return nil, fmt.Errorf("output %s is %T; want a float32 tensor", name, v)
+	}
+	shape := t.GetShape()
+	if len(shape) != 3 {
+		return nil, fmt.Errorf("output %s has shape %v; want [batch, sequence, vocab]", name, shape)
+	}
+	batch, seq, vocab := int(shape[0]), int(shape[1]), int(shape[2])
+	data := t.GetData()
+	out := &Tensor{Shape: []int{batch, 1, vocab}, Data: make([]float32, 0, batch*vocab)}
+	for b := 0; b < batch; b++ {
+		base := (b*seq + seq - 1) * vocab
+		out.Data = append(out.Data, data[base:base+vocab]...)
+	}
+	return out, nil
 }
 
 // Keep returns a new cache holding only the given rows of c (indices into its

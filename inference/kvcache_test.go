@@ -94,6 +94,15 @@ func TestWithPastExport(t *testing.T) {
 	if cache.Len() != 7 || cache2.Len() != len(ids) || first.Shape[1] != 7 || second.Shape[1] != len(ids)-7 {
 		t.Fatalf("cache lengths %d, %d; logits %v, %v", cache.Len(), cache2.Len(), first.Shape, second.Shape)
 	}
+	last, cache3, err := past.StepLast(ctx, ids[7:], 1, cache) // the same step again: the past is not consumed
+	if err != nil {
+		t.Fatal(err)
+	}
+	cache3.Release()
+	vocab := second.Shape[2]
+	if d := maxDiff32(last.Data, second.Data[len(second.Data)-vocab:]); last.Shape[1] != 1 || d != 0 {
+		t.Errorf("StepLast: shape %v, |Δ| %.3g from Step's last position", last.Shape, d)
+	}
 	stepped := append(append([]float32(nil), first.Data...), second.Data...)
 	if d := maxDiff32(stepped, full["logits"].Data); d > 1e-5 {
 		t.Errorf("two cached steps vs one full pass: |Δ| %.3g", d)
