@@ -7,6 +7,7 @@ import (
 	"github.com/glassbox-ai/glassbox/counterfactual"
 	"github.com/glassbox-ai/glassbox/explainer"
 	"github.com/glassbox-ai/glassbox/jobconfig"
+	"github.com/glassbox-ai/glassbox/transforms"
 )
 
 // specFromConfig maps the job config onto the workers' explainer spec; each
@@ -28,6 +29,9 @@ func specFromConfig(cfg *jobconfig.Config, runID string) (explainer.Spec, error)
 		s.Faithfulness = &explainer.Faithfulness{Masking: cfg.Faithfulness.Masking}
 	}
 	if cfg.Counterfactuals.Enabled {
+		if transforms.IsRemote(cfg.Counterfactuals.MLMModel) {
+			return explainer.Spec{}, fmt.Errorf("counterfactuals.mlm_model: %s: a masked LM is read from a local path only (not fetched like the model); copy it to a folder every worker sees (--shared_fs for workers outside this process)", cfg.Counterfactuals.MLMModel)
+		}
 		s.Counterfactuals = &explainer.Counterfactuals{Config: cfg.Counterfactuals}
 		if path := cfg.Counterfactuals.Vocabulary; path != "" {
 			words, err := counterfactual.ReadVocabulary(path)
