@@ -245,7 +245,7 @@ func BenchmarkKernelSHAPAccuracy(b *testing.B) {
 	// Fixed budgets spend the whole budget (tolerance 0); "default" is the
 	// method's defaults (adaptive, at most DefaultKernelSHAPMaxSamples); the
 	// tol= rows are the default budget at other tolerances.
-	for _, k := range []int{32, 64, 128, 256, 512, 1024, 2048, perturbation.MaxKernelSHAPSamples} {
+	for _, k := range []int{32, 64, 128, 256, 288, 432, 512, 1024, 2048, perturbation.MaxKernelSHAPSamples} {
 		label := strconv.Itoa(k)
 		if k == perturbation.MaxKernelSHAPSamples {
 			label = "exact" // capped at 2^n − 2: every coalition
@@ -253,7 +253,7 @@ func BenchmarkKernelSHAPAccuracy(b *testing.B) {
 		runs = append(runs, run{"kernelshap", label, perturbation.KernelSHAP{Samples: k}})
 	}
 	runs = append(runs, run{"kernelshap", "default", perturbation.KernelSHAP{Tolerance: perturbation.DefaultKernelSHAPTolerance}})
-	for _, tol := range []float64{0.02, 0.01, 0.0025} {
+	for _, tol := range []float64{0.002, 0.001, 0.0005} {
 		runs = append(runs, run{"kernelshap", "tol=" + strconv.FormatFloat(tol, 'g', -1, 64), perturbation.KernelSHAP{Tolerance: tol}})
 	}
 	runs = append(runs, run{"occlusion", "n", perturbation.Occlusion{}})

@@ -195,49 +195,51 @@ func TestRidgeSandwichStdErrors(t *testing.T) {
 }
 
 func TestSurrogateShapley(t *testing.T) {
-	// φ(g) by the table recurrence equals brute-force Shapley values of g.at;
-	// the permutation estimate is within 4 of its standard errors of the exact one.
+	// φ(g) by the table recurrence equals brute-force Shapley values of g.at.
 	r := rand.New(rand.NewPCG(9, 9))
-	for _, n := range []int{8, 17} {
-		g := &surrogate{n: n, b0: 0.3, a: make([]float64, n), pairOf: make([]int, n)}
-		_, g.inv, _ = linkFuncs(explanation.LinkLogit)
-		for i := range g.a {
-			g.a[i] = r.NormFloat64()
-			g.pairOf[i] = -1
+	const n = 9
+	g := &surrogate{n: n, b0: 0.3, a: make([]float64, n), pairOf: make([]int, n)}
+	_, g.inv, _, _ = linkFuncs(explanation.LinkLogit)
+	for i := range g.a {
+		g.a[i] = r.NormFloat64()
+		g.pairOf[i] = -1
+	}
+	g.top = []int{1, 3, 4, 6}
+	g.pairs = make([][]float64, len(g.top))
+	for u, p := range g.top {
+		g.pairOf[p] = u
+		g.pairs[u] = make([]float64, len(g.top))
+		for v := u + 1; v < len(g.top); v++ {
+			g.pairs[u][v] = 0.5 * r.NormFloat64()
 		}
-		g.top = []int{1, 3, 4, 6}
-		g.pairs = make([][]float64, len(g.top))
-		for u, p := range g.top {
-			g.pairOf[p] = u
-			g.pairs[u] = make([]float64, len(g.top))
-			for v := u + 1; v < len(g.top); v++ {
-				g.pairs[u][v] = 0.5 * r.NormFloat64()
+	}
+	want := bruteShapley(n, func(m uint64) float64 {
+		c := newCoalition(n)
+		for i := 0; i < n; i++ {
+			if m>>uint(i)&1 == 1 {
+				c.set(i)
 			}
 		}
-		exact := g.exactShapley()
-		if n <= 8 {
-			want := bruteShapley(n, func(m uint64) float64 {
-				c := newCoalition(n)
-				for i := 0; i < n; i++ {
-					if m>>uint(i)&1 == 1 {
-						c.set(i)
-					}
-				}
-				return g.at(c)
-			})
-			assertClose(t, "exact φ(g)", exact, want, 1e-12)
-			continue
+		return g.at(c)
+	})
+	assertClose(t, "exact φ(g)", g.exactShapley(), want, 1e-12)
+}
+
+func TestLinkDerivatives(t *testing.T) {
+	// dinv is the derivative of inv (central differences), and h inverts inv.
+	for _, l := range []explanation.Link{explanation.LinkLogit, explanation.LinkLogProb} {
+		h, inv, dinv, ok := linkFuncs(l)
+		if !ok {
+			t.Fatal(l)
 		}
-		phi, se := g.permutationShapley(rand.New(rand.NewPCG(1, 2)))
-		sum := 0.0
-		for i := range phi {
-			sum += phi[i]
-			if math.Abs(phi[i]-exact[i]) > 4*se[i]+1e-12 {
-				t.Errorf("n=%d player %d: permutations %v ± %v, exact %v", n, i, phi[i], se[i], exact[i])
+		for _, z := range []float64{-30, -3, -0.5, 0, 0.7, 4, 25} {
+			const e = 1e-6
+			if fd := (inv(z+e) - inv(z-e)) / (2 * e); math.Abs(fd-dinv(z)) > 1e-7 {
+				t.Errorf("%s: dinv(%v) = %v, central difference %v", l, z, dinv(z), fd)
 			}
-		}
-		if want := g.at(fullCoalition(n)) - g.at(newCoalition(n)); math.Abs(sum-want) > 1e-12 {
-			t.Errorf("n=%d: permutation values sum to %v, want %v", n, sum, want)
+			if math.Abs(z) < 20 && math.Abs(h(inv(z))-z) > 1e-8 {
+				t.Errorf("%s: h(inv(%v)) = %v", l, z, h(inv(z)))
+			}
 		}
 	}
 }

@@ -153,7 +153,7 @@ func (k KernelSHAP) Explain(ctx context.Context, s explanation.Scorer, req expla
 				break
 			}
 		}
-		est.finish(rng)
+		est.finish()
 	} else {
 		if err := score(); err != nil {
 			return explanation.Result{}, err

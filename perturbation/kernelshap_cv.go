@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"math"
 	"math/bits"
-	"math/rand/v2"
 	"slices"
 
 	"gonum.org/v1/gonum/mat"
@@ -19,9 +18,9 @@ import (
 //
 // (h the link: log-odds of a probability; T the m players with the largest
 // first-pass values) fitted by Shapley-kernel-weighted ridge regression on the
-// scored coalitions follows f far better than the linear model KernelSHAP
-// regresses on. Its Shapley values φ(g) cost no model call (g is evaluated on
-// all 2ⁿ coalitions, or by permutation sampling for long inputs), and
+// scored coalitions, then refitted on f's own scale, follows f far better than
+// the linear model KernelSHAP regresses on. Its Shapley values φ(g) cost no
+// model call (g is evaluated on all 2ⁿ coalitions, n ≤ cvMaxPlayers), and
 //
 //	φ̂ = φ(g) + KernelSHAP(f − g)
 //
@@ -41,19 +40,25 @@ const (
 	// cvRowsPerParam is the fewest coalitions per surrogate coefficient: pairs
 	// are added among the top players only while this many rows back each term.
 	cvRowsPerParam = 3
-	// cvExactPlayers is the largest n for which φ(g) is computed exactly over
-	// all 2ⁿ coalitions (n·2ⁿ⁻¹ flops, about 2 ms at 16); beyond it, by permutations.
-	cvExactPlayers = 16
-	// cvPermutationFlops bounds the permutation estimate of φ(g) for long
-	// inputs (about 20 ms); its Monte Carlo error joins the standard errors.
-	cvPermutationFlops = 1 << 24
+	// cvMaxPlayers is the largest n with a control variate: φ(g) is computed
+	// exactly over all 2ⁿ coalitions (about 2 ms at 16). Beyond it an estimate
+	// of φ(g) precise enough to help (by permutations) costs more CPU than
+	// the model calls it saves on small models, so longer inputs use the plain
+	// estimator (measured on the sample job, DEVELOPERS.md).
+	cvMaxPlayers = 16
+	// cvRefits is the number of Gauss–Newton steps that refit g on f's own
+	// scale after the log-odds least squares: the residual f − g is what the
+	// sample must estimate, so g is fitted to make it small (on the accuracy
+	// harness two steps halve the error at 512 coalitions; more change little).
+	cvRefits = 2
 	// cvProbFloor keeps log-odds finite for saturated probabilities.
 	cvProbFloor = 1e-12
 )
 
 // linkFuncs returns the link h and its inverse for f, or ok = false when f's
-// scale gives no better surrogate than KernelSHAP's own linear one.
-func linkFuncs(l explanation.Link) (h, inv func(float64) float64, ok bool) {
+// scale gives no better surrogate than KernelSHAP's own linear one. dinv is
+// the derivative of inv.
+func linkFuncs(l explanation.Link) (h, inv, dinv func(float64) float64, ok bool) {
 	clamp := func(p float64) float64 { return math.Min(math.Max(p, cvProbFloor), 1-cvProbFloor) }
 	logit := func(p float64) float64 { p = clamp(p); return math.Log(p / (1 - p)) }
 	sigmoid := func(z float64) float64 {
@@ -65,12 +70,13 @@ func linkFuncs(l explanation.Link) (h, inv func(float64) float64, ok bool) {
 	}
 	switch l {
 	case explanation.LinkLogit:
-		return logit, sigmoid, true
+		return logit, sigmoid, func(z float64) float64 { p := sigmoid(z); return p * (1 - p) }, true
 	case explanation.LinkLogProb:
 		return func(f float64) float64 { return logit(math.Exp(f)) },
-			func(z float64) float64 { return -math.Log1p(math.Exp(-z)) }, true
+			func(z float64) float64 { return -math.Log1p(math.Exp(-z)) },
+			func(z float64) float64 { return sigmoid(-z) }, true
 	}
-	return nil, nil, false
+	return nil, nil, nil, false
 }
 
 // surrogate is a fitted g: intercept, one coefficient per player, and pair
@@ -88,11 +94,12 @@ type surrogate struct {
 
 // fitSurrogate fits g by weighted ridge regression of h(f) on the coalitions
 // sets (values y, kernel weights w), the full and empty coalitions weighted
-// heavily; pilot ranks the players for pair terms. ok is false when the values
-// are outside the link's domain or the system cannot be solved.
+// heavily, then refits it on f's scale by cvRefits Gauss–Newton steps; pilot
+// ranks the players for pair terms. ok is false for n > cvMaxPlayers, when the
+// values are outside the link's domain, or when the system cannot be solved.
 func fitSurrogate(l explanation.Link, sets []coalition, y, w []float64, full, empty float64, pilot []float64, n int) (*surrogate, bool) {
-	h, inv, ok := linkFuncs(l)
-	if !ok {
+	h, inv, dinv, ok := linkFuncs(l)
+	if !ok || n > cvMaxPlayers {
 		return nil, false
 	}
 	for _, v := range append([]float64{full, empty}, y...) {
@@ -127,60 +134,80 @@ func fitSurrogate(l explanation.Link, sets []coalition, y, w []float64, full, em
 	}
 	p := 1 + n + m*(m-1)/2
 
-	wsum, wmax := 0.0, 0.0
-	for _, v := range w {
-		wsum += v
-		wmax = math.Max(wmax, v)
-	}
-	if wsum <= 0 {
-		return nil, false
-	}
-	a := mat.NewDense(rows, p, nil)
-	z := mat.NewVecDense(rows, nil)
-	feat := make([]float64, p)
+	// x holds each row's features [1, players present, pairs present]; the
+	// weights are normalised to sum 1, ∅ and N weighted 1000 times the heaviest row.
+	x := mat.NewDense(rows, p, nil)
+	wn := make([]float64, rows)
+	fv := make([]float64, rows)
 	setRow := func(r int, c coalition, value, weight float64) {
-		sw := math.Sqrt(weight / wsum)
-		clear(feat)
-		feat[0] = 1
+		row := x.RawRowView(r)
+		row[0] = 1
 		for i := 0; i < n; i++ {
 			if c.has(i) {
-				feat[1+i] = 1
+				row[1+i] = 1
 			}
 		}
 		k := 1 + n
 		for u := 0; u < m; u++ {
 			for v := u + 1; v < m; v++ {
 				if c.has(top[u]) && c.has(top[v]) {
-					feat[k] = 1
+					row[k] = 1
 				}
 				k++
 			}
 		}
-		for j, f := range feat {
-			a.Set(r, j, sw*f)
-		}
-		z.SetVec(r, sw*h(value))
+		wn[r], fv[r] = weight, value
 	}
+	wmax := 0.0
 	for r, c := range sets {
 		setRow(r, c, y[r], w[r])
+		wmax = math.Max(wmax, w[r])
 	}
-	// ∅ and N anchor g at the two values the method keeps exactly.
 	setRow(len(sets), newCoalition(n), empty, 1e3*wmax)
 	setRow(len(sets)+1, fullCoalition(n), full, 1e3*wmax)
+	wsum := 0.0
+	for _, v := range wn {
+		wsum += v
+	}
+	if !(wsum > 0) {
+		return nil, false
+	}
+	for r := range wn {
+		wn[r] /= wsum
+	}
 
-	var gram mat.SymDense
-	gram.SymOuterK(1, a.T())
-	for j := 1 + n; j < p; j++ {
-		gram.SetSym(j, j, gram.At(j, j)+cvRidge)
+	// Log-odds least squares: (XᵀWX + R)β = XᵀW h(f).
+	z := make([]float64, rows)
+	for r, v := range fv {
+		z[r] = h(v)
 	}
-	var chol mat.Cholesky
-	if !chol.Factorize(&gram) {
+	beta, ok := weightedRidgeSolve(x, wn, z, 1+n, cvRidge)
+	if !ok {
 		return nil, false
 	}
-	var rhs, beta mat.VecDense
-	rhs.MulVec(a.T(), z)
-	if err := chol.SolveVecTo(&beta, &rhs); err != nil {
-		return nil, false
+	// Gauss–Newton on Σ w (f − h⁻¹(Xβ))²: J = diag(h⁻¹′(Xβ))·X, (JᵀWJ + R)Δ = JᵀW(f − h⁻¹(Xβ)).
+	jac := mat.NewDense(rows, p, nil)
+	res := make([]float64, rows)
+	for it := 0; it < cvRefits; it++ {
+		for r := 0; r < rows; r++ {
+			eta := mat.Dot(x.RowView(r), beta)
+			d := dinv(eta)
+			src, dst := x.RawRowView(r), jac.RawRowView(r)
+			for j := range dst {
+				dst[j] = d * src[j]
+			}
+			res[r] = fv[r] - inv(eta)
+		}
+		step, ok := weightedRidgeSolve(jac, wn, res, 1+n, cvRidge*1e-2)
+		if !ok {
+			break
+		}
+		beta.AddVec(beta, step)
+	}
+	for _, v := range beta.RawVector().Data {
+		if !finite(v) {
+			return nil, false
+		}
 	}
 	g.b0 = beta.AtVec(0)
 	for i := 0; i < n; i++ {
@@ -195,12 +222,38 @@ func fitSurrogate(l explanation.Link, sets []coalition, y, w []float64, full, em
 			k++
 		}
 	}
-	for _, v := range beta.RawVector().Data {
-		if !finite(v) {
-			return nil, false
-		}
-	}
 	return g, true
+}
+
+// weightedRidgeSolve solves (XᵀWX + R)β = XᵀWt by Cholesky, R = ridge on the
+// coefficients from index free on (the pair terms), 0 on the others.
+func weightedRidgeSolve(x *mat.Dense, w, t []float64, free int, ridge float64) (*mat.VecDense, bool) {
+	rows, p := x.Dims()
+	sx := mat.NewDense(rows, p, nil)
+	st := mat.NewVecDense(rows, nil)
+	for r := 0; r < rows; r++ {
+		sw := math.Sqrt(w[r])
+		src, dst := x.RawRowView(r), sx.RawRowView(r)
+		for j := range dst {
+			dst[j] = sw * src[j]
+		}
+		st.SetVec(r, sw*t[r])
+	}
+	var gram mat.SymDense
+	gram.SymOuterK(1, sx.T())
+	for j := free; j < p; j++ {
+		gram.SetSym(j, j, gram.At(j, j)+ridge)
+	}
+	var chol mat.Cholesky
+	if !chol.Factorize(&gram) {
+		return nil, false
+	}
+	var rhs, beta mat.VecDense
+	rhs.MulVec(sx.T(), st)
+	if err := chol.SolveVecTo(&beta, &rhs); err != nil {
+		return nil, false
+	}
+	return &beta, true
 }
 
 // pair returns the pair coefficient of players i and j (0 when either has none).
@@ -233,16 +286,6 @@ func (g *surrogate) at(c coalition) float64 {
 		}
 	}
 	return g.inv(z)
-}
-
-// shapley returns φ(g) with its Monte Carlo standard errors: exactly (errors
-// 0) for n ≤ cvExactPlayers, by antithetic permutation sampling seeded from
-// rng beyond.
-func (g *surrogate) shapley(rng *rand.Rand) (phi, se []float64) {
-	if g.n <= cvExactPlayers {
-		return g.exactShapley(), make([]float64, g.n)
-	}
-	return g.permutationShapley(rng)
 }
 
 // exactShapley computes φᵢ(g) = Σ_{S∌i} |S|!(n−|S|−1)!/n! · (g(S∪{i}) − g(S))
@@ -290,61 +333,4 @@ func (g *surrogate) exactShapley() []float64 {
 		phi[i] = sum
 	}
 	return phi
-}
-
-// permutationShapley estimates φ(g) by marginal contributions along random
-// permutations, each followed by its reverse (antithetic pairs), as many as
-// cvPermutationFlops allows; each permutation's contributions sum to
-// g(N) − g(∅), so the estimate is efficient exactly. The standard errors are
-// those of a mean over the antithetic pairs.
-func (g *surrogate) permutationShapley(rng *rand.Rand) (phi, se []float64) {
-	n := g.n
-	pairs := max(32, cvPermutationFlops/(2*n*(n+len(g.top))))
-	phi = make([]float64, n)
-	sumSq := make([]float64, n)
-	pair := make([]float64, n)
-	perm := make([]int, n)
-	for i := range perm {
-		perm[i] = i
-	}
-	in := make([]bool, n)
-	for k := 0; k < 2*pairs; k++ {
-		if k%2 == 0 {
-			rng.Shuffle(n, func(a, b int) { perm[a], perm[b] = perm[b], perm[a] })
-			clear(pair)
-		} else {
-			slices.Reverse(perm)
-		}
-		clear(in)
-		z := g.b0
-		prev := g.inv(z)
-		for _, i := range perm {
-			z += g.a[i]
-			if g.pairOf[i] >= 0 {
-				for _, j := range g.top {
-					if in[j] {
-						z += g.pair(i, j)
-					}
-				}
-			}
-			in[i] = true
-			v := g.inv(z)
-			pair[i] += (v - prev) / 2
-			prev = v
-		}
-		if k%2 == 1 {
-			for i, v := range pair {
-				phi[i] += v
-				sumSq[i] += v * v
-			}
-		}
-	}
-	se = make([]float64, n)
-	for i := range phi {
-		mean := phi[i] / float64(pairs)
-		v := (sumSq[i] - float64(pairs)*mean*mean) / float64(pairs-1)
-		se[i] = math.Sqrt(math.Max(v, 0) / float64(pairs))
-		phi[i] = mean
-	}
-	return phi, se
 }

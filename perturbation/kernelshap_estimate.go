@@ -23,20 +23,15 @@ type kernelEstimate struct {
 	phiR []float64
 }
 
-// finish completes an estimate with a control variate: φ = φ(g) + φ̂(f − g),
-// and the standard errors gain φ(g)'s own Monte Carlo error where it is
-// estimated by permutations (0 when computed exactly). φ(g) is computed once,
-// here, because the stopping rule does not need it.
-func (e *kernelEstimate) finish(rng *rand.Rand) {
+// finish completes an estimate with a control variate: φ = φ(g) + φ̂(f − g).
+// φ(g) is computed once, here, because the stopping rule does not need it.
+func (e *kernelEstimate) finish() {
 	if e.g == nil {
 		return
 	}
-	phiG, seG := e.g.shapley(rng)
+	phiG := e.g.exactShapley()
 	for i := range e.phi {
 		e.phi[i] = phiG[i] + e.phiR[i]
-		if e.se != nil {
-			e.se[i] = math.Hypot(e.se[i], seG[i])
-		}
 	}
 	e.g, e.phiR = nil, nil
 }
