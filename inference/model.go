@@ -107,17 +107,15 @@ func LoadWith(path string, o LoadOptions) (*Model, error) {
 		return nil, err // tokenizer.Load names the file
 	}
 	// Nothing below may run before the files pass: GetInputOutputInfo opens a session.
-	if err := m.checkFiles(); err != nil {
-		return nil, err
-	}
-	opts, err := m.sessionOptions(0)
+	graph, err := m.checkFiles()
 	if err != nil {
 		return nil, err
 	}
-	defer opts.Destroy()
-	ins, outs, err := ort.GetInputOutputInfoWithOptions(m.Path, opts)
-	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", m.Path, err)
+	ins, outs, ok := graphIO(graph)
+	if !ok {
+		if ins, outs, err = m.ortIO(); err != nil {
+			return nil, err
+		}
 	}
 	if err := m.discoverInputs(ins); err != nil {
 		return nil, err
@@ -129,6 +127,21 @@ func LoadWith(path string, o LoadOptions) (*Model, error) {
 		return nil, err
 	}
 	return m, nil
+}
+
+// ortIO asks ONNX Runtime for the graph's inputs and outputs (it builds a
+// session to answer), for graphs whose declarations graphIO cannot read alone.
+func (m *Model) ortIO() (ins, outs []ort.InputOutputInfo, err error) {
+	opts, err := m.sessionOptions(0)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer opts.Destroy()
+	ins, outs, err = ort.GetInputOutputInfoWithOptions(m.Path, opts)
+	if err != nil {
+		return nil, nil, fmt.Errorf("read %s: %w", m.Path, err)
+	}
+	return ins, outs, nil
 }
 
 // ExternalDataFolderKey is ONNX Runtime's session option naming the folder

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"sync/atomic"
 
 	"github.com/glassbox-ai/glassbox/explanation"
 	ort "github.com/yalue/onnxruntime_go"
@@ -50,6 +51,11 @@ type Session struct {
 	outputs []string
 	mu      sync.RWMutex
 	sess    *ort.DynamicAdvancedSession
+	// buffers are RunWith's reusable prediction-output buffers (*[]float32).
+	buffers sync.Pool
+	// allocByORT is set once a run with a buffer of ours failed: the graph's
+	// declared output shape is not what it computes.
+	allocByORT atomic.Bool
 }
 
 // NewSession opens an ONNX Runtime session on the model.
@@ -73,7 +79,9 @@ func (m *Model) NewSession(o SessionOptions) (*Session, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open ONNX Runtime session on %s: %w", m.Path, err)
 	}
-	return &Session{model: m, outputs: outputs, sess: sess}, nil
+	r := &Session{model: m, outputs: outputs, sess: sess}
+	r.buffers.New = func() any { return new([]float32) }
+	return r, nil
 }
 
 // Model returns the session's model.
@@ -138,29 +146,82 @@ func Pad(rows []explanation.Input, padID int64) Padded {
 
 // Run runs one batch (padded here to its longest row) and returns every output.
 func (s *Session) Run(ctx context.Context, rows []explanation.Input) (Outputs, error) {
-	if err := ctx.Err(); err != nil {
+	p, err := s.pad(ctx, rows)
+	if err != nil {
 		return nil, err
 	}
-	if len(rows) == 0 {
+	if p.Batch == 0 {
 		return Outputs{}, nil
 	}
-	for i, r := range rows {
-		if len(r.IDs) == 0 {
-			return nil, fmt.Errorf("row %d has no tokens", i)
-		}
-		if r.Mask != nil && len(r.Mask) != len(r.IDs) || r.TypeIDs != nil && len(r.TypeIDs) != len(r.IDs) {
-			return nil, fmt.Errorf("row %d: ids, mask and type ids differ in length", i)
-		}
-		if len(r.IDs) > s.model.MaxLength {
-			return nil, fmt.Errorf("row %d has %d tokens; the model takes at most %d", i, len(r.IDs), s.model.MaxLength)
-		}
-	}
-	p := Pad(rows, s.model.PadID)
 	return s.RunPadded(p)
 }
 
-// RunPadded runs an already padded batch.
+// RunWith runs one batch as Run does and hands its outputs to fn. The outputs
+// are valid only until fn returns: the prediction output is written by ONNX
+// Runtime into a buffer the session reuses for later calls, so a causal LM's
+// [batch, sequence, vocab] logits are neither allocated nor copied per call.
+func (s *Session) RunWith(ctx context.Context, rows []explanation.Input, fn func(Outputs) error) error {
+	p, err := s.pad(ctx, rows)
+	if err != nil {
+		return err
+	}
+	if p.Batch == 0 {
+		return fn(Outputs{})
+	}
+	buf := s.buffers.Get().(*[]float32)
+	defer s.buffers.Put(buf)
+	o, err := s.runPadded(p, buf)
+	if err != nil {
+		return err
+	}
+	return fn(o)
+}
+
+// pad checks rows and pads them on the right to the longest one.
+func (s *Session) pad(ctx context.Context, rows []explanation.Input) (Padded, error) {
+	if err := ctx.Err(); err != nil {
+		return Padded{}, err
+	}
+	for i, r := range rows {
+		if len(r.IDs) == 0 {
+			return Padded{}, fmt.Errorf("row %d has no tokens", i)
+		}
+		if r.Mask != nil && len(r.Mask) != len(r.IDs) || r.TypeIDs != nil && len(r.TypeIDs) != len(r.IDs) {
+			return Padded{}, fmt.Errorf("row %d: ids, mask and type ids differ in length", i)
+		}
+		if len(r.IDs) > s.model.MaxLength {
+			return Padded{}, fmt.Errorf("row %d has %d tokens; the model takes at most %d", i, len(r.IDs), s.model.MaxLength)
+		}
+	}
+	return Pad(rows, s.model.PadID), nil
+}
+
+// RunPadded runs an already padded batch; the outputs belong to the caller.
 func (s *Session) RunPadded(p Padded) (Outputs, error) {
+	return s.runPadded(p, nil)
+}
+
+// outputShape is the prediction output's shape for a padded batch when the
+// graph fixes every dimension but batch and sequence, so ONNX Runtime can
+// write into a buffer of ours; nil otherwise.
+func (s *Session) outputShape(p Padded) ort.Shape {
+	if s.allocByORT.Load() {
+		return nil
+	}
+	dims := s.model.outputInfo[s.model.Output].Dimensions
+	switch {
+	case len(dims) == 2 && dims[1] > 0:
+		return ort.NewShape(int64(p.Batch), dims[1])
+	case len(dims) == 3 && dims[2] > 0:
+		return ort.NewShape(int64(p.Batch), int64(p.Seq), dims[2])
+	}
+	return nil
+}
+
+// runPadded runs a padded batch. The prediction output goes into *buf (grown
+// as needed) when buf is not nil, into a fresh slice otherwise; ONNX Runtime
+// writes it in place either way.
+func (s *Session) runPadded(p Padded, buf *[]float32) (Outputs, error) {
 	shape := ort.NewShape(int64(p.Batch), int64(p.Seq))
 	inputs := make([]ort.Value, 0, len(s.model.Inputs))
 	defer func() {
@@ -187,13 +248,6 @@ func (s *Session) RunPadded(p Padded) (Outputs, error) {
 		inputs = append(inputs, v)
 	}
 	outs := make([]ort.Value, len(s.outputs))
-	s.mu.RLock()
-	if s.sess == nil {
-		s.mu.RUnlock()
-		return nil, ErrClosed
-	}
-	err := s.sess.Run(inputs, outs)
-	s.mu.RUnlock()
 	defer func() {
 		for _, v := range outs {
 			if v != nil {
@@ -201,6 +255,32 @@ func (s *Session) RunPadded(p Padded) (Outputs, error) {
 			}
 		}
 	}()
+	if oshape := s.outputShape(p); oshape != nil {
+		n := int(oshape.FlattenedSize())
+		var data []float32
+		if buf != nil && cap(*buf) >= n {
+			data = (*buf)[:n]
+		} else {
+			data = make([]float32, n)
+			if buf != nil {
+				*buf = data
+			}
+		}
+		t, err := ort.NewTensor(oshape, data)
+		if err != nil {
+			return nil, fmt.Errorf("output %s: %w", s.model.Output, err)
+		}
+		outs[0] = t
+	}
+	err := s.run(inputs, outs)
+	if err != nil && outs[0] != nil {
+		// The graph's declared output shape did not hold: let ONNX Runtime
+		// allocate the output from now on.
+		s.allocByORT.Store(true)
+		outs[0].Destroy()
+		outs[0] = nil
+		err = s.run(inputs, outs)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("run %s: %w", s.model.Path, err)
 	}
@@ -215,9 +295,21 @@ func (s *Session) RunPadded(p Padded) (Outputs, error) {
 		for j, d := range shape {
 			dims[j] = int(d)
 		}
-		res[s.outputs[i]] = &Tensor{Shape: dims, Data: append([]float32(nil), t.GetData()...)}
+		// GetData is Go memory: ours, or onnxruntime_go's copy of what ONNX
+		// Runtime allocated; it outlives Destroy, so it is not copied again.
+		res[s.outputs[i]] = &Tensor{Shape: dims, Data: t.GetData()}
 	}
 	return res, nil
+}
+
+// run is one ONNX Runtime call; outs[i] is nil for an output ONNX Runtime allocates.
+func (s *Session) run(inputs, outs []ort.Value) error {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.sess == nil {
+		return ErrClosed
+	}
+	return s.sess.Run(inputs, outs)
 }
 
 func newIntTensor(shape ort.Shape, data []int64, as32 bool) (ort.Value, error) {
