@@ -159,13 +159,38 @@ const ExternalDataFolderKey = "session.model_external_initializers_file_folder_p
 // ortlib.Init unsets ORT_LOAD_CONFIG_FROM_MODEL, the one switch that lets ONNX
 // Runtime read session options from a model's metadata.
 func (m *Model) sessionOptions(intraOpThreads int) (*ort.SessionOptions, error) {
+	return m.tunedSessionOptions(intraOpThreads, defaultTuning)
+}
+
+// ortTuning is the ONNX Runtime settings BenchmarkSessionOptions compares;
+// defaultTuning is what the measurements chose (DEVELOPERS.md has the figures).
+type ortTuning struct {
+	level          ort.GraphOptimizationLevel
+	noArena, noMem bool
+}
+
+var defaultTuning = ortTuning{level: ort.GraphOptimizationLevelEnableAll}
+
+func (m *Model) tunedSessionOptions(intraOpThreads int, t ortTuning) (*ort.SessionOptions, error) {
 	opts, err := ort.NewSessionOptions()
 	if err != nil {
 		return nil, fmt.Errorf("session options: %w", err)
 	}
-	if err := opts.SetGraphOptimizationLevel(ort.GraphOptimizationLevelEnableAll); err != nil {
+	if err := opts.SetGraphOptimizationLevel(t.level); err != nil {
 		opts.Destroy()
 		return nil, fmt.Errorf("session options: graph optimisation level: %w", err)
+	}
+	if t.noArena {
+		if err := opts.SetCpuMemArena(false); err != nil {
+			opts.Destroy()
+			return nil, fmt.Errorf("session options: arena: %w", err)
+		}
+	}
+	if t.noMem {
+		if err := opts.SetMemPattern(false); err != nil {
+			opts.Destroy()
+			return nil, fmt.Errorf("session options: memory pattern: %w", err)
+		}
 	}
 	if intraOpThreads > 0 {
 		if err := opts.SetIntraOpNumThreads(intraOpThreads); err != nil {

@@ -21,6 +21,8 @@ type SessionOptions struct {
 	IntraOpThreads int
 	// ExtraOutputs are further graph outputs to fetch (e.g. exposed attention tensors).
 	ExtraOutputs []string
+	// tuning overrides defaultTuning (BenchmarkSessionOptions).
+	tuning *ortTuning
 }
 
 // Tensor is a float32 output of the model.
@@ -53,6 +55,8 @@ type Session struct {
 	sess    *ort.DynamicAdvancedSession
 	// buffers are RunWith's reusable prediction-output buffers (*[]float32).
 	buffers sync.Pool
+	// rowsRun counts the rows run, padded batches' rows included.
+	rowsRun atomic.Int64
 	// allocByORT is set once a run with a buffer of ours failed: the graph's
 	// declared output shape is not what it computes.
 	allocByORT atomic.Bool
@@ -60,7 +64,11 @@ type Session struct {
 
 // NewSession opens an ONNX Runtime session on the model.
 func (m *Model) NewSession(o SessionOptions) (*Session, error) {
-	opts, err := m.sessionOptions(o.IntraOpThreads)
+	tuning := defaultTuning
+	if o.tuning != nil {
+		tuning = *o.tuning
+	}
+	opts, err := m.tunedSessionOptions(o.IntraOpThreads, tuning)
 	if err != nil {
 		return nil, err
 	}
@@ -83,6 +91,10 @@ func (m *Model) NewSession(o SessionOptions) (*Session, error) {
 	r.buffers.New = func() any { return new([]float32) }
 	return r, nil
 }
+
+// RowsRun returns how many rows the session has run (each input of every
+// batch once): the model evaluations a caller paid for.
+func (s *Session) RowsRun() int64 { return s.rowsRun.Load() }
 
 // Model returns the session's model.
 func (s *Session) Model() *Model { return s.model }
@@ -272,6 +284,7 @@ func (s *Session) runPadded(p Padded, buf *[]float32) (Outputs, error) {
 		}
 		outs[0] = t
 	}
+	s.rowsRun.Add(int64(p.Batch))
 	err := s.run(inputs, outs)
 	if err != nil && outs[0] != nil {
 		// The graph's declared output shape did not hold: let ONNX Runtime
