@@ -18,7 +18,9 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
 go test -c -o "$tmp/inference.test" ./inference
-go build -o "$tmp/glassbox" ./cmd/glassbox
+# GLASSBOX_BIN: a glassbox binary already built from this tree (linking one takes minutes).
+glassbox=${GLASSBOX_BIN:-$tmp/glassbox}
+[ -n "${GLASSBOX_BIN:-}" ] || go build -o "$glassbox" ./cmd/glassbox
 head -n 200 "$texts" > "$tmp/texts.jsonl"
 abs=$(cd "$model" && pwd)
 
@@ -30,7 +32,7 @@ for _ in $(seq "$repeat"); do
 	pybest=$("$py" -c "print(min(x for x in [$p, ${pybest:-$p}]))")
 	echo "round: glassbox ${g}s python ${p}s"
 done
-"$tmp/glassbox" predict --model "$model" --input "$tmp/texts.jsonl" > "$tmp/go.jsonl"
+"$glassbox" predict --model "$model" --input "$tmp/texts.jsonl" > "$tmp/go.jsonl"
 "$py" - "$tmp/go.jsonl" "$tmp/py.jsonl" <<'PY'
 import json, sys
 go = [json.loads(l)["next_tokens"][0]["id"] for l in open(sys.argv[1])]
