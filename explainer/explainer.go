@@ -344,7 +344,7 @@ func (e *Explainer) explainItem(ctx context.Context, it *item) ([]schemas.Explan
 			}
 			req := explanation.Request{
 				Input: it.in, Special: special, WordIDs: it.enc.WordIDs, Masking: spec.Masking, ReplaceID: e.model.MaskID, Seed: seed,
-				Position: e.model.ExplainedPosition(n), Score: e.targetScore(it, t, sc),
+				Position: e.model.ExplainedPosition(n), Score: e.targetScore(it, t, sc), Link: e.model.ScoreLink(e.s.OutputKind),
 			}
 			if spec.Info.Needs.Attention {
 				req.Attention = it.attn

@@ -68,6 +68,13 @@ func (e *Explainer) row(it *item, spec MethodSpec, t target, res explanation.Res
 			ByteStart: int32(enc.ByteOffsets[i][0]), ByteEnd: int32(enc.ByteOffsets[i][1]),
 			WordIndex: int32(enc.WordIDs[i]), Special: special[i], Attribution: clean(a),
 		}
+		if res.TokenStdErrors != nil {
+			se := 0.0
+			if !special[i] && i < len(res.TokenStdErrors) {
+				se = res.TokenStdErrors[i]
+			}
+			row.Tokens[i].StdError = ptr(clean(se))
+		}
 	}
 	wordAttr := res.Words
 	if wordAttr == nil {
@@ -80,6 +87,9 @@ func (e *Explainer) row(it *item, spec MethodSpec, t target, res explanation.Res
 			a = wordAttr[w.Index]
 		}
 		row.Words[i] = schemas.Word{Text: w.Text, Start: int32(w.Start), End: int32(w.End), Attribution: clean(a)}
+		if res.WordStdErrors != nil && w.Index >= 0 && w.Index < len(res.WordStdErrors) {
+			row.Words[i].StdError = ptr(clean(res.WordStdErrors[w.Index]))
+		}
 	}
 	return row, nil
 }
@@ -99,6 +109,11 @@ func checkFinite(r explanation.Result) error {
 	for _, v := range r.Words {
 		if bad(v) {
 			return fmt.Errorf("a word attribution is %w", explanation.ErrNonFinite)
+		}
+	}
+	for _, v := range append(append([]float64(nil), r.TokenStdErrors...), r.WordStdErrors...) {
+		if bad(v) {
+			return fmt.Errorf("a standard error is %w", explanation.ErrNonFinite)
 		}
 	}
 	return nil
@@ -152,3 +167,6 @@ func explainCode(err error) string {
 		return schemas.CodeMethodError
 	}
 }
+
+// ptr returns a pointer to a copy of v, for optional columns.
+func ptr(v float64) *float64 { return &v }

@@ -34,6 +34,21 @@ const (
 	PlayersWords Players = "words"
 )
 
+// Link says how the explained quantity f relates to a probability. Transformer
+// outputs are close to additive in the log-odds of their probabilities, so a
+// method may model f on that scale (KernelSHAP's control variate does); the
+// values it reports are always of f itself.
+type Link string
+
+const (
+	// LinkIdentity says f has no probability scale (a logit, a regression output); also the zero value's meaning.
+	LinkIdentity Link = "identity"
+	// LinkLogit says f is a probability in (0, 1).
+	LinkLogit Link = "logit"
+	// LinkLogProb says f is a log-probability (≤ 0).
+	LinkLogProb Link = "logprob"
+)
+
 // Input is one row fed to the model.
 type Input struct {
 	// IDs are the token ids.
@@ -82,6 +97,8 @@ type Request struct {
 	ReplaceID int64
 	// Seed seeds every random choice of the method for this example.
 	Seed uint64
+	// Link is the scale of the explained quantity; empty means LinkIdentity.
+	Link Link
 	// Position is the position whose output is explained: the classification token (0)
 	// of an encoder, the last real token of a decoder.
 	Position int
@@ -131,6 +148,11 @@ type Result struct {
 	TargetScore float64
 	// BaselineScore is f of the baseline or empty coalition, nil where the method has none.
 	BaselineScore *float64
+	// TokenStdErrors holds a standard error per token of Tokens (0 for special
+	// tokens) for methods that estimate by sampling; nil where the method has none.
+	TokenStdErrors []float64
+	// WordStdErrors holds a standard error per word of Words; nil where the method has none.
+	WordStdErrors []float64
 	// Quality is the method's own check (e.g. KernelSHAP's additivity gap), nil where none.
 	Quality *float64
 	// Params are the method's parameters in force, written as JSON on every output row.

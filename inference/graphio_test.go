@@ -22,7 +22,7 @@ func TestGraphIOMatchesONNXRuntime(t *testing.T) {
 	more, _ := filepath.Glob("../.cache/compat/exports/*")
 	bench, _ := filepath.Glob("../.cache/bench/*")
 	dirs = append(append(dirs, more...), bench...)
-	dirs = append(dirs, "../testdata/models/bert-tiny/fused")
+	dirs = append(dirs, "../testdata/models/bert-tiny/fused", "../testdata/models/gpt2-tiny/with-past")
 	checked := 0
 	for _, dir := range dirs {
 		files := []string{filepath.Join(dir, ModelFile)}

@@ -134,3 +134,16 @@ func (s *Session) ForBatches(ctx context.Context, inputs []explanation.Input, ba
 	}
 	return nil
 }
+
+// ScoreLink says on which scale the quantity its scorers explain lives (see
+// explanation.Link): a causal LM's next-token log-probability, a classifier's
+// softmax or sigmoid probability, or no probability scale (logits, regression).
+func (m *Model) ScoreLink(kind OutputKind) explanation.Link {
+	switch {
+	case m.Kind == CausalLM:
+		return explanation.LinkLogProb
+	case kind == Probability && m.Config.ProblemType != Regression:
+		return explanation.LinkLogit
+	}
+	return explanation.LinkIdentity
+}

@@ -49,10 +49,13 @@ type Outputs map[string]*Tensor
 // Session runs one model through a single ONNX Runtime session; it is safe for
 // concurrent use (ONNX Runtime sessions run concurrently; Close waits for runs).
 type Session struct {
-	model   *Model
-	outputs []string
-	mu      sync.RWMutex
-	sess    *ort.DynamicAdvancedSession
+	model *Model
+	// outputs are the fetched outputs: the reported ones first, then a
+	// with-past graph's present outputs (fetched because Step feeds them back).
+	outputs  []string
+	reported int
+	mu       sync.RWMutex
+	sess     *ort.DynamicAdvancedSession
 	// buffers are RunWith's reusable prediction-output buffers (*[]float32).
 	buffers sync.Pool
 	// rowsRun counts the rows run, padded batches' rows included.
@@ -83,11 +86,15 @@ func (m *Model) NewSession(o SessionOptions) (*Session, error) {
 		}
 		outputs = append(outputs, name)
 	}
+	reported := len(outputs)
+	for _, c := range m.Cache {
+		outputs = append(outputs, c.Output)
+	}
 	sess, err := ort.NewDynamicAdvancedSession(m.Path, m.Inputs, outputs, opts)
 	if err != nil {
 		return nil, fmt.Errorf("open ONNX Runtime session on %s: %w", m.Path, err)
 	}
-	r := &Session{model: m, outputs: outputs, sess: sess}
+	r := &Session{model: m, outputs: outputs, reported: reported, sess: sess}
 	r.buffers.New = func() any { return new([]float32) }
 	return r, nil
 }
@@ -208,7 +215,8 @@ func (s *Session) pad(ctx context.Context, rows []explanation.Input) (Padded, er
 	return Pad(rows, s.model.PadID), nil
 }
 
-// RunPadded runs an already padded batch; the outputs belong to the caller.
+// RunPadded runs an already padded batch; the outputs belong to the caller. A
+// with-past graph gets an empty cache, so it computes what its no-past twin does.
 func (s *Session) RunPadded(p Padded) (Outputs, error) {
 	return s.runPadded(p, nil)
 }
@@ -241,7 +249,19 @@ func (s *Session) runPadded(p Padded, buf *[]float32) (Outputs, error) {
 			v.Destroy()
 		}
 	}()
+	cache := map[string]CacheTensor{}
+	for _, c := range s.model.Cache {
+		cache[c.Input] = c
+	}
 	for _, name := range s.model.Inputs {
+		if c, ok := cache[name]; ok {
+			v, err := emptyCacheValue(c, p.Batch)
+			if err != nil {
+				return nil, fmt.Errorf("input %s: %w", name, err)
+			}
+			inputs = append(inputs, v)
+			continue
+		}
 		var data []int64
 		switch name {
 		case InputIDs:
@@ -297,20 +317,13 @@ func (s *Session) runPadded(p Padded, buf *[]float32) (Outputs, error) {
 	if err != nil {
 		return nil, fmt.Errorf("run %s: %w", s.model.Path, err)
 	}
-	res := make(Outputs, len(outs))
-	for i, v := range outs {
-		t, ok := v.(*ort.Tensor[float32])
-		if !ok {
-			return nil, fmt.Errorf("output %s is %T; want a float32 tensor", s.outputs[i], v)
+	res := make(Outputs, s.reported)
+	for i, v := range outs[:s.reported] {
+		t, err := toTensor(v, s.outputs[i])
+		if err != nil {
+			return nil, err
 		}
-		shape := t.GetShape()
-		dims := make([]int, len(shape))
-		for j, d := range shape {
-			dims[j] = int(d)
-		}
-		// GetData is Go memory: ours, or onnxruntime_go's copy of what ONNX
-		// Runtime allocated; it outlives Destroy, so it is not copied again.
-		res[s.outputs[i]] = &Tensor{Shape: dims, Data: t.GetData()}
+		res[s.outputs[i]] = t
 	}
 	return res, nil
 }
@@ -323,6 +336,22 @@ func (s *Session) run(inputs, outs []ort.Value) error {
 		return ErrClosed
 	}
 	return s.sess.Run(inputs, outs)
+}
+
+// toTensor describes a float32 output of ONNX Runtime. Its data is Go memory
+// (a buffer of ours, or onnxruntime_go's copy of what ONNX Runtime allocated)
+// that outlives the value's Destroy, so it is not copied again.
+func toTensor(v ort.Value, name string) (*Tensor, error) {
+	t, ok := v.(*ort.Tensor[float32])
+	if !ok {
+		return nil, fmt.Errorf("output %s is %T; want a float32 tensor", name, v)
+	}
+	shape := t.GetShape()
+	dims := make([]int, len(shape))
+	for j, d := range shape {
+		dims[j] = int(d)
+	}
+	return &Tensor{Shape: dims, Data: t.GetData()}, nil
 }
 
 func newIntTensor(shape ort.Shape, data []int64, as32 bool) (ort.Value, error) {

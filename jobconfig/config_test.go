@@ -110,10 +110,10 @@ intra_op_threads: 2
 	if got := c.Methods.Names(); !reflect.DeepEqual(got, []string{"kernelshap", "lime", "attention", "rollout"}) {
 		t.Errorf("methods %v (a methods mapping lists exactly the methods to run)", got)
 	}
-	if p := c.Methods.Params("kernelshap"); *p.(*perturbation.KernelSHAPParams) != (perturbation.KernelSHAPParams{Samples: 300, Players: "tokens", Masking: "auto"}) {
+	if p := c.Methods.Params("kernelshap"); *p.(*perturbation.KernelSHAPParams) != (perturbation.KernelSHAPParams{Samples: 300, Players: "tokens", Tolerance: perturbation.DefaultKernelSHAPTolerance, Masking: "auto"}) {
 		t.Errorf("kernelshap %+v", p)
 	}
-	if p := c.Methods.Params("lime"); *p.(*perturbation.LIMEParams) != (perturbation.LIMEParams{Samples: 5000, KernelWidth: 25, Alpha: 0.5, Masking: "auto"}) {
+	if p := c.Methods.Params("lime"); *p.(*perturbation.LIMEParams) != (perturbation.LIMEParams{Samples: 5000, KernelWidth: 25, Alpha: 0.5, Tolerance: perturbation.DefaultLIMETolerance, Masking: "auto"}) {
 		t.Errorf("lime %+v", p)
 	}
 	if p := c.Methods.Params("attention"); *p.(*attention.RawMethod) != (attention.RawMethod{Layer: 3, Head: -1}) {
@@ -132,7 +132,7 @@ intra_op_threads: 2
 
 func TestStrictErrors(t *testing.T) {
 	tests := []struct{ yaml, want string }{
-		{"methods:\n  kernelshap: {sampels: 10}\n", "methods.kernelshap.sampels: unknown key (known: masking, players, samples)"},
+		{"methods:\n  kernelshap: {sampels: 10}\n", "methods.kernelshap.sampels: unknown key (known: masking, players, samples, tolerance)"},
 		{"inptu: {path: x}\n", "inptu: unknown key"},
 		{"input: {path: x, fromat: csv}\n", "input.fromat: unknown key"},
 		{"methods: {shap: {}}\n", "methods.shap: unknown method (known: occlusion, kernelshap, lime, attention, rollout, flow, saliency, gradxinput, ig)"},

@@ -262,15 +262,15 @@ func (st *setup) inputs(sets []coalition) []explanation.Input {
 	return out
 }
 
-// score evaluates every coalition of ev in one Score call.
-func (st *setup) score(ctx context.Context, s explanation.Scorer, ev *evaluator) ([]float64, error) {
+// score evaluates the coalitions sets in one Score call.
+func (st *setup) score(ctx context.Context, s explanation.Scorer, sets []coalition) ([]float64, error) {
 	if s == nil {
 		return nil, errors.New("scorer is nil")
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	inputs := st.inputs(ev.sets)
+	inputs := st.inputs(sets)
 	vals, err := s.Score(ctx, inputs)
 	if err != nil {
 		return nil, fmt.Errorf("scoring %d perturbed inputs: %w", len(inputs), err)

@@ -177,34 +177,79 @@ func sigmoidGame(n int) func(m uint64) float64 {
 }
 
 func TestKernelSHAPSampled(t *testing.T) {
-	const n = 14 // default budget 2·14+2048 = 2076 < 2^14 − 2
-	v := sigmoidGame(n)
-	want := bruteShapley(n, v)
-	for _, seed := range []uint64{1, 2, 3} {
-		req := example(oneTokenWords(n), explanation.MaskAttention, seed)
-		game, _ := playerGame(req, false, v)
-		rec := &recorder{t: t, req: req, game: game}
-		res, err := KernelSHAP{}.Explain(context.Background(), rec, req)
-		if err != nil {
-			t.Fatal(err)
+	const n = 14 // default budget 510 < 2^14 − 2
+	interacting := sigmoidPairsGame(n)
+	for _, tc := range []struct {
+		name      string
+		game      func(uint64) float64
+		link      explanation.Link
+		tolerance float64
+		control   string
+		maxErr    float64
+		maxEvals  int
+	}{
+		// Stratified paired sampling alone, the whole budget.
+		{"plain", sigmoidGame(n), explanation.LinkIdentity, 0, "none", 0.02, 512},
+		// σ(additive) is the surrogate's own form: the residual is 0 and the values exact.
+		{"surrogate exact", sigmoidGame(n), explanation.LinkLogit, 0, "surrogate-logit", 1e-9, 512},
+		// Pairwise interactions inside the sigmoid are the surrogate's form too (all 14 players get pairs at
+		// 510); the ridge on the pair terms leaves ~1e-5.
+		{"surrogate pairs", interacting, explanation.LinkLogit, 0, "surrogate-logit", 1e-4, 512},
+		// log σ(·) is the log-probability link's form.
+		{"surrogate logprob", func(m uint64) float64 { return math.Log(sigmoidGame(n)(m)) }, explanation.LinkLogProb, 0, "surrogate-logprob", 1e-9, 512},
+		// Adaptive: the exact-form game stops at the first round.
+		{"adaptive", sigmoidGame(n), explanation.LinkLogit, DefaultKernelSHAPTolerance, "surrogate-logit", 1e-9, 130},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			want := bruteShapley(n, tc.game)
+			for _, seed := range []uint64{1, 2, 3} {
+				req := example(oneTokenWords(n), explanation.MaskAttention, seed)
+				req.Link = tc.link
+				game, _ := playerGame(req, false, tc.game)
+				rec := &recorder{t: t, req: req, game: game}
+				res, err := KernelSHAP{Tolerance: tc.tolerance}.Explain(context.Background(), rec, req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if res.Params["exact"] != false || res.Params["sample_budget"] != 510 || res.Params["seeded"] != true || res.Params["control_variate"] != tc.control {
+					t.Fatalf("Params = %v", res.Params)
+				}
+				ev := res.Params["evaluations"].(int)
+				if ev > tc.maxEvals || len(rec.inputs) != ev {
+					t.Errorf("seed %d: %d evaluations (scored %d), want at most %d", seed, ev, len(rec.inputs), tc.maxEvals)
+				}
+				worst := 0.0
+				for p := 0; p < n; p++ {
+					worst = math.Max(worst, math.Abs(res.Tokens[p+1]-want[p]))
+				}
+				if worst > tc.maxErr {
+					t.Errorf("seed %d: max |φ − Shapley| = %g > %g", seed, worst, tc.maxErr)
+				}
+				if len(res.TokenStdErrors) != n+2 || res.TokenStdErrors[0] != 0 || res.TokenStdErrors[n+1] != 0 {
+					t.Errorf("seed %d: std errors %v", seed, res.TokenStdErrors)
+				}
+				t.Logf("seed %d: max |φ − Shapley| = %.2g, max std error %.2g, %d evaluations", seed, worst, res.Params["max_std_error"], ev)
+			}
+		})
+	}
+}
+
+// sigmoidPairsGame is σ of an additive score plus pairwise interactions.
+func sigmoidPairsGame(n int) func(m uint64) float64 {
+	return func(m uint64) float64 {
+		s := -0.3
+		for i := 0; i < n; i++ {
+			if m>>uint(i)&1 == 0 {
+				continue
+			}
+			s += 1.2 * math.Sin(float64(3*i+1))
+			for j := i + 1; j < n; j++ {
+				if m>>uint(j)&1 == 1 {
+					s += 0.3 * math.Cos(float64(5*i+7*j))
+				}
+			}
 		}
-		if res.Params["exact"] != false || res.Params["sample_budget"] != 2076 || res.Params["seeded"] != true {
-			t.Fatalf("Params = %v", res.Params)
-		}
-		if c := res.Params["coalitions"].(int); c > 2076 || c < 2000 {
-			t.Errorf("used %d coalitions of budget 2076", c)
-		}
-		if rec.calls != 1 || len(rec.inputs) != res.Params["evaluations"] {
-			t.Errorf("calls %d, inputs %d, evaluations %v", rec.calls, len(rec.inputs), res.Params["evaluations"])
-		}
-		worst := 0.0
-		for p := 0; p < n; p++ {
-			worst = math.Max(worst, math.Abs(res.Tokens[p+1]-want[p]))
-		}
-		if worst > 0.02 {
-			t.Errorf("seed %d: max |φ − Shapley| = %g > 0.02", seed, worst)
-		}
-		t.Logf("seed %d: max |φ − Shapley| = %.2g, complete sizes %v", seed, worst, res.Params["complete_sizes"])
+		return 1 / (1 + math.Exp(-s))
 	}
 }
 
@@ -296,9 +341,10 @@ func TestKernelSHAPTinyBudget(t *testing.T) {
 }
 
 // TestExactEnumerationOrder pins the order in which exact KernelSHAP adds
-// coalitions (full, empty, then each size pair in lexicographic order with each
-// complement right after its coalition): the least-squares rows follow it, so
-// the attributions' last bits do too.
+// coalitions (full, empty, then each stratum's coalitions of the smaller size in
+// lexicographic order, each complement right after its coalition; in the middle
+// stratum a coalition listed as a complement is not listed again): the
+// least-squares rows follow it, so the attributions' last bits do too.
 func TestExactEnumerationOrder(t *testing.T) {
 	sets := func(ss ...[]int) []string {
 		var out []string
@@ -309,12 +355,13 @@ func TestExactEnumerationOrder(t *testing.T) {
 	}
 	want := sets([]int{0, 1, 2, 3}, []int{},
 		[]int{0}, []int{1, 2, 3}, []int{1}, []int{0, 2, 3}, []int{2}, []int{0, 1, 3}, []int{3}, []int{0, 1, 2},
-		[]int{0, 1}, []int{0, 2}, []int{0, 3}, []int{1, 2}, []int{1, 3}, []int{2, 3})
+		[]int{0, 1}, []int{2, 3}, []int{0, 2}, []int{1, 3}, []int{0, 3}, []int{1, 2})
 	ev := newEvaluator()
 	ev.add(fullCoalition(4))
 	ev.add(newCoalition(4))
 	budget, exact := kernelSHAPBudget(0, 4)
-	plan, err := planKernelSHAP(context.Background(), ev, 4, budget, exact, explanation.NewRand(1, "kernelshap"))
+	strata := newKernelStrata(4, ev, explanation.NewRand(1, "kernelshap"))
+	done, err := strata.grow(context.Background(), budget)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -334,8 +381,8 @@ func TestExactEnumerationOrder(t *testing.T) {
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("coalitions\n%v\nwant\n%v", got, want)
 	}
-	if !exact || plan.random || plan.completeSizes != 2 || len(plan.weights) != 14 {
-		t.Errorf("exact %v, plan %+v", exact, plan)
+	if !exact || !done || strata.random || !strata.complete[0] || !strata.complete[1] || len(strata.weights(nil)) != 14 {
+		t.Errorf("exact %v, done %v, strata %+v", exact, done, strata)
 	}
 }
 

@@ -16,7 +16,7 @@ import (
 // unpenalised intercept as one augmented system
 // [Σw, Σwxᵀ; Σwx, XᵀWX + αI]·[b; β] = [Σwy; XᵀWy] by Gauss–Jordan elimination.
 func referenceLIME(t *testing.T, seed uint64, n, samples int, width, alpha float64, v func(m uint64) float64) (coef []float64, r2 float64) {
-	rows, err := limeCoalitions(context.Background(), explanation.NewRand(seed, "lime"), n, samples)
+	rows, err := newLIMESampler(explanation.NewRand(seed, "lime"), n).extend(context.Background(), nil, samples)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -176,7 +176,7 @@ func TestLIMEAdditiveRecovery(t *testing.T) {
 }
 
 func TestLIMESamplingAndDeterminism(t *testing.T) {
-	rows, err := limeCoalitions(context.Background(), explanation.NewRand(1, "lime"), 5, 4000)
+	rows, err := newLIMESampler(explanation.NewRand(1, "lime"), 5).extend(context.Background(), nil, 4000)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -92,6 +92,11 @@ type ridgeFit struct {
 	intercept float64
 	// r2 is the weighted coefficient of determination on the fitted rows.
 	r2 float64
+	// se holds the coefficients' heteroskedasticity-robust (HC0 sandwich)
+	// standard errors, √diag(G⁻¹ Σ_k w_k² r_k² x̃_k x̃_kᵀ G⁻¹) with G = X̃ᵀWX̃ + αI,
+	// x̃ the centred rows and r the residuals: the rows are random draws, so
+	// this is the coefficients' sampling error for the fitted rows' count.
+	se []float64
 }
 
 // weightedRidge fits y ≈ intercept + x·β minimising Σ_k w_k (y_k − intercept − x_k·β)² + α‖β‖²,
@@ -155,6 +160,8 @@ func weightedRidge(x []coalition, y, w []float64, nf int, alpha float64) (ridgeF
 		fit.intercept -= xMean[j] * fit.coef[j]
 	}
 	var ssRes, ssTot float64
+	// u holds each row's score contribution √w_k·r_k·(√w_k·x̃_k), the sandwich's meat.
+	u := mat.NewDense(k, nf, nil)
 	for r, c := range x {
 		pred := fit.intercept
 		for j := 0; j < nf; j++ {
@@ -164,6 +171,20 @@ func weightedRidge(x []coalition, y, w []float64, nf int, alpha float64) (ridgeF
 		}
 		ssRes += w[r] * (y[r] - pred) * (y[r] - pred)
 		ssTot += w[r] * (y[r] - yMean) * (y[r] - yMean)
+		f := math.Sqrt(w[r]) * (y[r] - pred)
+		src, dst := xc.RawRowView(r), u.RawRowView(r)
+		for j := range dst {
+			dst[j] = f * src[j]
+		}
+	}
+	var ginv mat.SymDense
+	if err := chol.InverseTo(&ginv); err == nil {
+		var v mat.Dense
+		v.Mul(&ginv, u.T())
+		fit.se = make([]float64, nf)
+		for j := range fit.se {
+			fit.se[j] = mat.Norm(v.RowView(j), 2)
+		}
 	}
 	switch {
 	case ssTot != 0:

@@ -66,7 +66,7 @@ func (o Occlusion) Explain(ctx context.Context, s explanation.Scorer, req explan
 		c.clear(p)
 		left[p], _ = ev.add(c)
 	}
-	vals, err := st.score(ctx, s, ev)
+	vals, err := st.score(ctx, s, ev.sets)
 	if err != nil {
 		return explanation.Result{}, fmt.Errorf("occlusion: %w", err)
 	}

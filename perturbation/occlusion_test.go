@@ -135,22 +135,24 @@ func TestValidation(t *testing.T) {
 		want string
 	}{
 		{"occlusion level", func() error { _, err := NewOcclusion("chars"); return err }(), "level"},
-		{"kernelshap samples", func() error { _, err := NewKernelSHAP(-1, ""); return err }(), "samples"},
-		{"kernelshap players", func() error { _, err := NewKernelSHAP(0, "chars"); return err }(), "players"},
-		{"lime samples", func() error { _, err := NewLIME(1, 0, 0); return err }(), "samples"},
-		{"lime width", func() error { _, err := NewLIME(0, -1, 0); return err }(), "kernel_width"},
-		{"lime width nan", func() error { _, err := NewLIME(0, math.NaN(), 0); return err }(), "kernel_width"},
-		{"lime alpha", func() error { _, err := NewLIME(0, 0, -2); return err }(), "alpha"},
+		{"kernelshap samples", func() error { _, err := NewKernelSHAP(-1, "", 0); return err }(), "samples"},
+		{"kernelshap players", func() error { _, err := NewKernelSHAP(0, "chars", 0); return err }(), "players"},
+		{"lime samples", func() error { _, err := NewLIME(1, 0, 0, 0); return err }(), "samples"},
+		{"lime width", func() error { _, err := NewLIME(0, -1, 0, 0); return err }(), "kernel_width"},
+		{"lime width nan", func() error { _, err := NewLIME(0, math.NaN(), 0, 0); return err }(), "kernel_width"},
+		{"lime alpha", func() error { _, err := NewLIME(0, 0, -2, 0); return err }(), "alpha"},
+		{"lime tolerance", func() error { _, err := NewLIME(0, 0, 0, 1); return err }(), "tolerance"},
+		{"kernelshap tolerance", func() error { _, err := NewKernelSHAP(0, "", -0.1); return err }(), "tolerance"},
 	} {
 		if tc.err == nil || !strings.Contains(tc.err.Error(), tc.want) {
 			t.Errorf("%s: error %v does not name %q", tc.name, tc.err, tc.want)
 		}
 	}
-	l, err := NewLIME(0, 0, 0)
+	l, err := NewLIME(0, 0, 0, 0)
 	if err != nil || l != (LIME{Samples: 5000, KernelWidth: 25, Alpha: 1}) {
 		t.Errorf("NewLIME defaults = %+v, %v", l, err)
 	}
-	k, err := NewKernelSHAP(0, "")
+	k, err := NewKernelSHAP(0, "", 0)
 	if err != nil || k != (KernelSHAP{Players: explanation.PlayersTokens}) {
 		t.Errorf("NewKernelSHAP defaults = %+v, %v", k, err)
 	}

@@ -7,7 +7,7 @@ import (
 
 // Version is the output schema version written on every explanation row;
 // bump it when a column is added, removed, renamed or changes meaning.
-const Version int32 = 3
+const Version int32 = 4
 
 // File-name prefixes and names of the output file sets, relative to the output directory.
 const (
@@ -72,6 +72,8 @@ type Token struct {
 	Special bool `parquet:"special,zstd"`
 	// Attribution is the method's attribution to this token.
 	Attribution float64 `parquet:"attribution,zstd"`
+	// StdError is the attribution's standard error for methods that estimate by sampling (KernelSHAP), nil otherwise.
+	StdError *float64 `parquet:"std_error,optional,zstd"`
 }
 
 // Word is one word of an explained example (a group of tokens sharing a word id).
@@ -84,6 +86,8 @@ type Word struct {
 	End int32 `parquet:"end,zstd"`
 	// Attribution is the sum of the word's token attributions (or the method's own word attribution for LIME).
 	Attribution float64 `parquet:"attribution,zstd"`
+	// StdError is the word attribution's standard error where the method estimates one for words, nil otherwise.
+	StdError *float64 `parquet:"std_error,optional,zstd"`
 }
 
 // ExplanationRow is one (example, method, target) explanation, the row of explanations-SSSSS-of-NNNNN.parquet.

@@ -233,6 +233,7 @@ func TestSchemaShape(t *testing.T) {
 				required int32 word_index (INT(32,true));
 				required boolean special;
 				required double attribution;
+				optional double std_error;
 			}
 		}
 	}
@@ -243,6 +244,7 @@ func TestSchemaShape(t *testing.T) {
 				required int32 start (INT(32,true));
 				required int32 end (INT(32,true));
 				required double attribution;
+				optional double std_error;
 			}
 		}
 	}

@@ -211,19 +211,36 @@ def print_table(lines):
     print()
     print("| budget | " + " | ".join(c[2] for c in cols) + " |")
     print("|---" * (len(cols) + 1) + "|")
-    for b in [str(b) for b in BUDGETS] + ["default", "exact"]:
+    labels = [str(b) for b in BUDGETS] + ["default"]
+    labels += [d["budget"] for d in recs if d["side"] == "glassbox" and d["method"] == "kernelshap"
+               and d["budget"] not in labels + ["exact"]]
+    for b in labels + ["exact"]:
         cells = []
         for s, m, _ in cols:
             d = next((d for d in recs if d["side"] == s and d["method"] == m and d["budget"] == b), None)
             cells.append("" if d is None else
                          f"{float(d['evals']):.0f} evals: {float(d['rel_l2']):.3g} / {float(d['max_abs']):.2g}")
         print(f"| {b} | " + " | ".join(cells) + " |")
-    ref = [d for d in recs if d["method"] in ("occlusion", "lime")]
+    gd = next((d for d in recs if d["side"] == "glassbox" and d["method"] == "kernelshap" and d["budget"] == "default"), None)
+    sd = next((d for d in recs if d["side"] == "shap" and d["budget"] == "default"), None)
+    if gd and sd:
+        print()
+        print(f"Defaults: Glassbox KernelSHAP spends {float(gd['evals']) / float(sd['evals']):.3f}x SHAP KernelExplainer's "
+              f"model evaluations ({float(gd['evals']):.0f} vs {float(sd['evals']):.0f}) for "
+              f"{float(gd['rel_l2']) / float(sd['rel_l2']):.3f}x its rel L2 error "
+              f"({float(gd['rel_l2']):.3g} vs {float(sd['rel_l2']):.3g}).")
+    ref = [d for d in recs if d["method"] == "occlusion"]
     if ref:
         print()
         print("Reference (other quantities): " + "; ".join(
             f"{d['method']} {d['budget']}: {float(d['evals']):.0f} evals, {float(d['rel_l2']):.3g} / {float(d['max_abs']):.2g}"
             for d in ref) + ".")
+    lime = [d for d in recs if d["method"] == "lime-vs-20000"]
+    if lime:
+        print()
+        print("LIME against a 20,000-row LIME fit (its own quantity): " + "; ".join(
+            f"{d['budget']}: {float(d['evals']):.0f} evals, {float(d['rel_l2']):.3g} / {float(d['max_abs']):.2g}"
+            for d in lime) + ".")
 
 
 if __name__ == "__main__":
