@@ -9,10 +9,12 @@ import (
 	"github.com/glassbox-ai/glassbox/inference"
 )
 
-// logitCache keeps one example's classifier logits by input, so explaining
-// several targets (target: all) scores each perturbed input once: the methods
-// draw the same coalitions for every target, since their seed depends only on
-// the run seed and the example id.
+// logitCache keeps one example's classifier logits by input, so each distinct
+// input of the example is scored once across its methods and targets: methods
+// share inputs (f(x) and f(∅) in every perturbation method, occlusion's
+// leave-one-out inputs among KernelSHAP's enumerated sizes, faithfulness's
+// deletions), and explaining several targets (target: all) repeats them all,
+// since the methods' seed depends only on the run seed and the example id.
 type logitCache struct {
 	sess      *inference.Session
 	batchSize int
@@ -89,4 +91,45 @@ func (c *logitCache) scorer(class int, kind inference.OutputKind) explanation.Sc
 		}
 		return out, nil
 	})
+}
+
+// scoreCache keeps one target's scores by input (a causal LM's next-token
+// log-probability), so the example's methods score each distinct input once.
+type scoreCache struct {
+	sc     explanation.Scorer
+	scores map[[32]byte]float64
+}
+
+func newScoreCache(sc explanation.Scorer) *scoreCache {
+	return &scoreCache{sc: sc, scores: map[[32]byte]float64{}}
+}
+
+// Score scores the inputs not seen yet, in one call.
+func (c *scoreCache) Score(ctx context.Context, inputs []explanation.Input) ([]float64, error) {
+	keys := make([][32]byte, len(inputs))
+	var missing []explanation.Input
+	var missingKeys [][32]byte
+	pending := map[[32]byte]bool{}
+	for i, in := range inputs {
+		keys[i] = inputKey(in)
+		if _, ok := c.scores[keys[i]]; !ok && !pending[keys[i]] {
+			pending[keys[i]] = true
+			missing = append(missing, in)
+			missingKeys = append(missingKeys, keys[i])
+		}
+	}
+	if len(missing) > 0 {
+		got, err := c.sc.Score(ctx, missing)
+		if err != nil {
+			return nil, err
+		}
+		for i, k := range missingKeys {
+			c.scores[k] = got[i]
+		}
+	}
+	out := make([]float64, len(inputs))
+	for i, k := range keys {
+		out[i] = c.scores[k]
+	}
+	return out, nil
 }

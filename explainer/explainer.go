@@ -340,8 +340,9 @@ func (e *Explainer) explainItem(ctx context.Context, it *item) ([]schemas.Explan
 	var rows []schemas.ExplanationRow
 	var errs []error
 	targets := e.targets(it.pred)
+	// Inputs are scored once per example (see logitCache).
 	var cache *logitCache
-	if len(targets) > 1 && e.model.Kind == inference.SequenceClassification {
+	if e.model.Kind == inference.SequenceClassification {
 		cache = newLogitCache(e.sess, e.s.BatchSize)
 	}
 	for _, t := range targets {
@@ -351,6 +352,8 @@ func (e *Explainer) explainItem(ctx context.Context, it *item) ([]schemas.Explan
 			sc = cache.scorer(t.class, e.s.OutputKind)
 		} else if sc, err = e.scorer(t, n-1); err != nil {
 			return nil, []error{modelError{err}}
+		} else {
+			sc = newScoreCache(sc)
 		}
 		sc = modelScorer{sc}
 		for _, spec := range e.s.Methods {

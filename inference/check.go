@@ -14,15 +14,17 @@ import (
 // dims), and config.json and tokenizer.json must not promise what the graph
 // cannot take: a label count other than the classifier's static width, or
 // token ids past the word-embedding table.
-func (m *Model) checkFiles() error {
+//
+// It returns the decoded graph, which LoadWith reads the inputs and outputs from.
+func (m *Model) checkFiles() (*onnxpb.ModelProto, error) {
 	graph, err := onnxgraph.CheckFile(m.Path, m.dataDir)
 	if err != nil {
-		return fmt.Errorf("refusing model: %w", err)
+		return nil, fmt.Errorf("refusing model: %w", err)
 	}
 	if err := m.checkLabelCount(graph); err != nil {
-		return err
+		return nil, err
 	}
-	return m.checkVocabulary(graph)
+	return graph, m.checkVocabulary(graph)
 }
 
 // checkLabelCount refuses an id2label whose size differs from the static

@@ -308,6 +308,20 @@ func TestVocabSizeFallback(t *testing.T) {
 // TestOrtConfigFromModelIgnored's child process load a model.
 const ortConfigEnvHelper = "GLASSBOX_TEST_ORT_CONFIG_MODEL"
 
+// loadAndOpen loads a model and opens a session on it (Load itself reads the
+// graph's inputs and outputs without ONNX Runtime).
+func loadAndOpen(dir string) (*Session, error) {
+	m, err := Load(dir)
+	if err != nil {
+		return nil, err
+	}
+	sess, err := m.NewSession(SessionOptions{})
+	if err != nil {
+		return nil, err
+	}
+	return sess, sess.Close()
+}
+
 // TestOrtConfigFromModelIgnored checks that a model cannot set its own
 // session options: with ORT_LOAD_CONFIG_FROM_MODEL=1 in the environment ONNX
 // Runtime parses the model's "ort_config" metadata (an unparsable one fails
@@ -315,7 +329,7 @@ const ortConfigEnvHelper = "GLASSBOX_TEST_ORT_CONFIG_MODEL"
 // set still loads the model, since ortlib.Init unsets it.
 func TestOrtConfigFromModelIgnored(t *testing.T) {
 	if p := os.Getenv(ortConfigEnvHelper); p != "" {
-		if _, err := Load(p); err != nil {
+		if _, err := loadAndOpen(p); err != nil {
 			fmt.Println("LOAD FAILED:", err)
 			os.Exit(3)
 		}
@@ -333,7 +347,7 @@ func TestOrtConfigFromModelIgnored(t *testing.T) {
 	// The control: this process has initialised ONNX Runtime already, so setting
 	// the variable now reaches ONNX Runtime, which then reads the metadata.
 	t.Setenv(ortlib.LoadConfigFromModelEnv, "1")
-	if _, err := Load(dir); err == nil || !strings.Contains(err.Error(), "ort_config") {
+	if _, err := loadAndOpen(dir); err == nil || !strings.Contains(err.Error(), "ort_config") {
 		t.Fatalf("with %s=1 after Init, ONNX Runtime did not read ort_config: %v", ortlib.LoadConfigFromModelEnv, err)
 	}
 	cmd := exec.Command(os.Args[0], "-test.run=^TestOrtConfigFromModelIgnored$", "-test.count=1")

@@ -110,17 +110,15 @@ func LoadWith(path string, o LoadOptions) (*Model, error) {
 		return nil, err // tokenizer.Load names the file
 	}
 	// Nothing below may run before the files pass: GetInputOutputInfo opens a session.
-	if err := m.checkFiles(); err != nil {
-		return nil, err
-	}
-	opts, err := m.sessionOptions(0)
+	graph, err := m.checkFiles()
 	if err != nil {
 		return nil, err
 	}
-	defer opts.Destroy()
-	ins, outs, err := ort.GetInputOutputInfoWithOptions(m.Path, opts)
-	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", m.Path, err)
+	ins, outs, ok := graphIO(graph)
+	if !ok {
+		if ins, outs, err = m.ortIO(); err != nil {
+			return nil, err
+		}
 	}
 	if err := m.discoverInputs(ins); err != nil {
 		return nil, err
@@ -132,6 +130,21 @@ func LoadWith(path string, o LoadOptions) (*Model, error) {
 		return nil, err
 	}
 	return m, nil
+}
+
+// ortIO asks ONNX Runtime for the graph's inputs and outputs (it builds a
+// session to answer), for graphs whose declarations graphIO cannot read alone.
+func (m *Model) ortIO() (ins, outs []ort.InputOutputInfo, err error) {
+	opts, err := m.sessionOptions(0)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer opts.Destroy()
+	ins, outs, err = ort.GetInputOutputInfoWithOptions(m.Path, opts)
+	if err != nil {
+		return nil, nil, fmt.Errorf("read %s: %w", m.Path, err)
+	}
+	return ins, outs, nil
 }
 
 // ExternalDataFolderKey is ONNX Runtime's session option naming the folder
@@ -149,13 +162,38 @@ const ExternalDataFolderKey = "session.model_external_initializers_file_folder_p
 // ortlib.Init unsets ORT_LOAD_CONFIG_FROM_MODEL, the one switch that lets ONNX
 // Runtime read session options from a model's metadata.
 func (m *Model) sessionOptions(intraOpThreads int) (*ort.SessionOptions, error) {
+	return m.tunedSessionOptions(intraOpThreads, defaultTuning)
+}
+
+// ortTuning is the ONNX Runtime settings BenchmarkSessionOptions compares;
+// defaultTuning is what the measurements chose (DEVELOPERS.md has the figures).
+type ortTuning struct {
+	level          ort.GraphOptimizationLevel
+	noArena, noMem bool
+}
+
+var defaultTuning = ortTuning{level: ort.GraphOptimizationLevelEnableAll}
+
+func (m *Model) tunedSessionOptions(intraOpThreads int, t ortTuning) (*ort.SessionOptions, error) {
 	opts, err := ort.NewSessionOptions()
 	if err != nil {
 		return nil, fmt.Errorf("session options: %w", err)
 	}
-	if err := opts.SetGraphOptimizationLevel(ort.GraphOptimizationLevelEnableAll); err != nil {
+	if err := opts.SetGraphOptimizationLevel(t.level); err != nil {
 		opts.Destroy()
 		return nil, fmt.Errorf("session options: graph optimisation level: %w", err)
+	}
+	if t.noArena {
+		if err := opts.SetCpuMemArena(false); err != nil {
+			opts.Destroy()
+			return nil, fmt.Errorf("session options: arena: %w", err)
+		}
+	}
+	if t.noMem {
+		if err := opts.SetMemPattern(false); err != nil {
+			opts.Destroy()
+			return nil, fmt.Errorf("session options: memory pattern: %w", err)
+		}
 	}
 	if intraOpThreads > 0 {
 		if err := opts.SetIntraOpNumThreads(intraOpThreads); err != nil {

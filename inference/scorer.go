@@ -114,7 +114,8 @@ func (s *Session) NextTokenScorer(position, token, batchSize int) (explanation.S
 }
 
 // ForBatches runs inputs in length-grouped batches and hands each batch's
-// outputs, with the input indices of its rows, to fn.
+// outputs, with the input indices of its rows, to fn; the outputs are valid
+// only until fn returns (see RunWith).
 func (s *Session) ForBatches(ctx context.Context, inputs []explanation.Input, batchSize int, fn func(idx []int, o Outputs) error) error {
 	lengths := make([]int, len(inputs))
 	for i, in := range inputs {
@@ -125,11 +126,9 @@ func (s *Session) ForBatches(ctx context.Context, inputs []explanation.Input, ba
 		for j, i := range idx {
 			rows[j] = inputs[i]
 		}
-		o, err := s.Run(ctx, rows)
+		// The outputs are read inside fn: RunWith reuses their buffer.
+		err := s.RunWith(ctx, rows, func(o Outputs) error { return fn(idx, o) })
 		if err != nil {
-			return err
-		}
-		if err := fn(idx, o); err != nil {
 			return err
 		}
 	}

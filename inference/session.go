@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"sync/atomic"
 
 	"github.com/glassbox-ai/glassbox/explanation"
 	ort "github.com/yalue/onnxruntime_go"
@@ -20,6 +21,8 @@ type SessionOptions struct {
 	IntraOpThreads int
 	// ExtraOutputs are further graph outputs to fetch (e.g. exposed attention tensors).
 	ExtraOutputs []string
+	// tuning overrides defaultTuning (BenchmarkSessionOptions).
+	tuning *ortTuning
 }
 
 // Tensor is a float32 output of the model.
@@ -53,11 +56,22 @@ type Session struct {
 	reported int
 	mu       sync.RWMutex
 	sess     *ort.DynamicAdvancedSession
+	// buffers are RunWith's reusable prediction-output buffers (*[]float32).
+	buffers sync.Pool
+	// rowsRun counts the rows run, padded batches' rows included.
+	rowsRun atomic.Int64
+	// allocByORT is set once a run with a buffer of ours failed: the graph's
+	// declared output shape is not what it computes.
+	allocByORT atomic.Bool
 }
 
 // NewSession opens an ONNX Runtime session on the model.
 func (m *Model) NewSession(o SessionOptions) (*Session, error) {
-	opts, err := m.sessionOptions(o.IntraOpThreads)
+	tuning := defaultTuning
+	if o.tuning != nil {
+		tuning = *o.tuning
+	}
+	opts, err := m.tunedSessionOptions(o.IntraOpThreads, tuning)
 	if err != nil {
 		return nil, err
 	}
@@ -80,8 +94,14 @@ func (m *Model) NewSession(o SessionOptions) (*Session, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open ONNX Runtime session on %s: %w", m.Path, err)
 	}
-	return &Session{model: m, outputs: outputs, reported: reported, sess: sess}, nil
+	r := &Session{model: m, outputs: outputs, reported: reported, sess: sess}
+	r.buffers.New = func() any { return new([]float32) }
+	return r, nil
 }
+
+// RowsRun returns how many rows the session has run (each input of every
+// batch once): the model evaluations a caller paid for.
+func (s *Session) RowsRun() int64 { return s.rowsRun.Load() }
 
 // Model returns the session's model.
 func (s *Session) Model() *Model { return s.model }
@@ -145,30 +165,83 @@ func Pad(rows []explanation.Input, padID int64) Padded {
 
 // Run runs one batch (padded here to its longest row) and returns every output.
 func (s *Session) Run(ctx context.Context, rows []explanation.Input) (Outputs, error) {
-	if err := ctx.Err(); err != nil {
+	p, err := s.pad(ctx, rows)
+	if err != nil {
 		return nil, err
 	}
-	if len(rows) == 0 {
+	if p.Batch == 0 {
 		return Outputs{}, nil
 	}
-	for i, r := range rows {
-		if len(r.IDs) == 0 {
-			return nil, fmt.Errorf("row %d has no tokens", i)
-		}
-		if r.Mask != nil && len(r.Mask) != len(r.IDs) || r.TypeIDs != nil && len(r.TypeIDs) != len(r.IDs) {
-			return nil, fmt.Errorf("row %d: ids, mask and type ids differ in length", i)
-		}
-		if len(r.IDs) > s.model.MaxLength {
-			return nil, fmt.Errorf("row %d has %d tokens; the model takes at most %d", i, len(r.IDs), s.model.MaxLength)
-		}
-	}
-	p := Pad(rows, s.model.PadID)
 	return s.RunPadded(p)
 }
 
-// RunPadded runs an already padded batch. A with-past graph gets an empty
-// cache, so it computes what its no-past twin does.
+// RunWith runs one batch as Run does and hands its outputs to fn. The outputs
+// are valid only until fn returns: the prediction output is written by ONNX
+// Runtime into a buffer the session reuses for later calls, so a causal LM's
+// [batch, sequence, vocab] logits are neither allocated nor copied per call.
+func (s *Session) RunWith(ctx context.Context, rows []explanation.Input, fn func(Outputs) error) error {
+	p, err := s.pad(ctx, rows)
+	if err != nil {
+		return err
+	}
+	if p.Batch == 0 {
+		return fn(Outputs{})
+	}
+	buf := s.buffers.Get().(*[]float32)
+	defer s.buffers.Put(buf)
+	o, err := s.runPadded(p, buf)
+	if err != nil {
+		return err
+	}
+	return fn(o)
+}
+
+// pad checks rows and pads them on the right to the longest one.
+func (s *Session) pad(ctx context.Context, rows []explanation.Input) (Padded, error) {
+	if err := ctx.Err(); err != nil {
+		return Padded{}, err
+	}
+	for i, r := range rows {
+		if len(r.IDs) == 0 {
+			return Padded{}, fmt.Errorf("row %d has no tokens", i)
+		}
+		if r.Mask != nil && len(r.Mask) != len(r.IDs) || r.TypeIDs != nil && len(r.TypeIDs) != len(r.IDs) {
+			return Padded{}, fmt.Errorf("row %d: ids, mask and type ids differ in length", i)
+		}
+		if len(r.IDs) > s.model.MaxLength {
+			return Padded{}, fmt.Errorf("row %d has %d tokens; the model takes at most %d", i, len(r.IDs), s.model.MaxLength)
+		}
+	}
+	return Pad(rows, s.model.PadID), nil
+}
+
+// RunPadded runs an already padded batch; the outputs belong to the caller. A
+// with-past graph gets an empty cache, so it computes what its no-past twin does.
 func (s *Session) RunPadded(p Padded) (Outputs, error) {
+	return s.runPadded(p, nil)
+}
+
+// outputShape is the prediction output's shape for a padded batch when the
+// graph fixes every dimension but batch and sequence, so ONNX Runtime can
+// write into a buffer of ours; nil otherwise.
+func (s *Session) outputShape(p Padded) ort.Shape {
+	if s.allocByORT.Load() {
+		return nil
+	}
+	dims := s.model.outputInfo[s.model.Output].Dimensions
+	switch {
+	case len(dims) == 2 && dims[1] > 0:
+		return ort.NewShape(int64(p.Batch), dims[1])
+	case len(dims) == 3 && dims[2] > 0:
+		return ort.NewShape(int64(p.Batch), int64(p.Seq), dims[2])
+	}
+	return nil
+}
+
+// runPadded runs a padded batch. The prediction output goes into *buf (grown
+// as needed) when buf is not nil, into a fresh slice otherwise; ONNX Runtime
+// writes it in place either way.
+func (s *Session) runPadded(p Padded, buf *[]float32) (Outputs, error) {
 	shape := ort.NewShape(int64(p.Batch), int64(p.Seq))
 	inputs := make([]ort.Value, 0, len(s.model.Inputs))
 	defer func() {
@@ -207,13 +280,6 @@ func (s *Session) RunPadded(p Padded) (Outputs, error) {
 		inputs = append(inputs, v)
 	}
 	outs := make([]ort.Value, len(s.outputs))
-	s.mu.RLock()
-	if s.sess == nil {
-		s.mu.RUnlock()
-		return nil, ErrClosed
-	}
-	err := s.sess.Run(inputs, outs)
-	s.mu.RUnlock()
 	defer func() {
 		for _, v := range outs {
 			if v != nil {
@@ -221,6 +287,33 @@ func (s *Session) RunPadded(p Padded) (Outputs, error) {
 			}
 		}
 	}()
+	if oshape := s.outputShape(p); oshape != nil {
+		n := int(oshape.FlattenedSize())
+		var data []float32
+		if buf != nil && cap(*buf) >= n {
+			data = (*buf)[:n]
+		} else {
+			data = make([]float32, n)
+			if buf != nil {
+				*buf = data
+			}
+		}
+		t, err := ort.NewTensor(oshape, data)
+		if err != nil {
+			return nil, fmt.Errorf("output %s: %w", s.model.Output, err)
+		}
+		outs[0] = t
+	}
+	s.rowsRun.Add(int64(p.Batch))
+	err := s.run(inputs, outs)
+	if err != nil && outs[0] != nil {
+		// The graph's declared output shape did not hold: let ONNX Runtime
+		// allocate the output from now on.
+		s.allocByORT.Store(true)
+		outs[0].Destroy()
+		outs[0] = nil
+		err = s.run(inputs, outs)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("run %s: %w", s.model.Path, err)
 	}
@@ -235,7 +328,19 @@ func (s *Session) RunPadded(p Padded) (Outputs, error) {
 	return res, nil
 }
 
-// toTensor copies a float32 output of ONNX Runtime into Go memory.
+// run is one ONNX Runtime call; outs[i] is nil for an output ONNX Runtime allocates.
+func (s *Session) run(inputs, outs []ort.Value) error {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.sess == nil {
+		return ErrClosed
+	}
+	return s.sess.Run(inputs, outs)
+}
+
+// toTensor describes a float32 output of ONNX Runtime. Its data is Go memory
+// (a buffer of ours, or onnxruntime_go's copy of what ONNX Runtime allocated)
+// that outlives the value's Destroy, so it is not copied again.
 func toTensor(v ort.Value, name string) (*Tensor, error) {
 	t, ok := v.(*ort.Tensor[float32])
 	if !ok {
@@ -246,7 +351,7 @@ func toTensor(v ort.Value, name string) (*Tensor, error) {
 	for j, d := range shape {
 		dims[j] = int(d)
 	}
-	return &Tensor{Shape: dims, Data: append([]float32(nil), t.GetData()...)}, nil
+	return &Tensor{Shape: dims, Data: t.GetData()}, nil
 }
 
 func newIntTensor(shape ort.Shape, data []int64, as32 bool) (ort.Value, error) {

@@ -159,8 +159,8 @@ func buildModel(m *modelJSON) (model, error) {
 	}
 	switch typ {
 	case "WordPiece":
-		var vocab map[string]int
-		if err := json.Unmarshal(m.Vocab, &vocab); err != nil {
+		vocab, err := decodeVocab(m.Vocab)
+		if err != nil {
 			return nil, fmt.Errorf("WordPiece vocab: %w", err)
 		}
 		unk, prefix, maxChars := "[UNK]", "##", 100
@@ -175,8 +175,8 @@ func buildModel(m *modelJSON) (model, error) {
 		}
 		return newWordPiece(vocab, unk, prefix, maxChars), nil
 	case "WordLevel":
-		var vocab map[string]int
-		if err := json.Unmarshal(m.Vocab, &vocab); err != nil {
+		vocab, err := decodeVocab(m.Vocab)
+		if err != nil {
 			return nil, fmt.Errorf("WordLevel vocab: %w", err)
 		}
 		unk := "<unk>"
@@ -210,8 +210,8 @@ func buildModel(m *modelJSON) (model, error) {
 }
 
 func buildBPE(m *modelJSON) (model, error) {
-	var vocab map[string]int
-	if err := json.Unmarshal(m.Vocab, &vocab); err != nil {
+	vocab, err := decodeVocab(m.Vocab)
+	if err != nil {
 		return nil, fmt.Errorf("BPE vocab: %w", err)
 	}
 	b := &bpe{vocabulary: newVocabulary(vocab), fuseUnk: boolOr(m.FuseUnk, false), byteFallback: boolOr(m.ByteFallback, false), ignoreMerges: boolOr(m.IgnoreMerges, false)}
@@ -225,32 +225,22 @@ func buildBPE(m *modelJSON) (model, error) {
 		b.suffix = *m.EndOfWordSuffix
 	}
 	// Merges come as "a b" strings (older files) or [a, b] pairs (newer).
-	var raw []json.RawMessage
-	if len(m.Merges) > 0 {
-		if err := json.Unmarshal(m.Merges, &raw); err != nil {
-			return nil, fmt.Errorf("BPE merges: %w", err)
+	items, ok := scanMerges(m.Merges)
+	if !ok {
+		if items, err = decodeMerges(m.Merges); err != nil {
+			return nil, err
 		}
 	}
-	b.merges = make(map[uint64]mergeVal, len(raw))
+	b.merges = make(map[uint64]mergeVal, len(items))
 	prefixLen := len(b.prefix)
-	for rank, r := range raw {
-		var a, c string
-		if len(r) > 0 && r[0] == '"' {
-			var s string
-			if err := json.Unmarshal(r, &s); err != nil {
-				return nil, fmt.Errorf("BPE merge %d: %w", rank, err)
+	for rank, it := range items {
+		a, c := it.a, it.b
+		if !it.pair {
+			sp := strings.IndexByte(it.a, ' ')
+			if sp < 0 || strings.IndexByte(it.a[sp+1:], ' ') >= 0 {
+				return nil, fmt.Errorf("BPE merge %d %q: want two space-separated parts", rank, it.a)
 			}
-			parts := strings.Split(s, " ")
-			if len(parts) != 2 {
-				return nil, fmt.Errorf("BPE merge %d %q: want two space-separated parts", rank, s)
-			}
-			a, c = parts[0], parts[1]
-		} else {
-			var p []string
-			if err := json.Unmarshal(r, &p); err != nil || len(p) != 2 {
-				return nil, fmt.Errorf("BPE merge %d: want a pair of strings", rank)
-			}
-			a, c = p[0], p[1]
+			a, c = it.a[:sp], it.a[sp+1:]
 		}
 		ida, ok1 := vocab[a]
 		idc, ok2 := vocab[c]
@@ -271,4 +261,30 @@ func buildBPE(m *modelJSON) (model, error) {
 	}
 	b.init()
 	return b, nil
+}
+
+// decodeMerges decodes merges entry by entry through encoding/json, for files
+// scanMerges does not read (escaped or unusual entries), with a message per bad entry.
+func decodeMerges(raw json.RawMessage) ([]mergeEntry, error) {
+	var entries []json.RawMessage
+	if len(raw) > 0 {
+		if err := json.Unmarshal(raw, &entries); err != nil {
+			return nil, fmt.Errorf("BPE merges: %w", err)
+		}
+	}
+	items := make([]mergeEntry, len(entries))
+	for rank, r := range entries {
+		if len(r) > 0 && r[0] == '"' {
+			if err := json.Unmarshal(r, &items[rank].a); err != nil {
+				return nil, fmt.Errorf("BPE merge %d: %w", rank, err)
+			}
+			continue
+		}
+		var p []string
+		if err := json.Unmarshal(r, &p); err != nil || len(p) != 2 {
+			return nil, fmt.Errorf("BPE merge %d: want a pair of strings", rank)
+		}
+		items[rank] = mergeEntry{a: p[0], b: p[1], pair: true}
+	}
+	return items, nil
 }
