@@ -33,6 +33,8 @@ const (
 	CodeNonFinite = "non_finite"
 	// CodeMethodError is any other failure of a method on the example.
 	CodeMethodError = "method_error"
+	// CodeEmptyContinuation is a prompt the model generated no token for (task: generation).
+	CodeEmptyContinuation = "empty_continuation"
 )
 
 // ReasonCode documents one reason code: the stage whose rows carry it and what it means.
@@ -61,6 +63,7 @@ var ReasonCodes = []ReasonCode{
 	{CodeModelError, StageExplain, "ONNX Runtime failed while a method scored perturbed inputs or computed gradients for the example."},
 	{CodeNonFinite, StageExplain, "A NaN or infinite value in a method's result or in the model's score of a perturbed input; refused rather than written."},
 	{CodeMethodError, StageExplain, "Any other failure of a method on the example."},
+	{CodeEmptyContinuation, StageExplain, "`task: generation`: the model generated no token for the prompt (a stop token or string came first), so there is nothing to explain."},
 }
 
 // KnownCode reports whether code is one of ReasonCodes; an error row with any
