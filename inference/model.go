@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/glassbox-ai/glassbox/ortlib"
 	"github.com/glassbox-ai/glassbox/tokenizer"
@@ -56,6 +57,8 @@ type Model struct {
 	MaskID int64
 	// HasMaskToken reports whether the vocabulary has a mask token.
 	HasMaskToken bool
+	// Cache lists a with-past decoder's key/value cache tensors in graph input order; nil for other graphs.
+	Cache []CacheTensor
 
 	// dataDir is where the graph's external data lives when Path is a derived graph elsewhere.
 	dataDir     string
@@ -172,10 +175,17 @@ func (m *Model) sessionOptions(intraOpThreads int) (*ort.SessionOptions, error) 
 func (m *Model) discoverInputs(ins []ort.InputOutputInfo) error {
 	seen := map[string]bool{}
 	for _, in := range ins {
+		if strings.HasPrefix(in.Name, PastPrefix) {
+			if err := m.cacheInput(in); err != nil {
+				return err
+			}
+			m.Inputs = append(m.Inputs, in.Name)
+			continue
+		}
 		switch in.Name {
 		case InputIDs, AttentionMask, TokenTypeIDs, PositionIDs:
 		default:
-			return fmt.Errorf("%s: graph input %q is not one Glassbox can feed (it feeds %s, %s, %s, %s)", m.Path, in.Name, InputIDs, AttentionMask, TokenTypeIDs, PositionIDs)
+			return fmt.Errorf("%s: graph input %q is not one Glassbox can feed (it feeds %s, %s, %s, %s and %s*)", m.Path, in.Name, InputIDs, AttentionMask, TokenTypeIDs, PositionIDs, PastPrefix)
 		}
 		switch in.DataType {
 		case ort.TensorElementDataTypeInt64:
@@ -225,6 +235,9 @@ func (m *Model) discoverOutputs(outs []ort.InputOutputInfo) error {
 			names = append(names, o.Name)
 		}
 		return fmt.Errorf("%s: no output named \"logits\" or \"last_hidden_state\" (outputs: %v)", m.Path, names)
+	}
+	if err := m.checkCacheOutputs(); err != nil {
+		return err
 	}
 	if m.Kind == SequenceClassification {
 		classes := m.outputInfo["logits"].Dimensions[1]

@@ -181,3 +181,7 @@ func topTokens(m *Model, logits []float32, k int) []TokenProb {
 	}
 	return out
 }
+
+// TopTokens returns the k most likely tokens of one position's logits with
+// their softmax probabilities (ties: lower id first).
+func (m *Model) TopTokens(logits []float32, k int) []TokenProb { return topTokens(m, logits, k) }

@@ -46,10 +46,13 @@ type Outputs map[string]*Tensor
 // Session runs one model through a single ONNX Runtime session; it is safe for
 // concurrent use (ONNX Runtime sessions run concurrently; Close waits for runs).
 type Session struct {
-	model   *Model
-	outputs []string
-	mu      sync.RWMutex
-	sess    *ort.DynamicAdvancedSession
+	model *Model
+	// outputs are the fetched outputs: the reported ones first, then a
+	// with-past graph's present outputs (fetched because Step feeds them back).
+	outputs  []string
+	reported int
+	mu       sync.RWMutex
+	sess     *ort.DynamicAdvancedSession
 }
 
 // NewSession opens an ONNX Runtime session on the model.
@@ -69,11 +72,15 @@ func (m *Model) NewSession(o SessionOptions) (*Session, error) {
 		}
 		outputs = append(outputs, name)
 	}
+	reported := len(outputs)
+	for _, c := range m.Cache {
+		outputs = append(outputs, c.Output)
+	}
 	sess, err := ort.NewDynamicAdvancedSession(m.Path, m.Inputs, outputs, opts)
 	if err != nil {
 		return nil, fmt.Errorf("open ONNX Runtime session on %s: %w", m.Path, err)
 	}
-	return &Session{model: m, outputs: outputs, sess: sess}, nil
+	return &Session{model: m, outputs: outputs, reported: reported, sess: sess}, nil
 }
 
 // Model returns the session's model.
@@ -159,7 +166,8 @@ func (s *Session) Run(ctx context.Context, rows []explanation.Input) (Outputs, e
 	return s.RunPadded(p)
 }
 
-// RunPadded runs an already padded batch.
+// RunPadded runs an already padded batch. A with-past graph gets an empty
+// cache, so it computes what its no-past twin does.
 func (s *Session) RunPadded(p Padded) (Outputs, error) {
 	shape := ort.NewShape(int64(p.Batch), int64(p.Seq))
 	inputs := make([]ort.Value, 0, len(s.model.Inputs))
@@ -168,7 +176,19 @@ func (s *Session) RunPadded(p Padded) (Outputs, error) {
 			v.Destroy()
 		}
 	}()
+	cache := map[string]CacheTensor{}
+	for _, c := range s.model.Cache {
+		cache[c.Input] = c
+	}
 	for _, name := range s.model.Inputs {
+		if c, ok := cache[name]; ok {
+			v, err := emptyCacheValue(c, p.Batch)
+			if err != nil {
+				return nil, fmt.Errorf("input %s: %w", name, err)
+			}
+			inputs = append(inputs, v)
+			continue
+		}
 		var data []int64
 		switch name {
 		case InputIDs:
@@ -204,20 +224,29 @@ func (s *Session) RunPadded(p Padded) (Outputs, error) {
 	if err != nil {
 		return nil, fmt.Errorf("run %s: %w", s.model.Path, err)
 	}
-	res := make(Outputs, len(outs))
-	for i, v := range outs {
-		t, ok := v.(*ort.Tensor[float32])
-		if !ok {
-			return nil, fmt.Errorf("output %s is %T; want a float32 tensor", s.outputs[i], v)
+	res := make(Outputs, s.reported)
+	for i, v := range outs[:s.reported] {
+		t, err := toTensor(v, s.outputs[i])
+		if err != nil {
+			return nil, err
 		}
-		shape := t.GetShape()
-		dims := make([]int, len(shape))
-		for j, d := range shape {
-			dims[j] = int(d)
-		}
-		res[s.outputs[i]] = &Tensor{Shape: dims, Data: append([]float32(nil), t.GetData()...)}
+		res[s.outputs[i]] = t
 	}
 	return res, nil
+}
+
+// toTensor copies a float32 output of ONNX Runtime into Go memory.
+func toTensor(v ort.Value, name string) (*Tensor, error) {
+	t, ok := v.(*ort.Tensor[float32])
+	if !ok {
+		return nil, fmt.Errorf("output %s is %T; want a float32 tensor", name, v)
+	}
+	shape := t.GetShape()
+	dims := make([]int, len(shape))
+	for j, d := range shape {
+		dims[j] = int(d)
+	}
+	return &Tensor{Shape: dims, Data: append([]float32(nil), t.GetData()...)}, nil
 }
 
 func newIntTensor(shape ort.Shape, data []int64, as32 bool) (ort.Value, error) {
