@@ -5,10 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"slices"
 
 	"github.com/glassbox-ai/glassbox/corpus"
 	"github.com/glassbox-ai/glassbox/explanation"
+	"github.com/glassbox-ai/glassbox/generation"
 	"github.com/glassbox-ai/glassbox/inference"
 	"github.com/glassbox-ai/glassbox/schemas"
 	"github.com/glassbox-ai/glassbox/tokenizer"
@@ -25,6 +25,18 @@ const (
 // DefaultGenerationTopK is the number of alternatives kept per step in generations.parquet.
 const DefaultGenerationTopK = 5
 
+// GenerationSpec is the serialisable generation mode of a Spec.
+type GenerationSpec struct {
+	// Options are how prompts are continued.
+	Options generation.Options `json:"options"`
+	// AttributeOver is OverPrompt ("" too) or OverContext.
+	AttributeOver string `json:"attribute_over,omitempty"`
+	// Contrast is Generation.Contrast.
+	Contrast string `json:"contrast,omitempty"`
+	// Sequence is Generation.Sequence.
+	Sequence bool `json:"sequence,omitempty"`
+}
+
 // Generation turns on the explain job's generation mode (task: generation):
 // every prompt is continued, and every generated token t_j is explained with
 // the target log p(t_j | prompt + t_<j).
@@ -34,17 +46,36 @@ type Generation struct {
 	// Contrast, when set, is a token (as the vocabulary spells it): each step
 	// explains log p(t_j) − log p(Contrast), "why t_j rather than Contrast".
 	Contrast string
-	// Sequence adds one row per method explaining the whole continuation's
-	// log-probability Σ_j log p(t_j | prompt + t_<j), over the prompt's tokens.
+	// Sequence adds one row per perturbation method explaining the whole
+	// continuation's log-probability Σ_j log p(t_j | prompt + t_<j), over the prompt's tokens.
 	Sequence bool
 	// TopK is the number of alternatives per step in the generation rows (0 = DefaultGenerationTopK).
 	TopK int
-	// MaxNewTokens bounds the continuation; prompts longer than the model's
-	// length minus it are refused (too_long) before generation.
-	MaxNewTokens int
-	// Generate continues each prompt (no padding; seeds[i] seeds prompt i's
-	// sampling) and returns the generated ids without the prompt.
-	Generate func(ctx context.Context, prompts []explanation.Input, seeds []uint64) ([][]int64, error)
+	// Generate continues each prompt (no padding; seeds[i] seeds prompt i's sampling).
+	Generate func(ctx context.Context, prompts []explanation.Input, seeds []uint64) ([]generation.Result, error)
+}
+
+// newGeneration makes the generation mode of spec, generating with sess.
+func newGeneration(spec *GenerationSpec, sess *inference.Session, batchSize int) (*Generation, error) {
+	if err := spec.Options.Validate(); err != nil {
+		return nil, fmt.Errorf("explain: generation.%w", err)
+	}
+	gen, err := generation.New(sess)
+	if err != nil {
+		return nil, fmt.Errorf("explain: %w", err)
+	}
+	gen.BatchSize = batchSize
+	o := spec.Options
+	return &Generation{
+		AttributeOver: spec.AttributeOver, Contrast: spec.Contrast, Sequence: spec.Sequence, TopK: o.TopAlternatives,
+		Generate: func(ctx context.Context, prompts []explanation.Input, seeds []uint64) ([]generation.Result, error) {
+			ids := make([][]int64, len(prompts))
+			for i, p := range prompts {
+				ids[i] = p.IDs
+			}
+			return gen.Generate(ctx, ids, seeds, o)
+		},
+	}, nil
 }
 
 func (g *Generation) validate(m *inference.Model) error {
@@ -61,9 +92,6 @@ func (g *Generation) validate(m *inference.Model) error {
 			return fmt.Errorf("explain: generation.contrast %q is not a token of %s's vocabulary", g.Contrast, m.Files.Dir)
 		}
 	}
-	if g.MaxNewTokens <= 0 || g.MaxNewTokens >= m.MaxLength {
-		return fmt.Errorf("explain: generation.max_new_tokens is %d; want 1 … %d (the model's length %d minus one prompt token)", g.MaxNewTokens, m.MaxLength-1, m.MaxLength)
-	}
 	if g.Generate == nil {
 		return errors.New("explain: generation mode without a generator")
 	}
@@ -76,6 +104,7 @@ type genItem struct {
 	enc    *tokenizer.Encoding
 	prompt explanation.Input
 	cont   []int64
+	stop   string // why generation ended (generation.Stop*)
 	pieces []string // each generated token decoded alone
 	full   explanation.Input
 	steps  []schemas.GenerationStep
@@ -98,11 +127,6 @@ func (e *Explainer) explainGeneration(ctx context.Context, recs []corpus.Record)
 			out.Errors = append(out.Errors, e.errorRow(r, schemas.StageTokenize, schemas.CodeNoTokens, "the prompt has no tokens"))
 			continue
 		}
-		if limit := e.model.MaxLength - g.MaxNewTokens; enc.Len() > limit {
-			out.Errors = append(out.Errors, e.errorRow(r, schemas.StageTokenize, schemas.CodeTooLong,
-				fmt.Sprintf("the prompt has %d tokens; with max_new_tokens %d the model's length %d leaves room for %d", enc.Len(), g.MaxNewTokens, e.model.MaxLength, limit)))
-			continue
-		}
 		items = append(items, &genItem{rec: r, enc: enc, prompt: e.model.InputFromEncoding(enc)})
 	}
 	if len(items) == 0 {
@@ -113,20 +137,21 @@ func (e *Explainer) explainGeneration(ctx context.Context, recs []corpus.Record)
 	for i, gi := range items {
 		prompts[i], seeds[i] = gi.prompt, explanation.Seed(e.s.Seed, gi.rec.ID)
 	}
-	conts, err := g.Generate(ctx, prompts, seeds)
+	res, err := g.Generate(ctx, prompts, seeds)
 	if err != nil {
 		return nil, fmt.Errorf("generate: %w", err)
 	}
-	if len(conts) != len(items) {
-		return nil, fmt.Errorf("generate: %d continuations for %d prompts", len(conts), len(items))
+	if len(res) != len(items) {
+		return nil, fmt.Errorf("generate: %d continuations for %d prompts", len(res), len(items))
 	}
 	kept := items[:0]
 	for i, gi := range items {
-		if len(conts[i]) == 0 {
-			out.Errors = append(out.Errors, e.errorRow(gi.rec, schemas.StageExplain, schemas.CodeEmptyContinuation, "the model generated no token (a stop token or string came first)"))
+		if len(res[i].Steps) == 0 {
+			out.Errors = append(out.Errors, e.errorRow(gi.rec, schemas.StageExplain, schemas.CodeEmptyContinuation,
+				fmt.Sprintf("the model generated no token (stop reason %s)", res[i].StopReason)))
 			continue
 		}
-		gi.cont = slices.Clone(conts[i])
+		gi.cont, gi.stop = res[i].IDs(), res[i].StopReason
 		kept = append(kept, gi)
 	}
 	if err := e.predictGenerations(ctx, kept); err != nil {
@@ -226,6 +251,6 @@ func (e *Explainer) generationRow(gi *genItem) schemas.GenerationRow {
 	}
 	return schemas.GenerationRow{
 		RunID: e.s.RunID, ExampleID: gi.rec.ID, Prompt: gi.rec.Text, PromptIDs: ids, Continuation: cont,
-		Steps: gi.steps, LogProb: lp, Truncated: gi.enc.Truncated, Source: gi.rec.Source, SourceLine: gi.rec.Line, SchemaVersion: schemas.Version,
+		Steps: gi.steps, LogProb: lp, StopReason: gi.stop, Truncated: gi.enc.Truncated, Source: gi.rec.Source, SourceLine: gi.rec.Line, SchemaVersion: schemas.Version,
 	}
 }

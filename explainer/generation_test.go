@@ -12,6 +12,8 @@ import (
 
 	"github.com/glassbox-ai/glassbox/corpus"
 	"github.com/glassbox-ai/glassbox/explanation"
+	"github.com/glassbox-ai/glassbox/generation"
+	"github.com/glassbox-ai/glassbox/onnxgraph"
 	"github.com/glassbox-ai/glassbox/perturbation"
 	"github.com/glassbox-ai/glassbox/schemas"
 	"github.com/glassbox-ai/glassbox/tokenizer"
@@ -51,16 +53,20 @@ func loadGenRef(t *testing.T) genRef {
 // fixedContinuations generates, for each prompt, the continuation the
 // reference lists for it: the explanation does not depend on how a
 // continuation was produced.
-func fixedContinuations(ref genRef) func(context.Context, []explanation.Input, []uint64) ([][]int64, error) {
-	return func(_ context.Context, prompts []explanation.Input, _ []uint64) ([][]int64, error) {
-		out := make([][]int64, len(prompts))
+func fixedContinuations(ref genRef) func(context.Context, []explanation.Input, []uint64) ([]generation.Result, error) {
+	return func(_ context.Context, prompts []explanation.Input, _ []uint64) ([]generation.Result, error) {
+		out := make([]generation.Result, len(prompts))
 		for i, p := range prompts {
 			for _, c := range ref.Cases {
 				if slices.Equal(c.PromptIDs, p.IDs) {
-					out[i] = c.ContinuationIDs
+					out[i].PromptIDs = c.PromptIDs
+					for _, id := range c.ContinuationIDs {
+						out[i].Steps = append(out[i].Steps, generation.Step{Token: id})
+					}
+					out[i].StopReason = generation.StopMaxNewTokens
 				}
 			}
-			if out[i] == nil {
+			if out[i].Steps == nil {
 				return nil, fmt.Errorf("prompt %v is not in the reference", p.IDs)
 			}
 		}
@@ -120,7 +126,7 @@ func TestGenerationOcclusionMatchesPyTorch(t *testing.T) {
 		contrast bool
 	}{{OverPrompt, false}, {OverContext, false}, {OverPrompt, true}, {OverContext, true}} {
 		t.Run(fmt.Sprintf("%s contrast=%v", tc.over, tc.contrast), func(t *testing.T) {
-			g := Generation{AttributeOver: tc.over, Sequence: true, MaxNewTokens: 8, Generate: fixedContinuations(ref)}
+			g := Generation{AttributeOver: tc.over, Sequence: true, Generate: fixedContinuations(ref)}
 			if tc.contrast {
 				g.Contrast = ref.ContrastToken
 			}
@@ -232,7 +238,7 @@ func mustEncode(t *testing.T, ex *Explainer, text string) *tokenizer.Encoding {
 // step only.
 func TestStepScoresShared(t *testing.T) {
 	ref := loadGenRef(t)
-	ex := openGeneration(t, Generation{MaxNewTokens: 8, Generate: fixedContinuations(ref)})
+	ex := openGeneration(t, Generation{Generate: fixedContinuations(ref)})
 	c := ref.Cases[0]
 	P, N := len(c.PromptIDs), len(c.ContinuationIDs)
 	full := explanation.Input{IDs: append(slices.Clone(c.PromptIDs), c.ContinuationIDs...), Mask: make([]int64, P+N)}
@@ -288,5 +294,96 @@ func TestStepScoresShared(t *testing.T) {
 	}
 	if memo.runs != runsAfterFirst {
 		t.Errorf("the model ran %d inputs after the first step's %d: the steps' coalitions differ", memo.runs-runsAfterFirst, runsAfterFirst)
+	}
+}
+
+// TestGenerationGreedyThroughSpec runs the generation mode as a job opens it
+// (Spec.Generation, the generation package's greedy decoding): the greedy
+// continuations are the reference's (float64 PyTorch arg-max) and the
+// occlusion rows equal PyTorch's per-step values.
+func TestGenerationGreedyThroughSpec(t *testing.T) {
+	ref := loadGenRef(t)
+	o := generation.DefaultOptions()
+	o.MaxNewTokens, o.StopTokens = 8, []int64{}
+	ex := openSpec(t, Spec{Model: "../testdata/models/gpt2-tiny", RunID: "r", Seed: 7, Target: "predicted", BatchSize: 16,
+		Methods:    []MethodConfig{{Name: "occlusion", Params: json.RawMessage(`{"masking":"attention"}`)}},
+		Generation: &GenerationSpec{Options: o}})
+	out, err := ex.Explain(context.Background(), genRecords(ref))
+	if err != nil || len(out.Errors) > 0 {
+		t.Fatalf("explain: %v %+v", err, out.Errors)
+	}
+	for ci, c := range ref.Cases {
+		gr := out.Generations[ci]
+		var ids []int64
+		for _, st := range gr.Steps {
+			ids = append(ids, st.TokenID)
+		}
+		if !slices.Equal(ids, c.ContinuationIDs) || gr.StopReason != generation.StopMaxNewTokens {
+			t.Fatalf("case %d: greedy %v (%s), PyTorch %v", ci, ids, gr.StopReason, c.ContinuationIDs)
+		}
+		rows := stepRows(t, out.Rows, fmt.Sprintf("p%d", ci), "occlusion")
+		for j := range c.ContinuationIDs {
+			for i, tok := range rows[j].Tokens {
+				if want := c.LogProb[j] - c.MaskedLogProb[i][j]; math.Abs(tok.Attribution-want) > 1e-4 {
+					t.Errorf("case %d step %d token %d: %v, PyTorch %v", ci, j, i, tok.Attribution, want)
+				}
+			}
+		}
+	}
+}
+
+// TestGenerationStepZeroIsNextToken checks every kind of method in generation
+// mode against the classic causal-LM path: greedy t_0 is the prompt's most
+// likely next token, so step 0's rows (over the prompt, with the continuation
+// present but flagged special) equal the next-token explanation of the prompt
+// alone — the perturbation methods draw the same coalitions (same seed and
+// players), the attention rows at position P−1 see only the prompt
+// (causality), and the gradients of log p(t_0) at P−1 are the same.
+func TestGenerationStepZeroIsNextToken(t *testing.T) {
+	const dir = "../testdata/models/gpt2-tiny"
+	graph, names, err := onnxgraph.ExposeAttentionFile(dir+"/model.onnx", t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	methods := []MethodConfig{
+		{Name: "occlusion", Params: json.RawMessage(`{"masking":"attention"}`)},
+		{Name: "kernelshap", Params: json.RawMessage(`{"masking":"attention","samples":40}`)},
+		{Name: "lime", Params: json.RawMessage(`{"masking":"attention","samples":60}`)},
+		{Name: "attention"}, {Name: "rollout"},
+		{Name: "saliency"}, {Name: "gradxinput"}, {Name: "ig", Params: json.RawMessage(`{"steps":16}`)},
+	}
+	base := Spec{Model: dir, GraphPath: graph, AttentionOutputs: names, RunID: "r", Seed: 3, Target: "predicted", BatchSize: 16, Methods: methods}
+	classic := openSpec(t, base)
+	o := generation.DefaultOptions()
+	o.MaxNewTokens = 4
+	gen := base
+	gen.Generation = &GenerationSpec{Options: o, Sequence: true}
+	genEx := openSpec(t, gen)
+	recs := []corpus.Record{{ID: "a", Text: "She walked to the window", Source: "t", Line: 1}, {ID: "b", Text: "The dinner was dreadful and", Source: "t", Line: 2}}
+	want, err := classic.Explain(context.Background(), recs)
+	if err != nil || len(want.Errors) > 0 {
+		t.Fatalf("classic: %v %+v", err, want.Errors)
+	}
+	got, err := genEx.Explain(context.Background(), recs)
+	if err != nil || len(got.Errors) > 0 {
+		t.Fatalf("generation: %v %+v", err, got.Errors)
+	}
+	for _, w := range want.Rows {
+		g := stepRows(t, got.Rows, w.ExampleID, w.Method)
+		row, ok := g[0]
+		if !ok {
+			t.Fatalf("%s %s: no step-0 row", w.ExampleID, w.Method)
+		}
+		if _, seq := g[-1]; seq == (w.Method == "attention" || w.Method == "rollout" || w.Method == "saliency" || w.Method == "gradxinput" || w.Method == "ig") {
+			t.Errorf("%s %s: sequence row present = %v", w.ExampleID, w.Method, seq)
+		}
+		if row.Target != w.Target || len(row.Tokens) != len(w.Tokens) || math.Abs(row.TargetScore-w.TargetScore) > 1e-5 {
+			t.Fatalf("%s %s: target %q score %v (%d tokens), classic %q %v (%d)", w.ExampleID, w.Method, row.Target, row.TargetScore, len(row.Tokens), w.Target, w.TargetScore, len(w.Tokens))
+		}
+		for i := range w.Tokens {
+			if d := math.Abs(row.Tokens[i].Attribution - w.Tokens[i].Attribution); d > 1e-4*math.Max(1, math.Abs(w.Tokens[i].Attribution)) {
+				t.Errorf("%s %s token %d: %v, classic %v", w.ExampleID, w.Method, i, row.Tokens[i].Attribution, w.Tokens[i].Attribution)
+			}
+		}
 	}
 }

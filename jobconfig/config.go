@@ -51,6 +51,11 @@ type Config struct {
 	// Faithfulness measures each explanation's faithfulness (on by default for the
 	// methods whose registry entry says so: perturbation and gradient methods).
 	Faithfulness Faithfulness `yaml:"faithfulness" json:"faithfulness"`
+	// Task is "predict" (the default; "" too) or "generation" (continue each
+	// text with a causal LM and explain every generated token).
+	Task string `yaml:"task" json:"task"`
+	// Generation configures task generation (ignored by other tasks).
+	Generation Generation `yaml:"generation" json:"generation"`
 }
 
 // Faithfulness configures the per-explanation faithfulness metrics
@@ -136,6 +141,7 @@ func Default() *Config {
 		AttentionMatrices: AttentionMatrices{Examples: []string{}},
 		Surrogates:        surrogate.DefaultConfig(),
 		Faithfulness:      DefaultFaithfulness(),
+		Generation:        DefaultGeneration(),
 	}
 }
 
@@ -202,14 +208,20 @@ func Parse(data []byte) (*Config, error) {
 // the run id and embedded in the manifest. The surrogates section is left out
 // while no surrogate is selected, and the faithfulness section while it
 // measures no selected method, so such runs keep the ids they had before
-// these sections existed.
+// these sections existed; so are the task and generation section except for
+// task generation.
 func (c *Config) Canonical() ([]byte, error) {
 	type plain Config
 	v := struct {
 		*plain
 		Surrogates   *surrogate.Config `json:"surrogates,omitempty"`
 		Faithfulness *Faithfulness     `json:"faithfulness,omitempty"`
+		Task         string            `json:"task,omitempty"`
+		Generation   *Generation       `json:"generation,omitempty"`
 	}{plain: (*plain)(c)}
+	if c.Generating() {
+		v.Task, v.Generation = c.Task, &c.Generation
+	}
 	if c.Surrogates.Enabled() {
 		v.Surrogates = &c.Surrogates
 	}
@@ -348,6 +360,7 @@ func (c *Config) Validate() error {
 			bad(fmt.Sprintf("attention_matrices.examples[%d]", i), "must not be empty")
 		}
 	}
+	errs = append(errs, c.validateTask()...)
 	errs = append(errs, c.Methods.validate(c.Surrogates.Enabled())...)
 	errs = append(errs, c.Surrogates.Validate("surrogates")...)
 	if !slices.Contains(explanation.MaskingValues, c.Faithfulness.Masking) {

@@ -17,6 +17,8 @@ type GenerationRow struct {
 	Steps []GenerationStep `parquet:"steps,list"`
 	// LogProb is the continuation's log-probability, the sum of the steps' LogProb.
 	LogProb float64 `parquet:"log_prob,zstd"`
+	// StopReason is why generation ended: stop_token, stop_string, max_new_tokens or max_length.
+	StopReason string `parquet:"stop_reason,zstd"`
 	// Truncated reports that the prompt was cut to the model's maximum length.
 	Truncated bool `parquet:"truncated,zstd"`
 	// Source is the input file the row came from.
