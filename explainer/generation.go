@@ -104,7 +104,7 @@ type genItem struct {
 	enc    *tokenizer.Encoding
 	prompt explanation.Input
 	cont   []int64
-	stop   string // why generation ended (generation.Stop*)
+	stop   string   // why generation ended (generation.Stop*)
 	pieces []string // each generated token decoded alone
 	full   explanation.Input
 	steps  []schemas.GenerationStep
