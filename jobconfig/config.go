@@ -141,6 +141,7 @@ func Default() *Config {
 		AttentionMatrices: AttentionMatrices{Examples: []string{}},
 		Surrogates:        surrogate.DefaultConfig(),
 		Faithfulness:      DefaultFaithfulness(),
+		Task:              TaskPredict,
 		Generation:        DefaultGeneration(),
 	}
 }

@@ -39,6 +39,8 @@ type ExplainJob struct {
 	Faithfulness bool
 	// Agreement says whether two or more methods run, so method agreement is written.
 	Agreement bool
+	// Generations says whether the job continues its texts (task generation), so generations.parquet is written.
+	Generations bool
 }
 
 // BuildExplain constructs the explain pipeline from its composites: read the
@@ -68,6 +70,9 @@ func BuildExplain(job ExplainJob) (*beam.Pipeline, error) {
 	}
 	if job.Faithfulness || job.Agreement {
 		WriteSummaries(s, job.Output, job.RunID, job.Faithfulness, job.Agreement, out.Summaries)
+	}
+	if job.Generations {
+		WriteGenerations(s, job.Output, out.Generations)
 	}
 	WriteErrors(s, job.Output, corpus.Errors, out.Errors)
 	WriteGlobalImportance(s, job.Output, job.RunID, GlobalImportance(s, out.Contributions))
@@ -116,6 +121,8 @@ type ExplainOutputs struct {
 	Agreement beam.PCollection
 	// Summaries are encoded transforms.Summaries, one per bundle.
 	Summaries beam.PCollection
+	// Generations are KV<example id, encoded schemas.GenerationRow> (task generation).
+	Generations beam.PCollection
 }
 
 // ExplainExamples explains records with the explainer spec opens, buffer
@@ -125,5 +132,5 @@ func ExplainExamples(s beam.Scope, records beam.PCollection, spec []byte, buffer
 	// Files are few and rows many: spread rows over workers before the expensive stage.
 	records = beam.Reshuffle(s, records)
 	outs := beam.ParDoN(s, &transforms.ExplainFn{Spec: spec, Buffer: buffer}, records)
-	return ExplainOutputs{Explanations: outs[0], Errors: outs[1], Contributions: outs[2], AttentionMatrices: outs[3], AttentionStats: outs[4], SurrogateExamples: outs[5], Agreement: outs[6], Summaries: outs[7]}
+	return ExplainOutputs{Explanations: outs[0], Errors: outs[1], Contributions: outs[2], AttentionMatrices: outs[3], AttentionStats: outs[4], SurrogateExamples: outs[5], Agreement: outs[6], Summaries: outs[7], Generations: outs[8]}
 }

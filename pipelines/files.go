@@ -77,7 +77,7 @@ func outputPath(dir, name string) string {
 // first so a changed shard count cannot leave stale shards beside new ones.
 var outputPatterns = []string{schemas.ExplanationsPrefix + "-*-of-*.parquet", schemas.AttentionPrefix + "-*-of-*.parquet", schemas.AttentionStatsPrefix + "-*-of-*.parquet", schemas.ErrorsFile, schemas.GlobalImportanceFile, schemas.ManifestFile, schemas.ReportFile,
 	schemas.SurrogatesFile, schemas.SurrogatesJSONFile, schemas.SurrogateExamplesPrefix + "-*-of-*.parquet",
-	schemas.FaithfulnessFile, schemas.AgreementPrefix + "-*-of-*.parquet", schemas.AgreementSummaryFile}
+	schemas.FaithfulnessFile, schemas.AgreementPrefix + "-*-of-*.parquet", schemas.AgreementSummaryFile, schemas.GenerationsFile}
 
 // clearOutputs removes an earlier run's outputs from dir, and the temporary
 // files a killed run left behind.

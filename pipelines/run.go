@@ -138,6 +138,7 @@ func explainJob(cfg *jobconfig.Config, in inputs, spec []byte) ExplainJob {
 		AttentionStats:    cfg.Methods.Has(func(m explanation.Info) bool { return m.AttentionStats }),
 		Faithfulness:      len(cfg.FaithfulnessMethods()) > 0,
 		Agreement:         len(cfg.Methods.Names()) >= 2,
+		Generations:       cfg.Generating(),
 	}
 }
 
