@@ -180,6 +180,9 @@ type Output struct {
 	Surrogate []surrogate.Example
 	// Generations has one row per continued prompt, in generation mode.
 	Generations []schemas.GenerationRow
+	// StepInputs counts the perturbed inputs the generation mode's step scorers
+	// ran through the model (each once for all steps; benchmarks report it).
+	StepInputs int
 	// Explained counts the records explained.
 	Explained int
 }

@@ -159,7 +159,8 @@ func (e *Explainer) explainGeneration(ctx context.Context, recs []corpus.Record)
 	}
 	for _, gi := range kept {
 		out.Generations = append(out.Generations, e.generationRow(gi))
-		rows, errs := e.explainContinuation(ctx, gi)
+		rows, errs, inputs := e.explainContinuation(ctx, gi)
+		out.StepInputs += inputs
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}

@@ -17,7 +17,7 @@ import (
 // attribute to (the continuation in prompt mode, t_≥j in context mode) are
 // flagged special, so methods never perturb them and give them 0. A method's
 // failure on one step costs that step's row only.
-func (e *Explainer) explainContinuation(ctx context.Context, gi *genItem) ([]schemas.ExplanationRow, []error) {
+func (e *Explainer) explainContinuation(ctx context.Context, gi *genItem) (_ []schemas.ExplanationRow, _ []error, inputs int) {
 	g := e.s.Generation
 	P, N := len(gi.prompt.IDs), len(gi.cont)
 	what := targetToken
@@ -27,6 +27,7 @@ func (e *Explainer) explainContinuation(ctx context.Context, gi *genItem) ([]sch
 		contrast, _ = e.model.Tokenizer.TokenToID(g.Contrast)
 	}
 	memo := newStepScores(e.sess, e.s.BatchSize, P, gi.cont, contrast)
+	defer func() { inputs = memo.runs }()
 	seed := explanation.Seed(e.s.Seed, gi.rec.ID)
 	promptWords := 0
 	for _, w := range gi.enc.WordIDs {
@@ -56,7 +57,7 @@ func (e *Explainer) explainContinuation(ctx context.Context, gi *genItem) ([]sch
 		label := view.target
 		for _, spec := range e.s.Methods {
 			if err := ctx.Err(); err != nil {
-				return nil, []error{err}
+				return nil, []error{err}, 0
 			}
 			if job.what == targetSequence && (spec.Info.Needs.Attention || spec.Info.Needs.Gradients) {
 				continue // one position and one token: neither applies to a sum over steps
@@ -109,7 +110,7 @@ func (e *Explainer) explainContinuation(ctx context.Context, gi *genItem) ([]sch
 			rows = append(rows, row)
 		}
 	}
-	return rows, errs
+	return rows, errs, 0
 }
 
 // stepPlayers returns the special flags and word ids of the full input for

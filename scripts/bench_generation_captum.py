@@ -1,0 +1,89 @@
+#!/usr/bin/env python3
+"""Captum's LLMAttribution(FeatureAblation) on the continuation Glassbox explained.
+
+Why: issue 17 compares Glassbox's per-step occlusion of a generated
+continuation with Captum's LLM attribution on the same model, prompt and
+continuation. scripts/bench-generation-explain.sh runs Glassbox's
+BenchmarkGenerationOcclusion first, which writes the prompt ids, the greedy
+continuation and its attributions (GLASSBOX_BENCH_GEN_OUT); this script loads
+the same weights into transformers' GPT2LMHeadModel (from the ONNX file's
+initializers: the export keeps Hugging Face's names, and the head is tied to
+the token embedding), runs Captum 0.9's LLMAttribution(FeatureAblation) with
+the prompt tokens as features, ablated to the id Glassbox replaces them with,
+and target = the continuation, timing it in both of Captum's forward modes
+(token by token with the KV cache, its default, and one teacher-forced pass
+per perturbation as Glassbox does), and compares the per-step attributions.
+
+Run: scripts/bench-generation-explain.sh (or, after the Go side:
+.cache/pyenv-exports/bin/python scripts/bench_generation_captum.py MODEL_DIR CASE_JSON).
+"""
+import json
+import sys
+import time
+
+import numpy as np
+import onnx
+import torch
+from onnx import numpy_helper
+from captum.attr import FeatureAblation, LLMAttribution, TextTokenInput
+from transformers import GPT2Config, GPT2LMHeadModel, PreTrainedTokenizerFast
+
+
+def load_model(folder):
+    cfg = GPT2Config.from_pretrained(folder)
+    model = GPT2LMHeadModel(cfg).eval()
+    m = onnx.load(folder + "/model.onnx")
+    state = {}
+    for t in m.graph.initializer:
+        if t.name.startswith("transformer."):
+            state[t.name] = torch.from_numpy(numpy_helper.to_array(t).copy())
+    missing, unexpected = model.load_state_dict(state, strict=False)
+    missing = [k for k in missing if not k.endswith("attn.bias") and not k.endswith("attn.masked_bias") and k != "lm_head.weight"]
+    assert not missing and not unexpected, (missing, unexpected)
+    model.tie_weights()
+    return model
+
+
+def main():
+    folder, case_path = sys.argv[1], sys.argv[2]
+    case = json.load(open(case_path))
+    torch.manual_seed(0)
+    model = load_model(folder)
+    tok = PreTrainedTokenizerFast(tokenizer_file=folder + "/tokenizer.json")
+    ids = tok(case["prompt"])["input_ids"]
+    assert ids == case["prompt_ids"], (ids, case["prompt_ids"])
+    target = torch.tensor(case["continuation_ids"])
+    # The continuation under teacher forcing: PyTorch's per-step log-probabilities against Glassbox's.
+    with torch.no_grad():
+        full = torch.tensor([ids + case["continuation_ids"]])
+        lp = torch.log_softmax(model(full).logits[0].double(), -1)
+    P = len(ids)
+    lp_go = np.array([s["logprob"] for s in case["steps"]])
+    lp_pt = np.array([float(lp[P + j - 1, t]) for j, t in enumerate(case["continuation_ids"])])
+    print("per-step log p, Glassbox (ONNX Runtime) vs PyTorch: max |diff| %.2g" % np.abs(lp_go - lp_pt).max())
+    go = np.array([s["attribution"] for s in case["steps"]])  # [N, P]
+    llm = LLMAttribution(FeatureAblation(model), tok)
+    llm.include_per_token_attr = True
+    rows = []
+    for name, by_tokens in (("token by token, KV cache (default)", True), ("one pass per perturbation", False)):
+        inp = TextTokenInput(case["prompt"], tok, baselines=case["replace_id"])
+        t0 = time.perf_counter()
+        with torch.no_grad():
+            res = llm.attribute(inp, target=target, forward_in_tokens=by_tokens)
+        secs = time.perf_counter() - t0
+        tok_attr = res.token_attr.double().numpy()  # [N, P]
+        diff = np.abs(tok_attr - go).max()
+        rows.append((name, secs, diff))
+    n = len(case["continuation_ids"])
+    print("explaining %d generated tokens over a %d-token prompt with occlusion (replace by id %d):" % (n, P, case["replace_id"]))
+    print("| implementation | seconds | model inputs | max abs diff vs Glassbox |")
+    print("|---|---|---|---|")
+    print("| Glassbox (ONNX Runtime, one pass per perturbed input shared by all steps) | %.2f | %d passes of %d tokens | 0 |" % (case["seconds"], case["inputs"], P + n))
+    for name, secs, diff in rows:
+        work = "%d prefills + %d one-token steps each" % (P + 1, n) if "cache" in name else "%d passes of %d tokens" % (P + 1, P + n)
+        print("| Captum LLMAttribution(FeatureAblation), %s | %.2f | %s | %.2g |" % (name, secs, work, diff))
+    print("torch %s, threads %d" % (torch.__version__, torch.get_num_threads()))
+
+
+if __name__ == "__main__":
+    main()
