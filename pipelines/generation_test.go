@@ -57,7 +57,7 @@ func TestExplainGeneration(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if sum.Counts.Read != 3 || sum.Counts.Explained != 3 || sum.Counts.Failed != 0 {
+	if sum.Counts.Read != 3 || sum.Counts.Explained != 3 || sum.Counts.Failed != 0 || sum.Counts.RowsWritten["generations"] != 3 {
 		t.Errorf("counts %+v", sum.Counts)
 	}
 	gens := readRows[schemas.GenerationRow](t, filepath.Join(out, schemas.GenerationsFile))

@@ -50,6 +50,9 @@ func outputRows(ctx context.Context, job ExplainJob) ([]string, map[string]int64
 	if job.Agreement {
 		kinds = append(kinds, output{"agreement", schemas.AgreementPrefix + "-*-of-*.parquet"}, output{"agreement_summary", schemas.AgreementSummaryFile})
 	}
+	if job.Generations {
+		kinds = append(kinds, output{"generations", schemas.GenerationsFile})
+	}
 	surrogates := job.Surrogates != nil
 	if surrogates {
 		kinds = append(kinds, output{"surrogates", schemas.SurrogatesFile}, output{"surrogate_examples", schemas.SurrogateExamplesPrefix + "-*-of-*.parquet"})
