@@ -160,6 +160,7 @@ func (e *Explainer) stepView(gi *genItem, step int, over string) stepRowView {
 		v.name = "the sequence target"
 		params["output"] = targetSequence.String()
 		params["steps"] = len(gi.cont)
+		params["position"] = nil // every step's position
 		it.extraParams = params
 		return v
 	}
