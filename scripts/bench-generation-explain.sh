@@ -11,5 +11,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export GLASSBOX_BENCH_GEN_MODEL=${GLASSBOX_BENCH_GEN_MODEL:-.cache/bench/gpt2-small-random}
 export GLASSBOX_BENCH_GEN_OUT=.cache/bench/generation-case.json
-go test ./explainer -run '^$' -bench '^BenchmarkGenerationOcclusion$' -benchtime 3x -v
+go test ./explainer -run '^$' -bench '^BenchmarkGenerationOcclusion$' -benchtime 1x -v
 .cache/pyenv-exports/bin/python scripts/bench_generation_captum.py "$GLASSBOX_BENCH_GEN_MODEL" "$GLASSBOX_BENCH_GEN_OUT"
