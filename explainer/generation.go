@@ -22,9 +22,6 @@ const (
 	OverContext = "context"
 )
 
-// DefaultGenerationTopK is the number of alternatives kept per step in generations.parquet.
-const DefaultGenerationTopK = 5
-
 // GenerationSpec is the serialisable generation mode of a Spec.
 type GenerationSpec struct {
 	// Options are how prompts are continued.
@@ -49,7 +46,7 @@ type Generation struct {
 	// Sequence adds one row per perturbation method explaining the whole
 	// continuation's log-probability Σ_j log p(t_j | prompt + t_<j), over the prompt's tokens.
 	Sequence bool
-	// TopK is the number of alternatives per step in the generation rows (0 = DefaultGenerationTopK).
+	// TopK is the number of most likely tokens kept per step in the generation rows (0: none).
 	TopK int
 	// Generate continues each prompt (no padding; seeds[i] seeds prompt i's sampling).
 	Generate func(ctx context.Context, prompts []explanation.Input, seeds []uint64) ([]generation.Result, error)
@@ -181,9 +178,6 @@ func (e *Explainer) explainGeneration(ctx context.Context, recs []corpus.Record)
 // the attention methods read.
 func (e *Explainer) predictGenerations(ctx context.Context, items []*genItem) error {
 	topK := e.s.Generation.TopK
-	if topK <= 0 {
-		topK = DefaultGenerationTopK
-	}
 	for _, gi := range items {
 		full := gi.prompt.Clone()
 		for _, t := range gi.cont {
@@ -217,13 +211,14 @@ func (e *Explainer) predictGenerations(ctx context.Context, items []*genItem) er
 			}
 			lp := inference.LogSoftmaxAt(row, int(tok))
 			st := schemas.GenerationStep{Step: int32(j), TokenID: tok, Token: tokenText(e.model, int(tok)), Text: gi.pieces[j], LogProb: lp, Prob: math.Exp(lp)}
-			for _, alt := range e.model.TopTokens(row, topK) {
-				st.Top = append(st.Top, schemas.TokenAlternative{TokenID: int64(alt.ID), Token: alt.Token, Prob: alt.Prob})
+			if topK > 0 {
+				for _, alt := range e.model.TopTokens(row, topK) {
+					st.Top = append(st.Top, schemas.TokenAlternative{TokenID: int64(alt.ID), Token: alt.Token, Prob: alt.Prob})
+				}
 			}
 			gi.steps[j] = st
 		}
 		it := &item{rec: gi.rec, enc: gi.enc, in: gi.prompt, words: tokenizer.Words(gi.enc, gi.rec.Text)}
-		it.special = make([]bool, len(full.IDs))
 		if len(e.attnNames) > 0 {
 			if it.attn, err = sliceAttention(o, e.attnNames, 0, len(full.IDs)); err != nil {
 				return err

@@ -126,7 +126,7 @@ func TestGenerationOcclusionMatchesPyTorch(t *testing.T) {
 		contrast bool
 	}{{OverPrompt, false}, {OverContext, false}, {OverPrompt, true}, {OverContext, true}} {
 		t.Run(fmt.Sprintf("%s contrast=%v", tc.over, tc.contrast), func(t *testing.T) {
-			g := Generation{AttributeOver: tc.over, Sequence: true, Generate: fixedContinuations(ref)}
+			g := Generation{AttributeOver: tc.over, Sequence: true, TopK: generation.DefaultTopAlternatives, Generate: fixedContinuations(ref)}
 			if tc.contrast {
 				g.Contrast = ref.ContrastToken
 			}
@@ -213,7 +213,7 @@ func TestGenerationOcclusionMatchesPyTorch(t *testing.T) {
 			for ci, gr := range out.Generations {
 				c := ref.Cases[ci]
 				for j, st := range gr.Steps {
-					if st.TokenID != c.ContinuationIDs[j] || math.Abs(st.LogProb-c.LogProb[j]) > tol || len(st.Top) != DefaultGenerationTopK {
+					if st.TokenID != c.ContinuationIDs[j] || math.Abs(st.LogProb-c.LogProb[j]) > tol || len(st.Top) != generation.DefaultTopAlternatives {
 						t.Errorf("generation %d step %d: %+v, PyTorch log p %v", ci, j, st, c.LogProb[j])
 					}
 				}

@@ -38,8 +38,17 @@ def load_model(folder):
         if t.name.startswith("transformer."):
             state[t.name] = torch.from_numpy(numpy_helper.to_array(t).copy())
     missing, unexpected = model.load_state_dict(state, strict=False)
-    missing = [k for k in missing if not k.endswith("attn.bias") and not k.endswith("attn.masked_bias") and k != "lm_head.weight"]
-    assert not missing and not unexpected, (missing, unexpected)
+    # The exporter folds identical constant tensors into one initializer (a
+    # random GPT-2's LayerNorm gains are ones, its biases zeros), so those
+    # keep the fresh model's equal constants; the per-step log-probabilities
+    # checked against ONNX Runtime below confirm the weights.
+    params = dict(model.named_parameters())
+    for k in missing:
+        if k == "lm_head.weight" or k not in params:
+            continue
+        v = params[k]
+        assert torch.all(v == v.flatten()[0]) and float(v.flatten()[0]) in (0.0, 1.0), k
+    assert not unexpected, unexpected
     model.tie_weights()
     return model
 
@@ -63,25 +72,36 @@ def main():
     print("per-step log p, Glassbox (ONNX Runtime) vs PyTorch: max |diff| %.2g" % np.abs(lp_go - lp_pt).max())
     go = np.array([s["attribution"] for s in case["steps"]])  # [N, P]
     llm = LLMAttribution(FeatureAblation(model), tok)
-    llm.include_per_token_attr = True
     rows = []
-    for name, by_tokens in (("token by token, KV cache (default)", True), ("one pass per perturbation", False)):
+    modes = [
+        ("one teacher-forced pass per perturbation (forward_in_tokens=False)", dict(forward_in_tokens=False)),
+        ("token by token, KV cache (Captum's default)", dict(forward_in_tokens=True, use_cached_outputs=True)),
+        ("token by token, no cache", dict(forward_in_tokens=True, use_cached_outputs=False)),
+    ]
+    n = len(case["continuation_ids"])
+    work = {
+        modes[0][0]: "%d passes of %d tokens" % (P + 1, P + n),
+        modes[1][0]: "%d prefills + %d one-token steps each" % (P + 1, n - 1),
+        modes[2][0]: "%d passes of %d..%d tokens" % ((P + 1) * n, P, P + n - 1),
+    }
+    for name, kw in modes:
         inp = TextTokenInput(case["prompt"], tok, baselines=case["replace_id"])
         t0 = time.perf_counter()
-        with torch.no_grad():
-            res = llm.attribute(inp, target=target, forward_in_tokens=by_tokens)
+        try:
+            with torch.no_grad():
+                res = llm.attribute(inp, target=target, **kw)
+        except Exception as e:  # Captum 0.9's cached path calls transformers internals that moved in 5.x
+            rows.append((name, None, "fails: %s: %s" % (type(e).__name__, str(e).splitlines()[0][:80])))
+            continue
         secs = time.perf_counter() - t0
         tok_attr = res.token_attr.double().numpy()  # [N, P]
-        diff = np.abs(tok_attr - go).max()
-        rows.append((name, secs, diff))
-    n = len(case["continuation_ids"])
+        rows.append((name, secs, "%.2g" % np.abs(tok_attr - go).max()))
     print("explaining %d generated tokens over a %d-token prompt with occlusion (replace by id %d):" % (n, P, case["replace_id"]))
-    print("| implementation | seconds | model inputs | max abs diff vs Glassbox |")
+    print("| implementation | seconds | model work | max abs diff vs Glassbox |")
     print("|---|---|---|---|")
-    print("| Glassbox (ONNX Runtime, one pass per perturbed input shared by all steps) | %.2f | %d passes of %d tokens | 0 |" % (case["seconds"], case["inputs"], P + n))
+    print("| Glassbox (ONNX Runtime; each perturbed input run once for all steps) | %.2f | %d passes of %d tokens | 0 |" % (case["seconds"], case["inputs"], P + n))
     for name, secs, diff in rows:
-        work = "%d prefills + %d one-token steps each" % (P + 1, n) if "cache" in name else "%d passes of %d tokens" % (P + 1, P + n)
-        print("| Captum LLMAttribution(FeatureAblation), %s | %.2f | %s | %.2g |" % (name, secs, work, diff))
+        print("| Captum LLMAttribution(FeatureAblation), %s | %s | %s | %s |" % (name, "—" if secs is None else "%.2f" % secs, work[name], diff))
     print("torch %s, threads %d" % (torch.__version__, torch.get_num_threads()))
 
 
