@@ -279,15 +279,16 @@ func (e *Explainer) Explain(ctx context.Context, recs []corpus.Record) (*Output,
 // addRows adds one example's rows with their contributions to the global
 // importances, faithfulness and method agreement. Rows of a generation step
 // (Position set) are compared with the same step's rows only; rows of the
-// sequence target add no global importance (their target is a whole continuation).
+// sequence target add nothing to the global importances and faithfulness
+// aggregates (their target is a whole continuation).
 func (out *Output) addRows(e *Explainer, it *item, rows []schemas.ExplanationRow) {
 	for _, row := range rows {
 		out.Rows = append(out.Rows, row)
+		if e.s.Generation != nil && row.Position == nil {
+			continue // a sequence row's target is a whole continuation: no class to aggregate by
+		}
 		if k, acc, ok := faithfulness.RowContribution(row); ok {
 			out.Faithfulness[k] = out.Faithfulness[k].Merge(acc)
-		}
-		if e.s.Generation != nil && row.Position == nil {
-			continue
 		}
 		words := make([]string, len(row.Words))
 		attrs := make([]float64, len(row.Words))
