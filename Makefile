@@ -42,9 +42,9 @@ bench-report:
 bench: setup
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
-## fuzz: run every fuzz target of the input readers, the job config, the tokenizer.json loader, the ONNX reader and compare's --fail-on parser for FUZZTIME each, one after another; a failing input is written under the package's testdata/fuzz/ (commit it with the fix: `go test` then runs it as a regression)
+## fuzz: run every fuzz target of the input readers, the job config, the tokenizer.json loader, the ONNX reader, compare's --fail-on parser and generation's eos_token_id reader for FUZZTIME each, one after another; a failing input is written under the package's testdata/fuzz/ (commit it with the fix: `go test` then runs it as a regression)
 FUZZTIME ?= 30s
-FUZZ_PKGS := corpus jobconfig tokenizer onnxgraph compare
+FUZZ_PKGS := corpus jobconfig tokenizer onnxgraph compare generation
 # Go minimises each new interesting input for up to 60 s by default, which stalls
 # a short run (the exec count stops for seconds at a time); 100 calls bound it.
 FUZZMINIMIZETIME ?= 100x

@@ -63,6 +63,17 @@ func (r Result) IDs() []int64 {
 	return ids
 }
 
+// Context returns the tokens step j was generated from: the prompt and the
+// first j generated tokens (what attributing step j explains).
+func (r Result) Context(j int) []int64 {
+	ctx := make([]int64, 0, len(r.PromptIDs)+j)
+	ctx = append(ctx, r.PromptIDs...)
+	for _, s := range r.Steps[:j] {
+		ctx = append(ctx, s.Token)
+	}
+	return ctx
+}
+
 // Generator generates from one causal LM session.
 type Generator struct {
 	sess *inference.Session
@@ -88,6 +99,9 @@ func New(sess *inference.Session) (*Generator, error) {
 	}
 	return &Generator{sess: sess, m: m, eos: eos}, nil
 }
+
+// Session returns the session the generator runs on.
+func (g *Generator) Session() *inference.Session { return g.sess }
 
 // EOS returns the model's end-of-sequence ids, the default stop tokens.
 func (g *Generator) EOS() []int64 { return append([]int64(nil), g.eos...) }
@@ -157,9 +171,15 @@ func (g *Generator) generateBatch(ctx context.Context, rows []*row, stops []int6
 	for step := 0; ; step++ {
 		if length >= g.m.MaxLength {
 			for _, r := range rows {
-				if !r.done {
-					r.done, r.res.StopReason = true, StopMaxLength
+				if r.done {
+					continue
 				}
+				r.done, r.res.StopReason = true, StopMaxLength
+				text, err := g.decode(r.res.IDs())
+				if err != nil {
+					return err
+				}
+				r.res.Text = text
 			}
 			return nil
 		}
@@ -207,9 +227,12 @@ func (g *Generator) take(r *row, logits []float32, stops []int64, o Options) err
 		s.Alternatives = g.m.TopTokens(logits, o.TopAlternatives)
 	}
 	r.res.Steps = append(r.res.Steps, s)
-	ids := r.res.IDs()
-	if r.res.Text, err = g.decode(ids); err != nil {
-		return err
+	// The continuation is decoded whole (a character may span tokens), once
+	// per step only when stop strings need it.
+	if len(o.StopStrings) > 0 {
+		if r.res.Text, err = g.decode(r.res.IDs()); err != nil {
+			return err
+		}
 	}
 	switch {
 	case contains(stops, s.Token):
@@ -219,7 +242,10 @@ func (g *Generator) take(r *row, logits []float32, stops []int64, o Options) err
 	case len(r.res.Steps) >= o.MaxNewTokens:
 		r.done, r.res.StopReason = true, StopMaxNewTokens
 	}
-	return nil
+	if r.done && len(o.StopStrings) == 0 {
+		r.res.Text, err = g.decode(r.res.IDs())
+	}
+	return err
 }
 
 func (g *Generator) decode(ids []int64) (string, error) {

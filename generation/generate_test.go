@@ -43,16 +43,22 @@ type golden struct {
 	} `json:"stop_strings"`
 }
 
-func loadGolden(t *testing.T) golden {
+// readGolden decodes generation.json into v.
+func readGolden(t *testing.T, v any) {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join(tinyDir, "generation.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	var g golden
-	if err := json.Unmarshal(b, &g); err != nil {
+	if err := json.Unmarshal(b, v); err != nil {
 		t.Fatalf("generation.json: %v", err)
 	}
+}
+
+func loadGolden(t *testing.T) golden {
+	t.Helper()
+	var g golden
+	readGolden(t, &g)
 	if len(g.Greedy) == 0 {
 		t.Fatal("generation.json has no greedy generations")
 	}
@@ -99,7 +105,7 @@ func greedyOptions(maxNew int) Options {
 // TestGreedyEqualsPyTorch: greedy continuations equal PyTorch's generate token
 // for token, on the no-past export and on its with-past twin (with and without
 // its cache), all prompts in one call (so prompts of equal length share a
-// batch); each step's log-probability equals PyTorch's within 1e-5 and its
+// batch, and a row that stops early leaves the cached batch); each step's log-probability equals PyTorch's within 1e-5 and its
 // alternatives are PyTorch's top ids.
 func TestGreedyEqualsPyTorch(t *testing.T) {
 	gold := loadGolden(t)
@@ -107,8 +113,20 @@ func TestGreedyEqualsPyTorch(t *testing.T) {
 		t.Fatalf("golden eos %d; the fixture's is 0", gold.Settings.EOS)
 	}
 	prompts := make([][]int64, len(gold.Greedy))
+	stepsByLen := map[int]map[int]bool{}
 	for i, g := range gold.Greedy {
 		prompts[i] = g.PromptIDs
+		if stepsByLen[len(g.PromptIDs)] == nil {
+			stepsByLen[len(g.PromptIDs)] = map[int]bool{}
+		}
+		stepsByLen[len(g.PromptIDs)][len(g.Generated)] = true
+	}
+	ragged := false
+	for _, n := range stepsByLen {
+		ragged = ragged || len(n) > 1
+	}
+	if !ragged {
+		t.Fatal("no two prompts of one length stop at different steps: rows leaving a cached batch are not checked")
 	}
 	for name, gen := range fixtures(t) {
 		t.Run(name, func(t *testing.T) {
@@ -131,6 +149,9 @@ func TestGreedyEqualsPyTorch(t *testing.T) {
 				}
 				for j, s := range want.Steps {
 					got := r.Steps[j]
+					if c := r.Context(j); len(c) != len(want.PromptIDs)+j || !slices.Equal(c[len(want.PromptIDs):], want.Generated[:j]) {
+						t.Errorf("%q step %d: context %v", want.Prompt, j, c)
+					}
 					if math.Abs(got.LogProb-s.LogProb) > 1e-5 || math.Abs(got.Prob-math.Exp(s.LogProb)) > 1e-5 {
 						t.Errorf("%q step %d: log p %v; PyTorch %v", want.Prompt, j, got.LogProb, s.LogProb)
 					}

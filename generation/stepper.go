@@ -23,33 +23,59 @@ func (g *Generator) newStepper(rows []*row) stepper {
 }
 
 // cachedStepper drives a with-past export: the first call runs the prompts,
-// each later one feeds the rows' last tokens after the cache. Rows that have
-// stopped keep feeding their last token (their logits are ignored), so the
-// cache keeps its batch.
+// each later one feeds the live rows' last tokens after the cache. A row that
+// has stopped leaves the batch (and the cache) at the next call.
 type cachedStepper struct {
 	sess  *inference.Session
 	rows  []*row
+	live  []int // indices into rows of the cache's batch rows
 	cache *inference.Cache
 }
 
 func (c *cachedStepper) next(ctx context.Context) ([][]float32, error) {
 	var ids []int64
 	if c.cache == nil {
-		for _, r := range c.rows {
+		for j, r := range c.rows {
 			ids = append(ids, r.res.PromptIDs...)
+			c.live = append(c.live, j)
 		}
 	} else {
-		for _, r := range c.rows {
-			ids = append(ids, r.res.Steps[len(r.res.Steps)-1].Token)
+		var keep, live []int
+		for k, j := range c.live {
+			if !c.rows[j].done {
+				keep, live = append(keep, k), append(live, j)
+			}
+		}
+		if len(live) == 0 {
+			return nil, fmt.Errorf("every row has stopped")
+		}
+		if len(live) < len(c.live) {
+			kept, err := c.cache.Keep(keep)
+			if err != nil {
+				return nil, err
+			}
+			c.cache.Release()
+			c.cache, c.live = kept, live
+		}
+		for _, j := range c.live {
+			ids = append(ids, c.rows[j].res.Steps[len(c.rows[j].res.Steps)-1].Token)
 		}
 	}
-	logits, next, err := c.sess.Step(ctx, ids, len(c.rows), c.cache)
+	logits, next, err := c.sess.StepLast(ctx, ids, len(c.live), c.cache)
 	if err != nil {
 		return nil, err
 	}
 	c.cache.Release()
 	c.cache = next
-	return lastPositions(logits, len(c.rows))
+	last, err := lastPositions(logits, len(c.live))
+	if err != nil {
+		return nil, err
+	}
+	res := make([][]float32, len(c.rows))
+	for k, j := range c.live {
+		res[j] = last[k]
+	}
+	return res, nil
 }
 
 func (c *cachedStepper) close() { c.cache.Release() }

@@ -6,7 +6,10 @@
 // graph, maximum length); a Session wraps one DynamicAdvancedSession and is
 // meant to be opened once per worker process. Scorers built on a Session
 // evaluate the explained quantity (class probability, logit or next-token
-// log-probability) for the attribution methods.
+// log-probability) for the attribution methods. A decoder exported with its
+// key/value cache (optimum's text-generation-with-past) is recognised from its
+// past_key_values.* inputs: Run feeds it an empty cache (so it computes what
+// its no-past twin does) and Step runs it on new tokens after a Cache.
 //
 // Model folders come from elsewhere, so Load refuses one before ONNX Runtime
 // opens a session on it (checkFiles): the graph must pass onnxgraph.Check

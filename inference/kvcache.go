@@ -97,6 +97,17 @@ func emptyCacheValue(c CacheTensor, batch int) (ort.Value, error) {
 // returns the logits [batch, n, vocab] of the new positions and the grown
 // cache; past stays the caller's to release.
 func (s *Session) Step(ctx context.Context, ids []int64, batch int, past *Cache) (*Tensor, *Cache, error) {
+	return s.step(ctx, ids, batch, past, false)
+}
+
+// StepLast is Step returning only the last new position's logits, [batch, 1,
+// vocab] (what choosing the next token needs; a long prompt's other positions
+// are not copied out of ONNX Runtime).
+func (s *Session) StepLast(ctx context.Context, ids []int64, batch int, past *Cache) (*Tensor, *Cache, error) {
+	return s.step(ctx, ids, batch, past, true)
+}
+
+func (s *Session) step(ctx context.Context, ids []int64, batch int, past *Cache, lastOnly bool) (*Tensor, *Cache, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, nil, err
 	}
@@ -189,10 +200,72 @@ func (s *Session) Step(ctx context.Context, ids []int64, batch int, past *Cache)
 		next.Release()
 		return nil, nil, fmt.Errorf("run %s: %w", m.Path, err)
 	}
-	t, err := toTensor(outs[0], s.outputs[0])
+	var t *Tensor
+	if lastOnly {
+		t, err = lastPosition(outs[0], s.outputs[0])
+	} else {
+		t, err = toTensor(outs[0], s.outputs[0])
+	}
 	if err != nil {
 		next.Release()
 		return nil, nil, err
 	}
 	return t, next, nil
+}
+
+// lastPosition copies the last position of a [batch, seq, vocab] float32 output.
+func lastPosition(v ort.Value, name string) (*Tensor, error) {
+	t, ok := v.(*ort.Tensor[float32])
+	if !ok {
+		return nil, fmt.Errorf("output %s is %T; want a float32 tensor", name, v)
+	}
+	shape := t.GetShape()
+	if len(shape) != 3 {
+		return nil, fmt.Errorf("output %s has shape %v; want [batch, sequence, vocab]", name, shape)
+	}
+	batch, seq, vocab := int(shape[0]), int(shape[1]), int(shape[2])
+	data := t.GetData()
+	out := &Tensor{Shape: []int{batch, 1, vocab}, Data: make([]float32, 0, batch*vocab)}
+	for b := 0; b < batch; b++ {
+		base := (b*seq + seq - 1) * vocab
+		out.Data = append(out.Data, data[base:base+vocab]...)
+	}
+	return out, nil
+}
+
+// Keep returns a new cache holding only the given rows of c (indices into its
+// batch, in the order given), copied into Go memory; c stays the caller's.
+// Generation drops the rows that have stopped with it.
+func (c *Cache) Keep(rows []int) (*Cache, error) {
+	if c == nil || c.values == nil {
+		return nil, fmt.Errorf("keep rows: the cache is released")
+	}
+	out := &Cache{batch: len(rows), length: c.length, values: make([]ort.Value, 0, len(c.values))}
+	for _, v := range c.values {
+		t, ok := v.(*ort.Tensor[float32])
+		if !ok {
+			out.Release()
+			return nil, fmt.Errorf("keep rows: cache tensor is %T; want float32", v)
+		}
+		shape := t.GetShape()
+		data := t.GetData()
+		per := len(data) / c.batch
+		kept := make([]float32, 0, per*len(rows))
+		for _, r := range rows {
+			if r < 0 || r >= c.batch {
+				out.Release()
+				return nil, fmt.Errorf("keep rows: row %d of a batch of %d", r, c.batch)
+			}
+			kept = append(kept, data[r*per:(r+1)*per]...)
+		}
+		ns := shape.Clone()
+		ns[0] = int64(len(rows))
+		nv, err := ort.NewTensor(ns, kept)
+		if err != nil {
+			out.Release()
+			return nil, fmt.Errorf("keep rows: %w", err)
+		}
+		out.values = append(out.values, nv)
+	}
+	return out, nil
 }

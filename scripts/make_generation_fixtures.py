@@ -20,7 +20,9 @@ testdata/models/gpt2-tiny/generation.json
     raw logits, before any processor), and the step's top-5 ids; plus one
     stop-string generation (transformers' StopStringCriteria) and a check that
     onnxruntime's with-past export, driven step by step with its cache, gives
-    the same tokens.
+    the same tokens; and for two prompts the next-token distribution after
+    transformers' sampling warpers (temperature, top-k, top-p in generate's
+    order) under four settings: the kept ids and their probabilities.
 
 --bench writes two GPT-2-small-sized random models (12 layers, 768 hidden,
 12 heads, vocab 50257, seed 7) with the gpt2-tiny tokenizer, never committed:
@@ -44,12 +46,15 @@ ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 FOLDER = os.path.join(ROOT, "testdata", "models", "gpt2-tiny")
 BENCH = os.path.join(ROOT, ".cache", "bench", "gpt2-small-random")
 
-# Prompts: different token lengths (two share a length, so a batch has two rows), one that
+# Prompts: different token lengths (some share a length, so a batch has several rows), one that
 # reaches <|endoftext|> within MAX_NEW greedily, one long.
 PROMPTS = [
     "Good.",
     "I do not like this at all.",
     "She walked to the window and",
+    "She looked out of the window and",
+    "I do not think so at all.",
+    "Her mother was",
     "The dinner was",
     "It was a truly miserable day, and",
     "Mr. Darcy's manners were proud, but his heart was good. Elizabeth",
@@ -58,6 +63,8 @@ PROMPTS = [
 MAX_NEW = 16
 STOP_STRINGS = [" had", "been been"]
 TOP = 5
+# (temperature, top_k, top_p) whose filtered distributions transformers' warpers give (0 / 1: off).
+WARPER_SETTINGS = [(1.0, 50, 1.0), (0.7, 20, 0.9), (1.3, 0, 0.5), (2.0, 8, 0.95)]
 
 
 def f64(x):
@@ -191,7 +198,7 @@ def make_fixtures():
                      "text": tok.decode(new, skip_special_tokens=True), "steps": steps})
     assert any(g["stop"] == "eos" for g in gens), "no prompt reaches <|endoftext|>; pick another"
     stops = []
-    for text in PROMPTS[2:4]:
+    for text in ["She walked to the window and", "The dinner was"]:
         ids = tok(text)["input_ids"]
         with torch.no_grad():
             out = model.generate(torch.tensor([ids]), attention_mask=torch.ones(1, len(ids), dtype=torch.long),
@@ -200,6 +207,30 @@ def make_fixtures():
         new = [int(t) for t in out[0, len(ids):]]
         stops.append({"prompt": text, "prompt_ids": ids, "stop_strings": STOP_STRINGS, "generated_ids": new,
                       "text": tok.decode(new, skip_special_tokens=True)})
+    warped = []
+    from transformers.generation.logits_process import (TemperatureLogitsWarper, TopKLogitsWarper,
+                                                        TopPLogitsWarper)
+    for text in ["She walked to the window and", "Her mother was"]:
+        ids = tok(text)["input_ids"]
+        with torch.no_grad():
+            logits = model(torch.tensor([ids])).logits[:, -1]
+        for temperature, top_k, top_p in WARPER_SETTINGS:
+            # The order of transformers' _get_logits_processor: temperature, top-k, top-p.
+            scores = logits.clone()
+            for w in [TemperatureLogitsWarper(temperature), TopKLogitsWarper(top_k) if top_k > 0 else None,
+                      TopPLogitsWarper(top_p) if top_p < 1 else None]:
+                if w is not None:
+                    scores = w(torch.tensor([ids]), scores)
+            probs = torch.softmax(scores[0].double(), -1)
+            kept = [int(i) for i in torch.argsort(-probs, stable=True) if probs[i] > 0]
+            # A top-p cut within rounding of the boundary would make the support depend on float order.
+            sp = torch.sort(torch.softmax(logits[0].double() / temperature, -1), descending=True).values
+            if top_k > 0:
+                sp = sp[:top_k] / sp[:top_k].sum()
+            gap = float((torch.cumsum(sp, 0) - top_p).abs().min()) if top_p < 1 else 1.0
+            assert gap > 1e-4, (text, temperature, top_k, top_p, gap)
+            warped.append({"prompt_ids": ids, "temperature": temperature, "top_k": top_k, "top_p": top_p,
+                           "kept_ids": kept, "kept_probs": [f64(probs[i]) for i in kept]})
     ref = {
         "model": "gpt2-tiny",
         "generator": "scripts/make_generation_fixtures.py",
@@ -212,6 +243,7 @@ def make_fixtures():
                       "text-generation-with-past, opset 14", "inputs": in_names, "outputs": out_names},
         "greedy": gens,
         "stop_strings": stops,
+        "sampling_distributions": warped,
     }
     with open(os.path.join(FOLDER, "generation.json"), "w") as f:
         json.dump(ref, f, indent=1)

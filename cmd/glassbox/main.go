@@ -2,6 +2,7 @@
 //
 //	glassbox explain  --config job.yaml [flags]   explain a corpus (Beam; Prism by default)
 //	glassbox predict  --model DIR [--input FILE]  predictions, one JSON line per input
+//	glassbox generate --model DIR [--input FILE]  continuations of a causal LM, one JSON line per input
 //	glassbox tokenize --tokenizer FILE [--input FILE]  tokens and offsets, one JSON line per input
 //	glassbox report   --run DIR [--output FILE] [--png DIR]  the run's HTML report
 //	glassbox compare  RUN_A RUN_B [--fail-on LIST]  what changed between two runs
@@ -32,6 +33,8 @@ const usage = `glassbox explains transformer language models exported to ONNX.
 Usage:
   glassbox explain  --config FILE [flags]        explain a corpus into Parquet (Beam; embedded Prism runner by default)
   glassbox predict  --model DIR [--input FILE]   one JSON prediction per input line
+  glassbox generate --model DIR [--input FILE] [--max-new-tokens N --sample --temperature T --top-k K --top-p P --seed S --stop STR]
+                                                 one JSON continuation (tokens, probabilities, alternatives) per input line
   glassbox tokenize --tokenizer FILE [--input FILE]  tokens, ids and offsets per input line
   glassbox report   --run DIR [--output FILE] [--png DIR]  one self-contained HTML report of a run
   glassbox compare  RUN_A RUN_B [--output DIR] [--fail-on LIST]  what changed between two runs: flips, drifts, global shifts (exit 1 when a --fail-on threshold is crossed)
@@ -114,6 +117,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = runExplain(ctx, args[1:], stdout, stderr)
 	case "predict":
 		err = runPredict(ctx, args[1:], stdin, stdout, stderr)
+	case "generate":
+		err = runGenerate(ctx, args[1:], stdin, stdout, stderr)
 	case "tokenize":
 		err = runTokenize(ctx, args[1:], stdin, stdout, stderr)
 	case "report":
