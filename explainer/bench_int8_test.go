@@ -53,7 +53,7 @@ func BenchmarkInt8(b *testing.B) {
 	if d := os.Getenv("GLASSBOX_BENCH_MODEL"); d != "" {
 		dir = d
 	}
-	recs := sampleRecords(b, 16)
+	recs := int8SampleRecords(b, 16)
 	methods := []MethodConfig{{Name: "occlusion"}, {Name: "kernelshap", Params: []byte(`{"samples":256}`)}}
 	q := int8Copy(b, dir)
 	for b.Loop() {
@@ -111,8 +111,8 @@ func BenchmarkInt8(b *testing.B) {
 	}
 }
 
-// sampleRecords reads the first n records of the sample corpus.
-func sampleRecords(b *testing.B, n int) []corpus.Record {
+// int8SampleRecords reads the first n records of the sample corpus.
+func int8SampleRecords(b *testing.B, n int) []corpus.Record {
 	data, err := os.ReadFile("../testdata/sample/austen-sentiment.jsonl")
 	if err != nil {
 		b.Fatal(err)

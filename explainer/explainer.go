@@ -75,6 +75,8 @@ type Settings struct {
 	Faithfulness *Faithfulness
 	// Counterfactuals, when set, searches the selected examples for a minimal edit that flips the prediction.
 	Counterfactuals *Counterfactuals
+	// Generation, when set, continues every text and explains the generated tokens (task: generation).
+	Generation *Generation
 }
 
 // Explainer explains records with one model session.
@@ -129,6 +131,16 @@ func New(sess *inference.Session, attnNames []string, s Settings) (*Explainer, e
 	if err := checkTarget(m, s.Target); err != nil {
 		return nil, err
 	}
+	if g := s.Generation; g != nil {
+		if err := g.validate(m); err != nil {
+			return nil, err
+		}
+		for _, spec := range s.Methods {
+			if spec.Info.Needs.Gradients && g.Contrast != "" {
+				return nil, fmt.Errorf("explain: method %s differentiates one token's log-probability; generation.contrast needs a perturbation method (occlusion, kernelshap, lime)", spec.Name())
+			}
+		}
+	}
 	if f := s.Faithfulness; f != nil && f.Masking != "" && !slices.Contains(explanation.MaskingValues, f.Masking) {
 		return nil, fmt.Errorf("explain: faithfulness.masking %q is not allowed (allowed: %s)", f.Masking, strings.Join(explanation.MaskingValues, ", "))
 	}
@@ -175,6 +187,11 @@ type Output struct {
 	Surrogate []surrogate.Example
 	// Counterfactuals has one row per searched example whose prediction an edit flipped, when Settings.Counterfactuals.
 	Counterfactuals []schemas.CounterfactualRow
+	// Generations has one row per continued prompt, in generation mode.
+	Generations []schemas.GenerationRow
+	// StepInputs counts the perturbed inputs the generation mode's step scorers
+	// ran through the model (each once for all steps; benchmarks report it).
+	StepInputs int
 	// Explained counts the records explained.
 	Explained int
 }
@@ -189,12 +206,21 @@ type item struct {
 	words   []tokenizer.Word
 	emb     []float32 // word embeddings, once a gradient method asked
 	probe   []float64 // pooled last hidden state, when the probe runs
+	// extraParams are added to (and override) the rows' params: the generation mode's step and output.
+	extraParams map[string]any
+}
+
+func newOutput() *Output {
+	return &Output{Importance: map[importance.Key]importance.Acc{}, Faithfulness: map[faithfulness.Key]faithfulness.Acc{}, AgreementAcc: map[audit.AgreementKey]audit.AgreementAcc{}}
 }
 
 // Explain explains a batch of records. Per-record failures become error rows;
 // an error is returned only for failures of the model itself.
 func (e *Explainer) Explain(ctx context.Context, recs []corpus.Record) (*Output, error) {
-	out := &Output{Importance: map[importance.Key]importance.Acc{}, Faithfulness: map[faithfulness.Key]faithfulness.Acc{}, AgreementAcc: map[audit.AgreementKey]audit.AgreementAcc{}}
+	if e.s.Generation != nil {
+		return e.explainGeneration(ctx, recs)
+	}
+	out := newOutput()
 	items := make([]*item, 0, len(recs))
 	for _, r := range recs {
 		enc, err := e.model.Encode(r.Text)
@@ -243,33 +269,7 @@ func (e *Explainer) Explain(ctx context.Context, recs []corpus.Record) (*Output,
 			continue
 		}
 		out.Explained++
-		for _, row := range rows {
-			out.Rows = append(out.Rows, row)
-			if k, acc, ok := faithfulness.RowContribution(row); ok {
-				out.Faithfulness[k] = out.Faithfulness[k].Merge(acc)
-			}
-			words := make([]string, len(row.Words))
-			attrs := make([]float64, len(row.Words))
-			for i, w := range row.Words {
-				words[i], attrs[i] = w.Text, w.Attribution
-			}
-			for k, acc := range importance.ExampleContributions(row.Method, row.Target, words, attrs) {
-				if prev, ok := out.Importance[k]; ok {
-					acc = prev.Merge(acc)
-				}
-				out.Importance[k] = acc
-			}
-		}
-		if len(e.s.Methods) > 1 {
-			agree := agreementRows(e.s.RunID, it, rows)
-			out.Agreement = append(out.Agreement, agree...)
-			for k, acc := range audit.AgreementContributions(agree) {
-				if prev, ok := out.AgreementAcc[k]; ok {
-					acc = prev.Merge(acc)
-				}
-				out.AgreementAcc[k] = acc
-			}
-		}
+		out.addRows(e, it, rows)
 		cf, err := e.counterfactual(ctx, it, rows)
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
@@ -292,6 +292,65 @@ func (e *Explainer) Explain(ctx context.Context, recs []corpus.Record) (*Output,
 		}
 	}
 	return out, nil
+}
+
+// addRows adds one example's rows with their contributions to the global
+// importances, faithfulness and method agreement. Rows of a generation step
+// (Position set) are compared with the same step's rows only; rows of the
+// sequence target add nothing to the global importances and faithfulness
+// aggregates (their target is a whole continuation).
+func (out *Output) addRows(e *Explainer, it *item, rows []schemas.ExplanationRow) {
+	for _, row := range rows {
+		out.Rows = append(out.Rows, row)
+		if e.s.Generation != nil && row.Position == nil {
+			continue // a sequence row's target is a whole continuation: no class to aggregate by
+		}
+		if k, acc, ok := faithfulness.RowContribution(row); ok {
+			out.Faithfulness[k] = out.Faithfulness[k].Merge(acc)
+		}
+		words := make([]string, len(row.Words))
+		attrs := make([]float64, len(row.Words))
+		for i, w := range row.Words {
+			words[i], attrs[i] = w.Text, w.Attribution
+		}
+		for k, acc := range importance.ExampleContributions(row.Method, row.Target, words, attrs) {
+			if prev, ok := out.Importance[k]; ok {
+				acc = prev.Merge(acc)
+			}
+			out.Importance[k] = acc
+		}
+	}
+	if len(e.s.Methods) < 2 {
+		return
+	}
+	for _, group := range sameStep(rows) {
+		agree := agreementRows(e.s.RunID, it, group)
+		out.Agreement = append(out.Agreement, agree...)
+		for k, acc := range audit.AgreementContributions(agree) {
+			if prev, ok := out.AgreementAcc[k]; ok {
+				acc = prev.Merge(acc)
+			}
+			out.AgreementAcc[k] = acc
+		}
+	}
+}
+
+// sameStep splits rows into runs of equal Position (rows come step by step).
+func sameStep(rows []schemas.ExplanationRow) [][]schemas.ExplanationRow {
+	var out [][]schemas.ExplanationRow
+	for i := 0; i < len(rows); {
+		j := i + 1
+		for j < len(rows) && samePosition(rows[i].Position, rows[j].Position) {
+			j++
+		}
+		out = append(out, rows[i:j])
+		i = j
+	}
+	return out
+}
+
+func samePosition(a, b *int32) bool {
+	return a == nil && b == nil || a != nil && b != nil && *a == *b
 }
 
 // predict runs the unperturbed inputs in groups of equal length, so no row is
@@ -400,7 +459,8 @@ func (e *Explainer) explainItem(ctx context.Context, it *item) ([]schemas.Explan
 // faithfulness measures row's attributions (its tokens' attribution column, as
 // written) under the row's scorer and the method's faithfulness masking.
 func (e *Explainer) faithfulness(ctx context.Context, sc explanation.Scorer, req explanation.Request, spec MethodSpec, row *schemas.ExplanationRow) error {
-	attr := make([]float64, len(row.Tokens))
+	// A generation step's row shows a prefix of the input it explains.
+	attr := make([]float64, len(req.Input.IDs))
 	for i, tok := range row.Tokens {
 		attr[i] = tok.Attribution
 	}
@@ -423,5 +483,10 @@ func agreementRows(runID string, it *item, rows []schemas.ExplanationRow) []sche
 		}
 		attrs[i] = a
 	}
-	return audit.Agreement(runID, it.rec.ID, it.special, attrs)
+	// The rows' own flags: a generation step's row shows a prefix of its input.
+	special := make([]bool, len(rows[0].Tokens))
+	for i, tok := range rows[0].Tokens {
+		special[i] = tok.Special
+	}
+	return audit.Agreement(runID, it.rec.ID, special, attrs)
 }

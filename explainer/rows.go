@@ -28,6 +28,13 @@ func (e *Explainer) row(it *item, spec MethodSpec, t target, res explanation.Res
 		params["output"] = "next_token_logprob"
 		params["position"] = len(it.in.IDs) - 1
 	}
+	for k, v := range it.extraParams {
+		if v == nil {
+			delete(params, k) // the key does not apply to the row
+			continue
+		}
+		params[k] = v
+	}
 	pj, err := json.Marshal(params) // map keys are sorted: deterministic
 	if err != nil {
 		return schemas.ExplanationRow{}, fmt.Errorf("params of %s: %w", spec.Name(), err)

@@ -82,6 +82,8 @@ type Spec struct {
 	Faithfulness *Faithfulness `json:"faithfulness,omitempty"`
 	// Counterfactuals, when set, searches the selected examples for minimal flipping edits; nil searches none.
 	Counterfactuals *Counterfactuals `json:"counterfactuals,omitempty"`
+	// Generation, when set, runs the generation mode (task: generation).
+	Generation *GenerationSpec `json:"generation,omitempty"`
 }
 
 // Faithfulness turns on the per-row faithfulness metrics (package faithfulness).
@@ -183,12 +185,20 @@ func Open(s Spec) (*Explainer, func() error, error) {
 	for _, id := range s.AttentionExamples {
 		examples[id] = true
 	}
+	var gen *Generation
+	if s.Generation != nil {
+		if gen, err = newGeneration(s.Generation, sess, s.BatchSize); err != nil {
+			sess.Close()
+			return nil, nil, err
+		}
+	}
 	ex, err := New(sess, s.AttentionOutputs, Settings{
 		RunID: s.RunID, Seed: s.Seed, Target: s.Target, OutputKind: inference.OutputKind(s.OutputKind),
 		BatchSize: s.BatchSize, Methods: methods, AttentionExamples: examples, AttentionFirstN: s.AttentionFirstN,
 		IntraOpThreads: s.IntraOpThreads, GradientCache: gradient.Cache{Dir: s.GraphCache, Model: s.ModelIdentity},
 		Surrogates: s.Surrogates, HiddenOutput: s.HiddenOutput, ProbePool: s.ProbePool, Faithfulness: s.Faithfulness, GradientGraph: s.GradientGraph,
 		Counterfactuals: s.Counterfactuals,
+		Generation:      gen,
 	})
 	if err != nil {
 		sess.Close()

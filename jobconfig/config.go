@@ -54,6 +54,11 @@ type Config struct {
 	Faithfulness Faithfulness `yaml:"faithfulness" json:"faithfulness"`
 	// Counterfactuals searches examples for a minimal edit that flips the prediction (off by default).
 	Counterfactuals counterfactual.Config `yaml:"counterfactuals" json:"counterfactuals"`
+	// Task is "predict" (the default; "" too) or "generation" (continue each
+	// text with a causal LM and explain every generated token).
+	Task string `yaml:"task" json:"task"`
+	// Generation configures task generation (ignored by other tasks).
+	Generation Generation `yaml:"generation" json:"generation"`
 }
 
 // Faithfulness configures the per-explanation faithfulness metrics
@@ -140,6 +145,8 @@ func Default() *Config {
 		Surrogates:        surrogate.DefaultConfig(),
 		Faithfulness:      DefaultFaithfulness(),
 		Counterfactuals:   counterfactual.DefaultConfig(),
+		Task:              TaskPredict,
+		Generation:        DefaultGeneration(),
 	}
 }
 
@@ -206,7 +213,8 @@ func Parse(data []byte) (*Config, error) {
 // the run id and embedded in the manifest. The surrogates section is left out
 // while no surrogate is selected, and the faithfulness section while it
 // measures no selected method, and the counterfactuals section while it is
-// off, so such runs keep the ids they had before these sections existed.
+// off, so such runs keep the ids they had before these sections existed; so
+// are the task and generation section except for task generation.
 func (c *Config) Canonical() ([]byte, error) {
 	type plain Config
 	v := struct {
@@ -214,9 +222,14 @@ func (c *Config) Canonical() ([]byte, error) {
 		Surrogates      *surrogate.Config      `json:"surrogates,omitempty"`
 		Faithfulness    *Faithfulness          `json:"faithfulness,omitempty"`
 		Counterfactuals *counterfactual.Config `json:"counterfactuals,omitempty"`
+		Task            string                 `json:"task,omitempty"`
+		Generation      *Generation            `json:"generation,omitempty"`
 	}{plain: (*plain)(c)}
 	if c.Counterfactuals.Enabled {
 		v.Counterfactuals = &c.Counterfactuals
+	}
+	if c.Generating() {
+		v.Task, v.Generation = c.Task, &c.Generation
 	}
 	if c.Surrogates.Enabled() {
 		v.Surrogates = &c.Surrogates
@@ -356,6 +369,7 @@ func (c *Config) Validate() error {
 			bad(fmt.Sprintf("attention_matrices.examples[%d]", i), "must not be empty")
 		}
 	}
+	errs = append(errs, c.validateTask()...)
 	errs = append(errs, c.Methods.validate(c.Surrogates.Enabled())...)
 	errs = append(errs, c.Surrogates.Validate("surrogates")...)
 	errs = append(errs, c.Counterfactuals.Validate("counterfactuals")...)

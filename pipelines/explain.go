@@ -41,6 +41,8 @@ type ExplainJob struct {
 	Agreement bool
 	// Counterfactuals says whether the counterfactual search runs (counterfactuals-*.parquet).
 	Counterfactuals bool
+	// Generations says whether the job continues its texts (task generation), so generations.parquet is written.
+	Generations bool
 }
 
 // BuildExplain constructs the explain pipeline from its composites: read the
@@ -73,6 +75,9 @@ func BuildExplain(job ExplainJob) (*beam.Pipeline, error) {
 	}
 	if job.Faithfulness || job.Agreement {
 		WriteSummaries(s, job.Output, job.RunID, job.Faithfulness, job.Agreement, out.Summaries)
+	}
+	if job.Generations {
+		WriteGenerations(s, job.Output, out.Generations)
 	}
 	WriteErrors(s, job.Output, corpus.Errors, out.Errors)
 	WriteGlobalImportance(s, job.Output, job.RunID, GlobalImportance(s, out.Contributions))
@@ -123,6 +128,8 @@ type ExplainOutputs struct {
 	Summaries beam.PCollection
 	// Counterfactuals are KV<example id, encoded schemas.CounterfactualRow>.
 	Counterfactuals beam.PCollection
+	// Generations are KV<example id, encoded schemas.GenerationRow> (task generation).
+	Generations beam.PCollection
 }
 
 // ExplainExamples explains records with the explainer spec opens, buffer
@@ -132,5 +139,5 @@ func ExplainExamples(s beam.Scope, records beam.PCollection, spec []byte, buffer
 	// Files are few and rows many: spread rows over workers before the expensive stage.
 	records = beam.Reshuffle(s, records)
 	outs := beam.ParDoN(s, &transforms.ExplainFn{Spec: spec, Buffer: buffer}, records)
-	return ExplainOutputs{Explanations: outs[0], Errors: outs[1], Contributions: outs[2], AttentionMatrices: outs[3], AttentionStats: outs[4], SurrogateExamples: outs[5], Agreement: outs[6], Summaries: outs[7], Counterfactuals: outs[8]}
+	return ExplainOutputs{Explanations: outs[0], Errors: outs[1], Contributions: outs[2], AttentionMatrices: outs[3], AttentionStats: outs[4], SurrogateExamples: outs[5], Agreement: outs[6], Summaries: outs[7], Counterfactuals: outs[8], Generations: outs[9]}
 }

@@ -78,7 +78,7 @@ func outputPath(dir, name string) string {
 var outputPatterns = []string{schemas.ExplanationsPrefix + "-*-of-*.parquet", schemas.AttentionPrefix + "-*-of-*.parquet", schemas.AttentionStatsPrefix + "-*-of-*.parquet", schemas.ErrorsFile, schemas.GlobalImportanceFile, schemas.ManifestFile, schemas.ReportFile,
 	schemas.SurrogatesFile, schemas.SurrogatesJSONFile, schemas.SurrogateExamplesPrefix + "-*-of-*.parquet",
 	schemas.FaithfulnessFile, schemas.AgreementPrefix + "-*-of-*.parquet", schemas.AgreementSummaryFile,
-	schemas.CounterfactualsPrefix + "-*-of-*.parquet"}
+	schemas.CounterfactualsPrefix + "-*-of-*.parquet", schemas.GenerationsFile}
 
 // clearOutputs removes an earlier run's outputs from dir, and the temporary
 // files a killed run left behind.

@@ -53,6 +53,9 @@ func outputRows(ctx context.Context, job ExplainJob) ([]string, map[string]int64
 	if job.Counterfactuals {
 		kinds = append(kinds, output{"counterfactuals", schemas.CounterfactualsPrefix + "-*-of-*.parquet"})
 	}
+	if job.Generations {
+		kinds = append(kinds, output{"generations", schemas.GenerationsFile})
+	}
 	surrogates := job.Surrogates != nil
 	if surrogates {
 		kinds = append(kinds, output{"surrogates", schemas.SurrogatesFile}, output{"surrogate_examples", schemas.SurrogateExamplesPrefix + "-*-of-*.parquet"})

@@ -139,6 +139,7 @@ func explainJob(cfg *jobconfig.Config, in inputs, spec []byte) ExplainJob {
 		Faithfulness:      len(cfg.FaithfulnessMethods()) > 0,
 		Agreement:         len(cfg.Methods.Names()) >= 2,
 		Counterfactuals:   cfg.Counterfactuals.Enabled,
+		Generations:       cfg.Generating(),
 	}
 }
 

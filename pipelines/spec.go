@@ -41,6 +41,10 @@ func specFromConfig(cfg *jobconfig.Config, runID string) (explainer.Spec, error)
 			s.Counterfactuals.Vocabulary = words
 		}
 	}
+	if cfg.Generating() {
+		g := cfg.Generation
+		s.Generation = &explainer.GenerationSpec{Options: g.Options(), AttributeOver: g.AttributeOver, Contrast: g.Contrast, Sequence: g.Sequence}
+	}
 	s.Surrogates = cfg.Surrogates.Enabled()
 	if len(s.Methods) == 0 && !s.Surrogates {
 		return explainer.Spec{}, fmt.Errorf("methods: no method selected (and no surrogate)")

@@ -55,6 +55,16 @@ func WriteErrors(s beam.Scope, dir string, errs ...beam.PCollection) {
 	writeOnce(s, &transforms.MergeRunsToFileFn{Path: transforms.JoinPath(dir, schemas.ErrorsFile), Kind: transforms.KindErrors}, runs)
 }
 
+// WriteGenerations writes the generation rows (KV<example id, encoded
+// schemas.GenerationRow>) to dir/generations.parquet, sorted by example id,
+// with the bounded memory of WriteSorted; the file exists (empty) when no
+// prompt was continued.
+func WriteGenerations(s beam.Scope, dir string, rows beam.PCollection) {
+	s = s.Scope("WriteGenerations")
+	runs := beam.ParDo(s, &transforms.SpillFn{Dir: dir, Kind: transforms.KindGenerations, Shards: 1}, rows)
+	writeOnce(s, &transforms.MergeRunsToFileFn{Path: transforms.JoinPath(dir, schemas.GenerationsFile), Kind: transforms.KindGenerations}, runs)
+}
+
 // GlobalImportance merges the per-example contributions (KV<importance key,
 // importance.Acc>) into one exact accumulator per key and finalises each into
 // an encoded importance.Row; the merge is exact, so any merge order gives the

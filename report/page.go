@@ -20,7 +20,7 @@ var assets embed.FS
 
 var pageTmpl = template.Must(template.Must(template.New("page.html").Funcs(template.FuncMap{
 	"val": signedVal, "pct": func(p float64) string { return fmt.Sprintf("%.1f%%", 100*p) },
-}).ParseFS(assets, "assets/page.html")).New("sanity").Parse(sanitySection + faithSections + cfSection)).Lookup("page.html")
+}).ParseFS(assets, "assets/page.html")).New("sanity").Parse(sanitySection + faithSections + cfSection + genSection)).Lookup("page.html")
 
 type page struct {
 	Run          *Run
@@ -42,8 +42,10 @@ type page struct {
 	Agreement    *agreeView
 	// Counterfactuals is the Counterfactuals section, nil without counterfactuals.
 	Counterfactuals *cfView
-	CSS             template.CSS
-	JS              template.JS
+	// Generation is the Generation section's matrices, nil outside task generation.
+	Generation []genView
+	CSS        template.CSS
+	JS         template.JS
 }
 
 type qualityView struct {
@@ -170,6 +172,7 @@ func build(r *Run) (*page, error) {
 	p.Faithfulness = faithViewOf(r.Faithfulness)
 	p.Agreement = agreeViewOf(r.Agreement)
 	p.Counterfactuals = cfViewOf(r.Counterfactuals)
+	p.Generation = genViewsOf(r)
 	return p, nil
 }
 

@@ -35,6 +35,8 @@ const (
 	CodeMethodError = "method_error"
 	// CodeCounterfactualNotFlipped is a counterfactual that did not change the prediction when scored again on its own; it is dropped.
 	CodeCounterfactualNotFlipped = "counterfactual_not_flipped"
+	// CodeEmptyContinuation is a prompt the model generated no token for (task: generation).
+	CodeEmptyContinuation = "empty_continuation"
 )
 
 // ReasonCode documents one reason code: the stage whose rows carry it and what it means.
@@ -64,6 +66,7 @@ var ReasonCodes = []ReasonCode{
 	{CodeNonFinite, StageExplain, "A NaN or infinite value in a method's result or in the model's score of a perturbed input; refused rather than written."},
 	{CodeMethodError, StageExplain, "Any other failure of a method on the example."},
 	{CodeCounterfactualNotFlipped, StageExplain, "A counterfactual the search found did not change the prediction when its text was scored again on its own (tokenized afresh, a batch of one); the counterfactual is dropped, the example's explanations are kept. It should never happen: it means the model's scores depend on batching."},
+	{CodeEmptyContinuation, StageExplain, "`task: generation`: the model generated no token for the prompt (a stop token or string came first), so there is nothing to explain."},
 }
 
 // KnownCode reports whether code is one of ReasonCodes; an error row with any

@@ -23,6 +23,8 @@ const (
 	GlobalImportanceFile = "global_importance.parquet"
 	// FaithfulnessFile is the single file of faithfulness aggregated per method, target and metric.
 	FaithfulnessFile = "faithfulness.parquet"
+	// GenerationsFile is the single file of generated continuations (task: generation).
+	GenerationsFile = "generations.parquet"
 	// ManifestFile is the run manifest written beside the Parquet outputs.
 	ManifestFile = "manifest.json"
 	// AgreementPrefix names the sharded method-agreement files (agreement-SSSSS-of-NNNNN.parquet), written when two or more methods run.
@@ -108,8 +110,10 @@ type ExplanationRow struct {
 	Method string `parquet:"method,zstd"`
 	// Params is the JSON object of the method's parameters in force.
 	Params string `parquet:"params,zstd"`
-	// Target is the label whose score is explained.
+	// Target is the label whose score is explained (in generation mode: the generated token, or the continuation for the sequence target).
 	Target string `parquet:"target,zstd"`
+	// Position is the generation step explained (0-based index of Target in the continuation), nil outside generation mode and for the sequence target.
+	Position *int32 `parquet:"position,optional,zstd"`
 	// TargetScore is f(x), the explained quantity on the unperturbed input.
 	TargetScore float64 `parquet:"target_score,zstd"`
 	// BaselineScore is f of the method's baseline or empty coalition, nil where the method has none.

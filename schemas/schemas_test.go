@@ -219,6 +219,7 @@ func TestSchemaShape(t *testing.T) {
 	required binary method (STRING);
 	required binary params (STRING);
 	required binary target (STRING);
+	optional int32 position (INT(32,true));
 	required double target_score;
 	optional double baseline_score;
 	required group tokens (LIST) {
@@ -300,7 +301,7 @@ func TestReadmeDocumentsEveryColumn(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, model := range []any{schemas.ExplanationRow{}, schemas.ErrorRow{}, schemas.GlobalImportanceRow{}, schemas.AttentionMatrixRow{}, schemas.AttentionStatRow{}, schemas.SurrogateRow{}, schemas.SurrogateExampleRow{}, schemas.FaithfulnessRow{},
-		schemas.AgreementRow{}, schemas.AgreementSummaryRow{}, schemas.SanityRow{}, schemas.SanitySummaryRow{}, schemas.CounterfactualRow{}} {
+		schemas.AgreementRow{}, schemas.AgreementSummaryRow{}, schemas.SanityRow{}, schemas.SanitySummaryRow{}, schemas.CounterfactualRow{}, schemas.GenerationRow{}} {
 		for _, path := range parquet.SchemaOf(model).Columns() {
 			// Leaf paths look like tokens.list.element.text; the README names them tokens[].text.
 			name := strings.ReplaceAll(strings.Join(path, "."), ".list.element", "[]")

@@ -18,8 +18,8 @@ import (
 // contributions, attention matrix rows, attention statistics rows,
 // surrogate examples (surrogate.Example JSON, only when the spec asks for
 // surrogates), method agreement rows, the bundle's encoded Summaries and
-// counterfactual rows; the row outputs are keyed by example id, which is all
-// the sharding downstream needs.
+// counterfactual rows and generation rows (task generation); the row
+// outputs are keyed by example id, which is all the sharding downstream needs.
 type ExplainFn struct {
 	// Spec is the JSON of the explainer.Spec (config in force, run id, graph to load).
 	Spec []byte
@@ -60,17 +60,17 @@ func (f *ExplainFn) StartBundle(_ context.Context, _ func(string, []byte), _ fun
 }
 
 // ProcessElement buffers a record and explains the buffer when it is full.
-func (f *ExplainFn) ProcessElement(ctx context.Context, r Record, emitRow func(string, []byte), emitErr func([]byte), emitImp func(string, importance.Acc), emitAttn func(string, []byte), emitStats func(string, []byte), emitSur func(string, []byte), emitAgree func(string, []byte), emitSum func([]byte), emitCF func(string, []byte)) error {
+func (f *ExplainFn) ProcessElement(ctx context.Context, r Record, emitRow func(string, []byte), emitErr func([]byte), emitImp func(string, importance.Acc), emitAttn func(string, []byte), emitStats func(string, []byte), emitSur func(string, []byte), emitAgree func(string, []byte), emitSum func([]byte), emitCF, emitGen func(string, []byte)) error {
 	f.buf = append(f.buf, r)
 	if len(f.buf) >= max(1, f.Buffer) {
-		return f.flush(ctx, emitRow, emitErr, emitImp, emitAttn, emitStats, emitSur, emitAgree, emitCF)
+		return f.flush(ctx, emitRow, emitErr, emitImp, emitAttn, emitStats, emitSur, emitAgree, emitCF, emitGen)
 	}
 	return nil
 }
 
 // FinishBundle explains what is left in the buffer.
-func (f *ExplainFn) FinishBundle(ctx context.Context, emitRow func(string, []byte), emitErr func([]byte), emitImp func(string, importance.Acc), emitAttn func(string, []byte), emitStats func(string, []byte), emitSur func(string, []byte), emitAgree func(string, []byte), emitSum func([]byte), emitCF func(string, []byte)) error {
-	if err := f.flush(ctx, emitRow, emitErr, emitImp, emitAttn, emitStats, emitSur, emitAgree, emitCF); err != nil {
+func (f *ExplainFn) FinishBundle(ctx context.Context, emitRow func(string, []byte), emitErr func([]byte), emitImp func(string, importance.Acc), emitAttn func(string, []byte), emitStats func(string, []byte), emitSur func(string, []byte), emitAgree func(string, []byte), emitSum func([]byte), emitCF, emitGen func(string, []byte)) error {
+	if err := f.flush(ctx, emitRow, emitErr, emitImp, emitAttn, emitStats, emitSur, emitAgree, emitCF, emitGen); err != nil {
 		return err
 	}
 	f.emitImportance(emitImp)
@@ -103,7 +103,7 @@ func (f *ExplainFn) Teardown() error {
 	return nil
 }
 
-func (f *ExplainFn) flush(ctx context.Context, emitRow func(string, []byte), emitErr func([]byte), emitImp func(string, importance.Acc), emitAttn func(string, []byte), emitStats func(string, []byte), emitSur func(string, []byte), emitAgree func(string, []byte), emitCF func(string, []byte)) error {
+func (f *ExplainFn) flush(ctx context.Context, emitRow func(string, []byte), emitErr func([]byte), emitImp func(string, importance.Acc), emitAttn func(string, []byte), emitStats func(string, []byte), emitSur func(string, []byte), emitAgree func(string, []byte), emitCF, emitGen func(string, []byte)) error {
 	if len(f.buf) == 0 {
 		return nil
 	}
@@ -164,6 +164,13 @@ func (f *ExplainFn) flush(ctx context.Context, emitRow func(string, []byte), emi
 			return err
 		}
 		emitCF(row.ExampleID, b)
+	}
+	for _, row := range out.Generations {
+		b, err := encodeRow(row)
+		if err != nil {
+			return err
+		}
+		emitGen(row.ExampleID, b)
 	}
 	f.sums.add(out.Faithfulness, out.AgreementAcc)
 	for _, ex := range out.Surrogate {

@@ -45,6 +45,7 @@ const (
 	KindAgreement       = schemas.AgreementPrefix
 	KindCounterfactuals = schemas.CounterfactualsPrefix
 	KindErrors          = "errors"
+	KindGenerations     = "generations"
 )
 
 // sortedOutput is how one kind of row is ordered and written.
@@ -60,8 +61,15 @@ var sortedOutputs = map[string]sortedOutput{
 	KindExplanations: sorted[schemas.ExplanationRow](func(r struct {
 		ExampleID, Method, Target, Source string
 		SourceLine                        int64
+		Position                          *int32
 	}) []byte {
-		return explanationKey(r.ExampleID, r.Method, r.Target, r.Source, r.SourceLine)
+		return explanationKey(r.ExampleID, r.Method, r.Position, r.Target, r.Source, r.SourceLine)
+	}),
+	KindGenerations: sorted[schemas.GenerationRow](func(r struct {
+		ExampleID, Source string
+		SourceLine        int64
+	}) []byte {
+		return orderKey(nil, r.ExampleID, r.Source).int(r.SourceLine)
 	}),
 	KindAttention: sorted[schemas.AttentionMatrixRow](func(r struct {
 		ExampleID   string
@@ -129,9 +137,15 @@ func sorted[T, K any](key func(K) []byte) sortedOutput {
 	}
 }
 
-// explanationKey orders explanation rows by example, method, target, source and line.
-func explanationKey(exampleID, method, target, source string, line int64) keyBytes {
-	return orderKey(nil, exampleID, method, target, source).int(line)
+// explanationKey orders explanation rows by example, method, generation step
+// (the sequence row, without one, first: rows of other tasks have none and
+// keep their order), target, source and line.
+func explanationKey(exampleID, method string, position *int32, target, source string, line int64) keyBytes {
+	pos := int64(-1)
+	if position != nil {
+		pos = int64(*position)
+	}
+	return orderKey(nil, exampleID, method).int(pos).str(target).str(source).int(line)
 }
 
 // keyBytes is an order-preserving encoding of a tuple: bytes compare as the

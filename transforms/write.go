@@ -34,11 +34,11 @@ func (f *AssignShardFn) ProcessElement(exampleID string, row []byte) (int, []byt
 	return ShardOf(exampleID, f.Shards), row
 }
 
-// SortExplanations orders rows by example, method, target and source: the
+// SortExplanations orders rows by example, method, generation step, target and source: the
 // order inside every explanations shard (SpillFn's key for them).
 func SortExplanations(rows []schemas.ExplanationRow) {
 	slices.SortStableFunc(rows, func(a, b schemas.ExplanationRow) int {
-		return bytes.Compare(explanationKey(a.ExampleID, a.Method, a.Target, a.Source, a.SourceLine), explanationKey(b.ExampleID, b.Method, b.Target, b.Source, b.SourceLine))
+		return bytes.Compare(explanationKey(a.ExampleID, a.Method, a.Position, a.Target, a.Source, a.SourceLine), explanationKey(b.ExampleID, b.Method, b.Position, b.Target, b.Source, b.SourceLine))
 	})
 }
 
