@@ -196,6 +196,8 @@ def print_table(paths):
         g = recs.get(("glassbox", method.lower(), gcfg))
         cands = [d for (s, m, c), d in recs.items() if s == side and m == pm and (pcfg is None and c not in
                  ("per_eval=1",) or c == pcfg)]
+        if g is None and gcfg != "default":
+            continue  # an optional Glassbox row (GLASSBOX_BENCH_LIME5000) that was not run
         for p in cands:
             gs = f"{float(g['sec_per_example']):.3f} | {float(g['evals']):.0f}" if g else " | "
             ratio = f"{float(p['sec_per_example']) / float(g['sec_per_example']):.2f}x" if g else ""

@@ -6,6 +6,7 @@
 #   scripts/bench-perturbation.sh                          # .cache/bench/minilm-cls, 8 Austen sentences of 11-14 tokens
 #   GLASSBOX_BENCH_SENTENCES=4 ROUNDS=2 scripts/bench-perturbation.sh
 #   GLASSBOX_BENCH_ACC=/path/acc.md scripts/bench-perturbation.sh   # Captum's budget from these ACC lines
+#   (e.g. GLASSBOX_BENCH_MODEL=.cache/bench/minilm-cls scripts/bench-accuracy.sh | tee .cache/bench/accuracy-all.txt)
 #
 # The pairs run interleaved (Glassbox's method, then the peers' same method, in one process each) so
 # that load from other processes on the shared cores hits both sides alike; with ROUNDS > 1 the whole
@@ -30,7 +31,7 @@ OUT=.cache/bench/perturbation-perf.txt
 say() { echo "[bench-perturbation] $*" >&2; }
 
 for a in "$@"; do
-  case "$a" in -h|--help) sed -n '2,19p' "$0"; exit 0 ;; esac
+  case "$a" in -h|--help) sed -n '2,18p' "$0"; exit 0 ;; esac
 done
 
 mkdir -p .cache/bench
