@@ -1,0 +1,208 @@
+package explainer
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/glassbox-ai/glassbox/explanation"
+	"github.com/glassbox-ai/glassbox/inference"
+	"github.com/glassbox-ai/glassbox/perturbation"
+)
+
+// perfSentence is one timing sentence, written with GLASSBOX_BENCH_DUMP in the
+// layout of accSentence (without exact values) plus the word of each token,
+// which LIME's players group by.
+type perfSentence struct {
+	ID      string  `json:"id"`
+	Text    string  `json:"text"`
+	IDs     []int64 `json:"input_ids"`
+	Mask    []int64 `json:"attention_mask"`
+	TypeIDs []int64 `json:"token_type_ids,omitempty"`
+	Special []bool  `json:"special"`
+	WordIDs []int   `json:"word_ids"`
+	Class   int     `json:"class"`
+	N       int     `json:"n_players"`
+	req     explanation.Request
+	sc      explanation.Scorer
+}
+
+// BenchmarkPerturbationTiming measures Glassbox's seconds per example for
+// KernelSHAP, LIME and occlusion at their defaults (and LIME at lime's 5,000
+// rows), the Glassbox side of scripts/bench-perturbation.sh; the peers'
+// side, on the same sentences, is scripts/bench-perturbation-peers.py.
+//
+// Model, texts and sentence choice are BenchmarkKernelSHAPAccuracy's
+// (GLASSBOX_BENCH_MODEL, GLASSBOX_BENCH_TEXTS, GLASSBOX_BENCH_MIN_N,
+// GLASSBOX_BENCH_MAX_N; GLASSBOX_BENCH_SENTENCES defaults to 8 here), with
+// GLASSBOX_BENCH_THREADS (default 2) ONNX Runtime intra-op threads and the
+// scorer batching inputs by 64. Only the Explain calls are timed, one sentence
+// at a time, after an untimed warm-up (one batch of the first sentence); each method's
+// pass over all sentences is repeated GLASSBOX_BENCH_REPEATS times (default 3)
+// and the fastest pass is reported, because other processes share the cores.
+// Lines starting "PERF " carry sec_per_example and the mean evaluations
+// (scored inputs) per sentence. With GLASSBOX_BENCH_DUMP set the sentences are
+// written there as JSONL.
+func BenchmarkPerturbationTiming(b *testing.B) {
+	model := os.Getenv("GLASSBOX_BENCH_MODEL")
+	if model == "" {
+		model = "testdata/models/distilbert-sentiment"
+	}
+	texts := os.Getenv("GLASSBOX_BENCH_TEXTS")
+	if texts == "" {
+		texts = "testdata/sample/austen-sentiment.jsonl"
+	}
+	if !filepath.IsAbs(model) {
+		model = filepath.Join("..", model)
+	}
+	if !filepath.IsAbs(texts) {
+		texts = filepath.Join("..", texts)
+	}
+	want := envInt("GLASSBOX_BENCH_SENTENCES", 8)
+	minN, maxN := envInt("GLASSBOX_BENCH_MIN_N", 10), envInt("GLASSBOX_BENCH_MAX_N", 14)
+	repeats := envInt("GLASSBOX_BENCH_REPEATS", 3)
+	const batch = 64
+	ex, closeFn, err := Open(Spec{Model: model, RunID: "bench", Seed: 1, Target: "predicted", OutputKind: "probability",
+		BatchSize: batch, IntraOpThreads: envInt("GLASSBOX_BENCH_THREADS", 2)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer closeFn()
+	ctx := context.Background()
+
+	f, err := os.Open(texts)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	var sents []*perfSentence
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() && len(sents) < want {
+		var r struct {
+			ID   string `json:"id"`
+			Text string `json:"text"`
+		}
+		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
+			b.Fatal(err)
+		}
+		enc, err := ex.model.Encode(r.Text)
+		if err != nil {
+			continue
+		}
+		special := make([]bool, enc.Len())
+		n := 0
+		for i, sp := range enc.SpecialTokensMask {
+			special[i] = sp != 0
+			if sp == 0 {
+				n++
+			}
+		}
+		if n < minN || n > maxN {
+			continue
+		}
+		in := ex.model.InputFromEncoding(enc)
+		preds, err := ex.sess.Predict(ctx, []explanation.Input{in}, 1, 1)
+		if err != nil {
+			b.Fatal(err)
+		}
+		class := preds[0].LabelIndex
+		scorer, err := ex.sess.ClassScorer(class, inference.Probability, batch)
+		if err != nil {
+			b.Fatal(err)
+		}
+		req := explanation.Request{Input: in, Special: special, WordIDs: enc.WordIDs, Masking: explanation.MaskAttention,
+			ReplaceID: ex.model.MaskID, Seed: explanation.Seed(1, r.ID), Link: ex.model.ScoreLink(inference.Probability)}
+		sents = append(sents, &perfSentence{ID: r.ID, Text: r.Text, IDs: in.IDs, Mask: in.Mask, TypeIDs: in.TypeIDs,
+			Special: special, WordIDs: enc.WordIDs, Class: class, N: n, req: req, sc: scorer})
+	}
+	if err := sc.Err(); err != nil {
+		b.Fatal(err)
+	}
+	if len(sents) == 0 {
+		b.Fatalf("no text of %s has %d..%d non-special tokens", texts, minN, maxN)
+	}
+	if path := os.Getenv("GLASSBOX_BENCH_DUMP"); path != "" {
+		if !filepath.IsAbs(path) {
+			path = filepath.Join("..", path)
+		}
+		out, err := os.Create(path)
+		if err != nil {
+			b.Fatal(err)
+		}
+		enc := json.NewEncoder(out)
+		for _, s := range sents {
+			if err := enc.Encode(s); err != nil {
+				b.Fatal(err)
+			}
+		}
+		if err := out.Close(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	nMean := 0.0
+	for _, s := range sents {
+		nMean += float64(s.N)
+	}
+	fmt.Printf("PERF sentences=%d mean_n=%.2f model=%s threads=%d batch=%d repeats=%d\n", len(sents),
+		nMean/float64(len(sents)), filepath.Base(model), envInt("GLASSBOX_BENCH_THREADS", 2), batch, repeats)
+
+	runs := []struct {
+		method, config string
+		m              explanation.Method
+	}{
+		{"kernelshap", "default", perturbation.KernelSHAP{Tolerance: perturbation.DefaultKernelSHAPTolerance}},
+		{"lime", "default", perturbation.LIME{Tolerance: perturbation.DefaultLIMETolerance}},
+		{"lime", "rows=5000", perturbation.LIME{Samples: 5000}},
+		{"occlusion", "default", perturbation.Occlusion{}},
+	}
+	printed := map[string]bool{}
+	for _, r := range runs {
+		b.Run(r.method+"/"+r.config, func(b *testing.B) {
+			// pass explains every sentence once, returning the seconds spent in
+			// Explain and the evaluations scored.
+			pass := func(sents []*perfSentence) (float64, float64) {
+				var secs, evals float64
+				for _, s := range sents {
+					cs := &countingScorer{s: s.sc}
+					t0 := time.Now()
+					if _, err := r.m.Explain(ctx, cs, s.req); err != nil {
+						b.Fatal(err)
+					}
+					secs += time.Since(t0).Seconds()
+					evals += float64(cs.calls)
+				}
+				return secs, evals
+			}
+			// Warm-up: ONNX Runtime's first runs allocate.
+			warm := make([]explanation.Input, batch)
+			for i := range warm {
+				warm[i] = sents[0].req.Input
+			}
+			if _, err := sents[0].sc.Score(ctx, warm); err != nil {
+				b.Fatal(err)
+			}
+			best, evals := math.Inf(1), 0.0
+			for i := 0; i < b.N; i++ {
+				for rep := 0; rep < repeats; rep++ {
+					s, e := pass(sents)
+					best, evals = math.Min(best, s), e
+				}
+			}
+			k := float64(len(sents))
+			b.ReportMetric(best/k, "s/example")
+			b.ReportMetric(evals/k, "evals")
+			if printed[r.method+r.config] {
+				return
+			}
+			printed[r.method+r.config] = true
+			fmt.Printf("PERF side=glassbox method=%s config=%s sec_per_example=%.6g evals=%.1f\n", r.method, r.config, best/k, evals/k)
+		})
+	}
+}
