@@ -30,7 +30,7 @@ func TestKernelStrataWeights(t *testing.T) {
 				t.Errorf("n=%d budget %d: %d coalitions", n, budget, got)
 			}
 			bySize := make([]float64, n+1)
-			for i, w := range k.weights(nil) {
+			for i, w := range k.weights() {
 				bySize[ev.sets[i+2].size()] += w
 			}
 			for z := 1; z < n; z++ {

@@ -30,8 +30,6 @@ const MaxKernelSHAPSamples = 1 << 20
 const (
 	kernelSHAPFirstRound = 128
 	kernelSHAPGrowth     = 1.5
-	// kernelSHAPBootstrap is the number of bootstrap replicates behind the standard errors.
-	kernelSHAPBootstrap = 32
 )
 
 // KernelSHAP estimates Shapley values by Shapley-kernel weighted least squares
@@ -144,7 +142,7 @@ func (k KernelSHAP) Explain(ctx context.Context, s explanation.Scorer, req expla
 				return explanation.Result{}, err
 			}
 			rounds++
-			est, err = estimateKernelSHAP(strata, vals, req.Link, done, rng)
+			est, err = estimateKernelSHAP(strata, vals, req.Link, done)
 			if err != nil {
 				return explanation.Result{}, fmt.Errorf("kernelshap: %w", err)
 			}

@@ -242,46 +242,20 @@ func (k *kernelStrata) draw(ctx context.Context, s, want int) error {
 
 // weights returns the regression weight of every coalition the evaluator
 // holds after the full and empty ones (index i at i − 2): the Shapley-kernel
-// mass of its size over the number of coalitions held of that size, with mult
-// (nil for 1) multiplying each pair's weight for the bootstrap.
-func (k *kernelStrata) weights(mult []float64) []float64 {
+// mass of its size over the number of coalitions held of that size.
+func (k *kernelStrata) weights() []float64 {
 	w := make([]float64, len(k.ev.sets)-2)
 	for p, pair := range k.pairs {
 		s := k.stratum[p]
 		perSize := float64(k.held[s-1]) / 2 // pairs: each holds one coalition of each size
-		m := 1.0
-		if mult != nil {
-			m = mult[p]
-		}
 		for _, i := range pair {
 			z := k.ev.sets[i].size()
 			mass := sizeMass(k.n, z)
 			if 2*s == k.n {
 				mass /= 2 // both members of the pair have size s: the size's mass is shared by held[s] coalitions
 			}
-			w[i-2] = m * mass / perSize
+			w[i-2] = mass / perSize
 		}
 	}
 	return w
-}
-
-// resample draws bootstrap multiplicities for the pairs: pairs of sampled
-// strata are resampled with replacement within their stratum, pairs of
-// complete strata keep multiplicity 1 (they carry no sampling error).
-func (k *kernelStrata) resample(rng *rand.Rand, mult []float64) {
-	byStratum := make([][]int, k.n/2)
-	for p, s := range k.stratum {
-		mult[p] = 1
-		if !k.complete[s-1] {
-			byStratum[s-1] = append(byStratum[s-1], p)
-		}
-	}
-	for _, ps := range byStratum {
-		for _, p := range ps {
-			mult[p] = 0
-		}
-		for range ps {
-			mult[ps[rng.IntN(len(ps))]]++
-		}
-	}
 }

@@ -381,7 +381,7 @@ func TestExactEnumerationOrder(t *testing.T) {
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("coalitions\n%v\nwant\n%v", got, want)
 	}
-	if !exact || !done || strata.random || !strata.complete[0] || !strata.complete[1] || len(strata.weights(nil)) != 14 {
+	if !exact || !done || strata.random || !strata.complete[0] || !strata.complete[1] || len(strata.weights()) != 14 {
 		t.Errorf("exact %v, done %v, strata %+v", exact, done, strata)
 	}
 }
