@@ -13,6 +13,7 @@ import (
 
 	"github.com/glassbox-ai/glassbox/explanation"
 	"github.com/glassbox-ai/glassbox/inference"
+	"github.com/glassbox-ai/glassbox/prototypes"
 	"github.com/glassbox-ai/glassbox/surrogate"
 )
 
@@ -51,6 +52,9 @@ type Config struct {
 	// Faithfulness measures each explanation's faithfulness (on by default for the
 	// methods whose registry entry says so: perturbation and gradient methods).
 	Faithfulness Faithfulness `yaml:"faithfulness" json:"faithfulness"`
+	// Examples are the example-based explanations over the pooled representations
+	// (prototypes and criticisms by MMD-critic, nearest neighbours; off by default).
+	Examples prototypes.Config `yaml:"examples" json:"examples"`
 }
 
 // Faithfulness configures the per-explanation faithfulness metrics
@@ -136,6 +140,7 @@ func Default() *Config {
 		AttentionMatrices: AttentionMatrices{Examples: []string{}},
 		Surrogates:        surrogate.DefaultConfig(),
 		Faithfulness:      DefaultFaithfulness(),
+		Examples:          prototypes.DefaultConfig(),
 	}
 }
 
@@ -202,14 +207,18 @@ func Parse(data []byte) (*Config, error) {
 // the run id and embedded in the manifest. The surrogates section is left out
 // while no surrogate is selected, and the faithfulness section while it
 // measures no selected method, so such runs keep the ids they had before
-// these sections existed.
+// these sections existed; so is the examples section while it is off.
 func (c *Config) Canonical() ([]byte, error) {
 	type plain Config
 	v := struct {
 		*plain
-		Surrogates   *surrogate.Config `json:"surrogates,omitempty"`
-		Faithfulness *Faithfulness     `json:"faithfulness,omitempty"`
+		Surrogates   *surrogate.Config  `json:"surrogates,omitempty"`
+		Faithfulness *Faithfulness      `json:"faithfulness,omitempty"`
+		Examples     *prototypes.Config `json:"examples,omitempty"`
 	}{plain: (*plain)(c)}
+	if c.Examples.Enabled {
+		v.Examples = &c.Examples
+	}
 	if c.Surrogates.Enabled() {
 		v.Surrogates = &c.Surrogates
 	}
@@ -348,8 +357,14 @@ func (c *Config) Validate() error {
 			bad(fmt.Sprintf("attention_matrices.examples[%d]", i), "must not be empty")
 		}
 	}
-	errs = append(errs, c.Methods.validate(c.Surrogates.Enabled())...)
+	errs = append(errs, c.Methods.validate(c.Surrogates.Enabled() || c.Examples.Enabled)...)
 	errs = append(errs, c.Surrogates.Validate("surrogates")...)
+	if c.Examples.Enabled {
+		errs = append(errs, c.Examples.Validate("examples")...)
+		if c.Surrogates.Has(surrogate.KindProbe) && c.Surrogates.Probe.Pool != c.Examples.Pool {
+			bad("examples.pool", "%q differs from surrogates.probe.pool %q: the run pools the hidden state once, so set both alike", c.Examples.Pool, c.Surrogates.Probe.Pool)
+		}
+	}
 	if !slices.Contains(explanation.MaskingValues, c.Faithfulness.Masking) {
 		bad("faithfulness.masking", "%q is not allowed (allowed: %s)", c.Faithfulness.Masking, strings.Join(explanation.MaskingValues, ", "))
 	}
