@@ -361,6 +361,9 @@ func (c *Config) Validate() error {
 	errs = append(errs, c.Surrogates.Validate("surrogates")...)
 	if c.Examples.Enabled {
 		errs = append(errs, c.Examples.Validate("examples")...)
+		if len(c.Methods.Names()) == 0 && !c.Surrogates.Enabled() && c.Examples.Neighbours == 0 && !c.Examples.Embeddings {
+			bad("examples", "with no method and no surrogate, set neighbours > 0 or embeddings: true, so every example has a row the run is checked against")
+		}
 		if c.Surrogates.Has(surrogate.KindProbe) && c.Surrogates.Probe.Pool != c.Examples.Pool {
 			bad("examples.pool", "%q differs from surrogates.probe.pool %q: the run pools the hidden state once, so set both alike", c.Examples.Pool, c.Surrogates.Probe.Pool)
 		}

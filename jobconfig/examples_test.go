@@ -35,6 +35,7 @@ func TestExamplesConfig(t *testing.T) {
 		{"examples: {enabled: true, regularizer: l1}", `examples.regularizer: "l1" is not allowed`},
 		{"examples: {enabled: true, neighbours: -1}", "examples.neighbours: -1 is not allowed"},
 		{"examples: {enabled: true, reference_size: 0}", "examples.reference_size: 0 is not allowed"},
+		{"methods: {}\nexamples: {enabled: true, neighbours: 0}", "examples: with no method and no surrogate, set neighbours > 0 or embeddings: true"},
 		{"examples: {enabled: true, pool: mean}\nsurrogates: {kinds: [probe]}", `examples.pool: "mean" differs from surrogates.probe.pool "cls"`},
 	} {
 		cfg, err := Parse([]byte("input: {path: x.jsonl}\nmodel: m\n" + tc.yaml))

@@ -43,6 +43,8 @@ const (
 	KindAttention      = schemas.AttentionPrefix
 	KindAttentionStats = schemas.AttentionStatsPrefix
 	KindAgreement      = schemas.AgreementPrefix
+	KindNeighbours     = schemas.NeighboursPrefix
+	KindEmbeddings     = schemas.EmbeddingsPrefix
 	KindErrors         = "errors"
 )
 
@@ -78,6 +80,12 @@ var sortedOutputs = map[string]sortedOutput{
 		ExampleID, Target, MethodA, MethodB string
 	}) []byte {
 		return orderKey(nil, r.ExampleID, r.Target, r.MethodA, r.MethodB)
+	}),
+	KindNeighbours: sorted[schemas.NeighbourRow](func(r struct{ ExampleID string }) []byte {
+		return orderKey(nil, r.ExampleID)
+	}),
+	KindEmbeddings: sorted[schemas.EmbeddingRow](func(r struct{ ExampleID string }) []byte {
+		return orderKey(nil, r.ExampleID)
 	}),
 	KindErrors: sorted[schemas.ErrorRow](func(r struct {
 		Source              string
