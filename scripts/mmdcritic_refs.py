@@ -24,9 +24,6 @@ import sys
 
 import numpy as np
 
-rng = np.random.default_rng(20161205)
-
-
 def sqdist(x):
     n = len(x)
     d = np.zeros((n, n))
@@ -110,7 +107,7 @@ def mmd_critic(x, n_protos, n_crit, gamma, reg):
     return gamma, mmd2, [int(i) for i in protos], [float(s) for s in pscores], [int(i) for i in crits], cscores
 
 
-def blobs(n, d, k, spread):
+def blobs(rng, n, d, k, spread):
     centres = rng.normal(0, 3, size=(k, d))
     lab = rng.integers(0, k, size=n)
     return (centres[lab] + rng.normal(0, spread, size=(n, d))).astype(np.float32)
@@ -132,42 +129,48 @@ def neighbours(x, q, k, exclude):
     return [[i, s] for _, i, s in sims[:k]]
 
 
-cases = []
-specs = [
-    # name, n, d, clusters, spread, protos, crits, gamma, reg
-    ("tiny", 7, 2, 2, 0.5, 3, 2, 0.0, "logdet"),
-    ("blobs-40", 40, 5, 3, 0.8, 6, 4, 0.0, "logdet"),
-    ("blobs-120", 120, 16, 4, 1.0, 10, 5, 0.0, "logdet"),
-    ("fixed-gamma", 60, 8, 3, 1.0, 5, 5, 0.05, "logdet"),
-    ("no-regulariser", 60, 8, 3, 1.0, 5, 5, 0.0, "None"),
-    ("more-than-n", 5, 3, 2, 1.0, 4, 3, 0.0, "logdet"),
-]
-for name, n, d, k, spread, p, c, gamma, reg in specs:
-    x = blobs(n, d, k, spread)
-    g, mmd2, protos, pscores, crits, cscores = mmd_critic(x, p, c, gamma, reg)
-    ids = [f"ex-{i:04d}" for i in range(n)]
-    q = int(rng.integers(0, n))
+def main():
+    rng = np.random.default_rng(20161205)
+    cases = []
+    specs = [
+        # name, n, d, clusters, spread, protos, crits, gamma, reg
+        ("tiny", 7, 2, 2, 0.5, 3, 2, 0.0, "logdet"),
+        ("blobs-40", 40, 5, 3, 0.8, 6, 4, 0.0, "logdet"),
+        ("blobs-120", 120, 16, 4, 1.0, 10, 5, 0.0, "logdet"),
+        ("fixed-gamma", 60, 8, 3, 1.0, 5, 5, 0.05, "logdet"),
+        ("no-regulariser", 60, 8, 3, 1.0, 5, 5, 0.0, "None"),
+        ("more-than-n", 5, 3, 2, 1.0, 4, 3, 0.0, "logdet"),
+    ]
+    for name, n, d, k, spread, p, c, gamma, reg in specs:
+        x = blobs(rng, n, d, k, spread)
+        g, mmd2, protos, pscores, crits, cscores = mmd_critic(x, p, c, gamma, reg)
+        ids = [f"ex-{i:04d}" for i in range(n)]
+        q = int(rng.integers(0, n))
+        cases.append({
+            "name": name, "ids": ids, "x": x.tolist(), "prototypes": p, "criticisms": c,
+            "gamma_in": gamma, "regularizer": "none" if reg == "None" else reg,
+            "gamma": g, "mmd2": float(mmd2),
+            "proto_index": protos, "proto_score": pscores,
+            "crit_index": crits, "crit_score": cscores,
+            "query": q, "k": 5, "neighbours": neighbours(x, x[q], 5, q),
+        })
+
+    # Duplicated points: criticisms must not repeat a point (log det -> -inf).
+    x = blobs(rng, 30, 4, 2, 0.7)
+    x = np.concatenate([x, x[:6]])
+    g, mmd2, protos, pscores, crits, cscores = mmd_critic(x, 4, 5, 0.0, "logdet")
+    n = len(x)
     cases.append({
-        "name": name, "ids": ids, "x": x.tolist(), "prototypes": p, "criticisms": c,
-        "gamma_in": gamma, "regularizer": "none" if reg == "None" else reg,
-        "gamma": g, "mmd2": float(mmd2),
-        "proto_index": protos, "proto_score": pscores,
-        "crit_index": crits, "crit_score": cscores,
-        "query": q, "k": 5, "neighbours": neighbours(x, x[q], 5, q),
+        "name": "duplicates", "ids": [f"ex-{i:04d}" for i in range(n)], "x": x.tolist(), "prototypes": 4, "criticisms": 5,
+        "gamma_in": 0.0, "regularizer": "logdet", "gamma": g, "mmd2": float(mmd2),
+        "proto_index": protos, "proto_score": pscores, "crit_index": crits, "crit_score": cscores,
+        "query": 0, "k": 5, "neighbours": neighbours(x, x[0], 5, 0),
     })
 
-# Duplicated points: criticisms must not repeat a point (log det -> -inf).
-x = blobs(30, 4, 2, 0.7)
-x = np.concatenate([x, x[:6]])
-g, mmd2, protos, pscores, crits, cscores = mmd_critic(x, 4, 5, 0.0, "logdet")
-n = len(x)
-cases.append({
-    "name": "duplicates", "ids": [f"ex-{i:04d}" for i in range(n)], "x": x.tolist(), "prototypes": 4, "criticisms": 5,
-    "gamma_in": 0.0, "regularizer": "logdet", "gamma": g, "mmd2": float(mmd2),
-    "proto_index": protos, "proto_score": pscores, "crit_index": crits, "crit_score": cscores,
-    "query": 0, "k": 5, "neighbours": neighbours(x, x[0], 5, 0),
-})
+    out = pathlib.Path(__file__).resolve().parent.parent / "testdata" / "prototypes" / "mmdcritic_refs.json"
+    out.write_text(json.dumps({"numpy": np.__version__, "python": sys.version.split()[0], "cases": cases}, indent=None) + "\n")
+    print(f"wrote {out} ({len(cases)} cases)")
 
-out = pathlib.Path(__file__).resolve().parent.parent / "testdata" / "prototypes" / "mmdcritic_refs.json"
-out.write_text(json.dumps({"numpy": np.__version__, "python": sys.version.split()[0], "cases": cases}, indent=None) + "\n")
-print(f"wrote {out} ({len(cases)} cases)")
+
+if __name__ == "__main__":
+    main()
