@@ -127,6 +127,8 @@ type Run struct {
 	Faithfulness []schemas.FaithfulnessRow
 	// Agreement are agreement_summary.parquet's rows (method pair × target), none when the run has none.
 	Agreement []schemas.AgreementSummaryRow
+	// Prototypes are prototypes.parquet's rows (the examples section), none when the run has none.
+	Prototypes []schemas.PrototypeRow
 	// Options are the bounds in force.
 	Options Options
 }
@@ -223,6 +225,9 @@ func Load(ctx context.Context, fsys FS, dir string, opts Options) (*Run, error) 
 		return nil, err
 	}
 	if r.Agreement, err = readOptional[schemas.AgreementSummaryRow](ctx, fsys, join(dir, schemas.AgreementSummaryFile)); err != nil {
+		return nil, err
+	}
+	if r.Prototypes, err = readOptional[schemas.PrototypeRow](ctx, fsys, join(dir, schemas.PrototypesFile)); err != nil {
 		return nil, err
 	}
 	return r, nil

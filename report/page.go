@@ -20,7 +20,7 @@ var assets embed.FS
 
 var pageTmpl = template.Must(template.Must(template.New("page.html").Funcs(template.FuncMap{
 	"val": signedVal, "pct": func(p float64) string { return fmt.Sprintf("%.1f%%", 100*p) },
-}).ParseFS(assets, "assets/page.html")).New("sanity").Parse(sanitySection + faithSections)).Lookup("page.html")
+}).ParseFS(assets, "assets/page.html")).New("sanity").Parse(sanitySection + faithSections + protoSection)).Lookup("page.html")
 
 type page struct {
 	Run          *Run
@@ -40,6 +40,7 @@ type page struct {
 	Sanity       *sanityView
 	Faithfulness *faithView
 	Agreement    *agreeView
+	Prototypes   *protoView
 	CSS          template.CSS
 	JS           template.JS
 }
@@ -167,6 +168,7 @@ func build(r *Run) (*page, error) {
 	p.Sanity = sanityViewOf(r.Sanity)
 	p.Faithfulness = faithViewOf(r.Faithfulness)
 	p.Agreement = agreeViewOf(r.Agreement)
+	p.Prototypes = protoViewOf(r.Prototypes)
 	return p, nil
 }
 
