@@ -143,3 +143,29 @@ func (t *topK) sorted() []Hit {
 	})
 	return out
 }
+
+// Searcher is an index over a reference set: Exact or HNSW.
+type Searcher interface {
+	// Search returns the k references most similar to q, other than the one with id self.
+	Search(q []float32, k int, self string) ([]Hit, error)
+	// Len returns the number of references.
+	Len() int
+}
+
+// Recall returns |approx ∩ exact| / |exact| by id (1 when exact is empty).
+func Recall(approx, exact []Hit) float64 {
+	if len(exact) == 0 {
+		return 1
+	}
+	in := map[string]bool{}
+	for _, h := range exact {
+		in[h.ID] = true
+	}
+	n := 0
+	for _, h := range approx {
+		if in[h.ID] {
+			n++
+		}
+	}
+	return float64(n) / float64(len(exact))
+}
