@@ -11,7 +11,7 @@ func TestExamplesConfig(t *testing.T) {
 		t.Fatal(err)
 	}
 	e := cfg.Examples
-	if !e.Enabled || e.Prototypes != 3 || e.Gamma != 0.5 || e.Criticisms != 5 || e.Reservoir != 2000 || e.Pool != "cls" || e.Regularizer != "logdet" || e.Neighbours != 5 || e.ReferenceSize != 10000 {
+	if !e.Enabled || e.Prototypes != 3 || e.Gamma != 0.5 || e.Criticisms != 5 || e.Reservoir != 2000 || e.Pool != "cls" || e.Regularizer != "logdet" || e.Neighbours != 5 || e.ReferenceSize != 10000 || e.Index != "exact" {
 		t.Errorf("parsed %+v", e)
 	}
 	if err := cfg.Validate(); err != nil {
@@ -35,6 +35,8 @@ func TestExamplesConfig(t *testing.T) {
 		{"examples: {enabled: true, regularizer: l1}", `examples.regularizer: "l1" is not allowed`},
 		{"examples: {enabled: true, neighbours: -1}", "examples.neighbours: -1 is not allowed"},
 		{"examples: {enabled: true, reference_size: 0}", "examples.reference_size: 0 is not allowed"},
+		{"examples: {enabled: true, reference_size: 50000}", "examples.reference_size: 50000 is not allowed (1 to 20000 examples with index exact; index hnsw allows up to 200000)"},
+		{"examples: {enabled: true, index: annoy}", `examples.index: "annoy" is not allowed (allowed: exact, hnsw)`},
 		{"methods: {}\nexamples: {enabled: true, neighbours: 0}", "examples: with no method and no surrogate, set neighbours > 0 or embeddings: true"},
 		{"examples: {enabled: true, pool: mean}\nsurrogates: {kinds: [probe]}", `examples.pool: "mean" differs from surrogates.probe.pool "cls"`},
 	} {
@@ -45,6 +47,13 @@ func TestExamplesConfig(t *testing.T) {
 		if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), tc.msg) {
 			t.Errorf("%s: error %v, want %q", tc.yaml, err, tc.msg)
 		}
+	}
+	hnsw, err := Parse([]byte("input: {path: x.jsonl}\nmodel: m\nexamples: {enabled: true, index: hnsw, reference_size: 150000}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := hnsw.Validate(); err != nil {
+		t.Errorf("hnsw with 150,000 references: %v", err)
 	}
 	// Off, the section is not validated (its defaults are never used).
 	off, _ := Parse([]byte("input: {path: x.jsonl}\nmodel: m\nexamples: {reservoir: 0}\n"))

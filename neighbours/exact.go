@@ -169,3 +169,30 @@ func Recall(approx, exact []Hit) float64 {
 	}
 	return float64(n) / float64(len(exact))
 }
+
+// MeasureRecall returns the mean recall@k of s against exact over the first
+// (by id) at most n references used as queries, each excluding itself.
+func MeasureRecall(s, exact Searcher, refs []Ref, k, n int) (float64, error) {
+	ids := make([]int, len(refs))
+	for i := range ids {
+		ids[i] = i
+	}
+	slices.SortFunc(ids, func(a, b int) int { return strings.Compare(refs[a].ID, refs[b].ID) })
+	ids = ids[:min(n, len(ids))]
+	if len(ids) == 0 {
+		return 1, nil
+	}
+	sum := 0.0
+	for _, i := range ids {
+		want, err := exact.Search(refs[i].Vector, k, refs[i].ID)
+		if err != nil {
+			return 0, err
+		}
+		got, err := s.Search(refs[i].Vector, k, refs[i].ID)
+		if err != nil {
+			return 0, err
+		}
+		sum += Recall(got, want)
+	}
+	return sum / float64(len(ids)), nil
+}

@@ -35,7 +35,7 @@ func ExampleBased(s beam.Scope, dir, runID string, shards int, seed uint64, cfg 
 	if c.Neighbours > 0 {
 		ns := s.Scope("Neighbours")
 		reference := beam.ParDo(ns, transforms.ReferenceSetFn, reservoirs)
-		found := beam.ParDo(ns, &transforms.NeighboursFn{K: c.Neighbours, RunID: runID}, reps, beam.SideInput{Input: reference})
+		found := beam.ParDo(ns, &transforms.NeighboursFn{K: c.Neighbours, Index: c.Index, Seed: seed, RunID: runID}, reps, beam.SideInput{Input: reference})
 		WriteSorted(ns, dir, transforms.KindNeighbours, shards, found)
 	}
 	if c.Embeddings {

@@ -31,8 +31,12 @@ type Config struct {
 	// Neighbours is k, the nearest neighbours listed per example (0 = none).
 	Neighbours int `yaml:"neighbours" json:"neighbours"`
 	// ReferenceSize bounds the neighbours' reference set: a seeded sample of
-	// the corpus of this size (the whole corpus when it is no larger), searched exactly.
+	// the corpus of this size (the whole corpus when it is no larger).
 	ReferenceSize int `yaml:"reference_size" json:"reference_size"`
+	// Index is how the reference set is searched: exact (every reference
+	// compared) or hnsw (an approximate graph index, for reference sets
+	// beyond what exact search affords; its recall is measured and written).
+	Index string `yaml:"index" json:"index"`
 	// Embeddings also writes each example's representation to embeddings-*.parquet.
 	Embeddings bool `yaml:"embeddings" json:"embeddings"`
 }
@@ -41,14 +45,27 @@ type Config struct {
 func DefaultConfig() Config {
 	return Config{
 		Pool: surrogate.PoolCLS, Reservoir: 2000, Prototypes: 10, Criticisms: 5, Regularizer: RegLogDet,
-		Gold: true, Neighbours: 5, ReferenceSize: 10000,
+		Gold: true, Neighbours: 5, ReferenceSize: 10000, Index: IndexExact,
 	}
 }
 
-// MaxReservoir bounds Reservoir and ReferenceSize: the selection holds an
-// n×n kernel (n = 20,000 is 3.2 GB), and the reference set travels to every
-// worker as a side input.
+// Neighbour indexes, the values of Config.Index.
+const (
+	// IndexExact compares each example with every reference.
+	IndexExact = "exact"
+	// IndexHNSW searches a hierarchical navigable small-world graph.
+	IndexHNSW = "hnsw"
+)
+
+// MaxReservoir bounds Reservoir and an exact ReferenceSize: the selection
+// holds an n×n kernel (n = 20,000 is 3.2 GB), and exact search costs n
+// comparisons per example.
 const MaxReservoir = 20000
+
+// MaxHNSWReference bounds an hnsw ReferenceSize: the reference set travels to
+// every worker as a side input and its index is held in memory (200,000
+// vectors of 768 dimensions are about 1.2 GB).
+const MaxHNSWReference = 200000
 
 // Validate checks every value; key prefixes the keys named in the errors.
 func (c Config) Validate(key string) []error {
@@ -77,8 +94,15 @@ func (c Config) Validate(key string) []error {
 	if c.Neighbours < 0 || c.Neighbours > 1000 {
 		bad("neighbours", "%d is not allowed (0 = none, up to 1000)", c.Neighbours)
 	}
-	if c.Neighbours > 0 && (c.ReferenceSize < 1 || c.ReferenceSize > MaxReservoir) {
-		bad("reference_size", "%d is not allowed (1 to %d examples)", c.ReferenceSize, MaxReservoir)
+	if c.Index != IndexExact && c.Index != IndexHNSW {
+		bad("index", "%q is not allowed (allowed: %s, %s)", c.Index, IndexExact, IndexHNSW)
+	}
+	limit := MaxReservoir
+	if c.Index == IndexHNSW {
+		limit = MaxHNSWReference
+	}
+	if c.Neighbours > 0 && (c.ReferenceSize < 1 || c.ReferenceSize > limit) {
+		bad("reference_size", "%d is not allowed (1 to %d examples with index %s; index hnsw allows up to %d)", c.ReferenceSize, limit, c.Index, MaxHNSWReference)
 	}
 	return errs
 }

@@ -104,13 +104,23 @@ func (r *Reservoir) Add(e Example) {
 	}
 }
 
-// Merge adds every example of o (same capacity and seed).
+// Merge adds every example of o (same capacity and seed; an empty zero
+// Reservoir takes o's). Like Add it compacts only when twice the capacity is
+// held, so merging many small reservoirs costs O(log Cap) per example.
 func (r *Reservoir) Merge(o *Reservoir) error {
+	if r.Cap == 0 && len(r.Entries) == 0 {
+		r.Cap, r.Seed = o.Cap, o.Seed
+	}
+	if o.Cap == 0 && len(o.Entries) == 0 {
+		return nil
+	}
 	if o.Cap != r.Cap || o.Seed != r.Seed {
 		return fmt.Errorf("merge reservoirs of capacity/seed %d/%d and %d/%d", r.Cap, r.Seed, o.Cap, o.Seed)
 	}
 	r.Entries = append(r.Entries, o.Entries...)
-	r.Compact()
+	if len(r.Entries) >= 2*max(r.Cap, 1) {
+		r.Compact()
+	}
 	return nil
 }
 
@@ -137,8 +147,9 @@ func (r *Reservoir) Examples() []Example {
 	return out
 }
 
-// Encode gob-encodes the reservoir.
+// Encode gob-encodes the reservoir, compacted.
 func (r *Reservoir) Encode() ([]byte, error) {
+	r.Compact()
 	var buf bytes.Buffer
 	if err := gob.NewEncoder(&buf).Encode(r); err != nil {
 		return nil, fmt.Errorf("encode reservoir: %w", err)

@@ -76,10 +76,14 @@ type NeighbourRow struct {
 	PredictedLabel string `parquet:"predicted_label,zstd"`
 	// GoldLabel is its gold label, null without one.
 	GoldLabel *string `parquet:"gold_label,optional,zstd"`
-	// Mode is how the neighbours were found: "exact" (every reference compared).
+	// Mode is how the neighbours were found: "exact" (every reference compared) or "hnsw" (approximate graph search).
 	Mode string `parquet:"mode,zstd"`
 	// ReferenceSize is the number of examples searched (the reference set).
 	ReferenceSize int64 `parquet:"reference_size,zstd"`
+	// Recall is hnsw's measured recall@k on the reference set (the mean over
+	// up to 200 of its examples, the first by id, of the share of their exact
+	// k nearest neighbours it finds); null for exact search.
+	Recall *float64 `parquet:"recall,optional,zstd"`
 	// Neighbours are the k most similar references, most similar first (never the example itself).
 	Neighbours []Neighbour `parquet:"neighbours,list"`
 }

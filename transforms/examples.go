@@ -84,30 +84,31 @@ func (f *ReservoirFn) FinishBundle(emit func(string, []byte)) error {
 	return nil
 }
 
-// MergeReservoirFn merges encoded reservoirs of one stratum.
+// MergeReservoirFn merges the encoded reservoirs of one stratum into one: its
+// accumulator is the reservoir itself (bounded by twice its capacity), so
+// each input is decoded once and nothing is re-encoded until the end,
+// however the runner lifts or groups the combine.
 type MergeReservoirFn struct{}
 
-// MergeAccumulators merges b into a.
-func (MergeReservoirFn) MergeAccumulators(a, b []byte) ([]byte, error) {
-	if len(a) == 0 {
-		return b, nil
-	}
-	if len(b) == 0 {
-		return a, nil
-	}
-	x, err := prototypes.DecodeReservoir(a)
+// CreateAccumulator returns an empty reservoir (it takes its inputs' capacity and seed).
+func (MergeReservoirFn) CreateAccumulator() *prototypes.Reservoir { return &prototypes.Reservoir{} }
+
+// AddInput merges one encoded reservoir.
+func (MergeReservoirFn) AddInput(a *prototypes.Reservoir, b []byte) (*prototypes.Reservoir, error) {
+	r, err := prototypes.DecodeReservoir(b)
 	if err != nil {
 		return nil, err
 	}
-	y, err := prototypes.DecodeReservoir(b)
-	if err != nil {
-		return nil, err
-	}
-	if err := x.Merge(y); err != nil {
-		return nil, err
-	}
-	return x.Encode()
+	return a, a.Merge(r)
 }
+
+// MergeAccumulators merges b into a.
+func (MergeReservoirFn) MergeAccumulators(a, b *prototypes.Reservoir) (*prototypes.Reservoir, error) {
+	return a, a.Merge(b)
+}
+
+// ExtractOutput encodes the merged reservoir.
+func (MergeReservoirFn) ExtractOutput(a *prototypes.Reservoir) ([]byte, error) { return a.Encode() }
 
 // SelectPrototypesFn runs MMD-critic on each class's merged reservoir
 // (KV<stratum key, encoded prototypes.Reservoir>) and emits its encoded
@@ -180,21 +181,28 @@ func ReferenceSetFn(key string, b []byte, emit func([]byte)) {
 // NeighboursFn finds each representation's (KV<example id, encoded
 // prototypes.Example>) nearest neighbours in the reference set (a side input:
 // the reference reservoir, absent for an empty corpus) by exact cosine
-// search, and emits KV<example id, encoded schemas.NeighbourRow>.
+// search (Index exact) or an HNSW graph (Index hnsw, seeded by Seed, its
+// recall measured once against exact search), and emits KV<example id,
+// encoded schemas.NeighbourRow>.
 type NeighboursFn struct {
 	// K is the number of neighbours.
 	K int
+	// Index is prototypes.IndexExact or prototypes.IndexHNSW.
+	Index string
+	// Seed seeds the HNSW graph.
+	Seed uint64
 	// RunID is written on every row.
 	RunID string
 
-	index *neighbours.Exact
-	refs  []prototypes.Example
+	index  neighbours.Searcher
+	recall *float64
+	refs   []prototypes.Example
 }
 
 // ProcessElement emits one example's neighbours.
-func (f *NeighboursFn) ProcessElement(key string, b []byte, reference func(*[]byte) bool, emit func(string, []byte)) error {
+func (f *NeighboursFn) ProcessElement(ctx context.Context, key string, b []byte, reference func(*[]byte) bool, emit func(string, []byte)) error {
 	if f.index == nil {
-		if err := f.load(reference); err != nil {
+		if err := f.load(ctx, reference); err != nil {
 			return err
 		}
 	}
@@ -207,7 +215,7 @@ func (f *NeighboursFn) ProcessElement(key string, b []byte, reference func(*[]by
 		return fmt.Errorf("neighbours of %q: %w", ex.ID, err)
 	}
 	row := schemas.NeighbourRow{RunID: f.RunID, ExampleID: ex.ID, PredictedLabel: ex.Predicted, GoldLabel: optional(ex.Gold),
-		Mode: "exact", ReferenceSize: int64(f.index.Len()), Neighbours: make([]schemas.Neighbour, len(hits))}
+		Mode: f.Index, ReferenceSize: int64(f.index.Len()), Recall: f.recall, Neighbours: make([]schemas.Neighbour, len(hits))}
 	for i, h := range hits {
 		r := f.refs[h.Index]
 		row.Neighbours[i] = schemas.Neighbour{Rank: int32(i + 1), ExampleID: r.ID, Similarity: h.Similarity, Text: r.Text, PredictedLabel: r.Predicted, GoldLabel: optional(r.Gold)}
@@ -220,9 +228,9 @@ func (f *NeighboursFn) ProcessElement(key string, b []byte, reference func(*[]by
 	return nil
 }
 
-// load builds the exact index from the reference side input once per DoFn
+// load builds the index from the reference side input once per DoFn
 // instance (the side input is the same for the whole job).
-func (f *NeighboursFn) load(reference func(*[]byte) bool) error {
+func (f *NeighboursFn) load(ctx context.Context, reference func(*[]byte) bool) error {
 	var b []byte
 	for reference(&b) {
 		r, err := prototypes.DecodeReservoir(b)
@@ -235,9 +243,26 @@ func (f *NeighboursFn) load(reference func(*[]byte) bool) error {
 	for i, e := range f.refs {
 		refs[i] = neighbours.Ref{ID: e.ID, Vector: e.Vector}
 	}
-	var err error
-	f.index, err = neighbours.NewExact(refs)
-	return err
+	exact, err := neighbours.NewExact(refs)
+	if err != nil {
+		return err
+	}
+	if f.Index != prototypes.IndexHNSW {
+		f.index = exact
+		return nil
+	}
+	p := neighbours.DefaultHNSW()
+	p.Seed = f.Seed
+	h, err := neighbours.NewHNSW(ctx, refs, p)
+	if err != nil {
+		return err
+	}
+	r, err := neighbours.MeasureRecall(h, exact, refs, f.K, 200)
+	if err != nil {
+		return err
+	}
+	f.index, f.recall = h, &r
+	return nil
 }
 
 // EmbeddingRowFn turns a representation (KV<example id, encoded
