@@ -90,10 +90,14 @@ func (e *Exact) Search(q []float32, k int, self string) ([]Hit, error) {
 	u, nu := widen(q)
 	h := &topK{k: k}
 	for i, r := range e.refs {
+		s := Cosine(e.vecs[i], e.norms[i], u, nu)
+		if len(h.h) == k && s < h.h[0].Similarity { // cannot enter: skip the heap
+			continue
+		}
 		if r.ID == self {
 			continue
 		}
-		h.offer(Hit{Index: i, ID: r.ID, Similarity: Cosine(e.vecs[i], e.norms[i], u, nu)})
+		h.offer(Hit{Index: i, ID: r.ID, Similarity: s})
 	}
 	return h.sorted(), nil
 }
