@@ -15,6 +15,7 @@ import (
 	"github.com/glassbox-ai/glassbox/gradient"
 	"github.com/glassbox-ai/glassbox/importance"
 	"github.com/glassbox-ai/glassbox/inference"
+	"github.com/glassbox-ai/glassbox/prototypes"
 	"github.com/glassbox-ai/glassbox/schemas"
 	"github.com/glassbox-ai/glassbox/surrogate"
 	"github.com/glassbox-ai/glassbox/tokenizer"
@@ -65,6 +66,9 @@ type Settings struct {
 	GradientCache gradient.Cache
 	// Surrogates makes Explain record one surrogate.Example per predicted record (Output.Surrogate).
 	Surrogates bool
+	// Representations makes Explain record each predicted record's pooled
+	// representation (Output.Representations); it needs HiddenOutput.
+	Representations bool
 	// HiddenOutput is the session's last-hidden-state output ("" = none); with it each surrogate example carries the pooled probe vector.
 	HiddenOutput string
 	// GradientGraph is the ONNX file gradient methods differentiate ("" = the model's own; see Spec.GradientGraph).
@@ -127,6 +131,9 @@ func New(sess *inference.Session, attnNames []string, s Settings) (*Explainer, e
 		if spec.Info.Needs.HiddenStates {
 			return nil, fmt.Errorf("explain: method %s needs hidden states, which this explainer does not provide", spec.Name())
 		}
+	}
+	if s.Representations && s.HiddenOutput == "" {
+		return nil, fmt.Errorf("explain: representations need the model's last hidden state as a session output")
 	}
 	if err := checkTarget(m, s.Target); err != nil {
 		return nil, err
@@ -192,6 +199,9 @@ type Output struct {
 	// StepInputs counts the perturbed inputs the generation mode's step scorers
 	// ran through the model (each once for all steps; benchmarks report it).
 	StepInputs int
+	// Representations has one example per predicted record with a finite
+	// representation, when Settings.Representations (the others are Errors).
+	Representations []prototypes.Example
 	// Explained counts the records explained.
 	Explained int
 }
@@ -248,6 +258,16 @@ func (e *Explainer) Explain(ctx context.Context, recs []corpus.Record) (*Output,
 	if e.s.Surrogates {
 		for _, it := range items {
 			out.Surrogate = append(out.Surrogate, e.surrogateExample(it))
+		}
+	}
+	if e.s.Representations {
+		for _, it := range items {
+			rep, err := e.representation(it)
+			if err != nil {
+				out.Errors = append(out.Errors, e.errorRow(it.rec, schemas.StageExplain, schemas.CodeNonFinite, err.Error()))
+				continue
+			}
+			out.Representations = append(out.Representations, rep)
 		}
 	}
 	if len(e.s.Methods) == 0 {

@@ -73,7 +73,9 @@ type Spec struct {
 	AttentionFirstN int `json:"attention_first_n,omitempty"`
 	// Surrogates records one surrogate example per predicted record.
 	Surrogates bool `json:"surrogates,omitempty"`
-	// HiddenOutput is GraphPath's last-hidden-state output, read for the probe ("" = none).
+	// Representations records each predicted record's pooled representation (the examples section).
+	Representations bool `json:"representations,omitempty"`
+	// HiddenOutput is GraphPath's last-hidden-state output, read for the probe and the representations ("" = none).
 	HiddenOutput string `json:"hidden_output,omitempty"`
 	// ProbePool is the probe's pooling: cls or mean.
 	ProbePool string `json:"probe_pool,omitempty"`
@@ -196,7 +198,7 @@ func Open(s Spec) (*Explainer, func() error, error) {
 		RunID: s.RunID, Seed: s.Seed, Target: s.Target, OutputKind: inference.OutputKind(s.OutputKind),
 		BatchSize: s.BatchSize, Methods: methods, AttentionExamples: examples, AttentionFirstN: s.AttentionFirstN,
 		IntraOpThreads: s.IntraOpThreads, GradientCache: gradient.Cache{Dir: s.GraphCache, Model: s.ModelIdentity},
-		Surrogates: s.Surrogates, HiddenOutput: s.HiddenOutput, ProbePool: s.ProbePool, Faithfulness: s.Faithfulness, GradientGraph: s.GradientGraph,
+		Surrogates: s.Surrogates, Representations: s.Representations, HiddenOutput: s.HiddenOutput, ProbePool: s.ProbePool, Faithfulness: s.Faithfulness, GradientGraph: s.GradientGraph,
 		Counterfactuals: s.Counterfactuals,
 		Generation:      gen,
 	})

@@ -3,9 +3,11 @@ package explainer
 import (
 	"context"
 	"fmt"
+	"math"
 
 	"github.com/glassbox-ai/glassbox/corpus"
 	"github.com/glassbox-ai/glassbox/inference"
+	"github.com/glassbox-ai/glassbox/prototypes"
 	"github.com/glassbox-ai/glassbox/surrogate"
 )
 
@@ -27,6 +29,27 @@ func (e *Explainer) surrogateExample(it *item) surrogate.Example {
 		ex.Gold = surrogate.GoldIndex(ex.GoldText, e.model.Labels)
 	}
 	return ex
+}
+
+// representation returns an example's pooled representation (the probe
+// vector, in float32) with its prediction and gold label; a non-finite value
+// is an error, so the example goes to errors.parquet instead.
+func (e *Explainer) representation(it *item) (prototypes.Example, error) {
+	v := make([]float32, len(it.probe))
+	for j, x := range it.probe {
+		v[j] = float32(x)
+		if math.IsNaN(float64(v[j])) || math.IsInf(float64(v[j]), 0) {
+			return prototypes.Example{}, fmt.Errorf("representation: non-finite value %g at dimension %d of the pooled hidden state", x, j)
+		}
+	}
+	ex := prototypes.Example{ID: it.rec.ID, Text: it.rec.Text, Predicted: it.pred.Label, Vector: v}
+	if i := it.pred.LabelIndex; i >= 0 && i < len(it.pred.Probs) {
+		ex.Confidence = it.pred.Probs[i]
+	}
+	if it.rec.Label != nil {
+		ex.Gold = *it.rec.Label
+	}
+	return ex, nil
 }
 
 // poolHidden pools row b of the last hidden state output ([batch, n, d]):

@@ -14,6 +14,7 @@ import (
 	"github.com/glassbox-ai/glassbox/counterfactual"
 	"github.com/glassbox-ai/glassbox/explanation"
 	"github.com/glassbox-ai/glassbox/inference"
+	"github.com/glassbox-ai/glassbox/prototypes"
 	"github.com/glassbox-ai/glassbox/surrogate"
 )
 
@@ -59,6 +60,9 @@ type Config struct {
 	Task string `yaml:"task" json:"task"`
 	// Generation configures task generation (ignored by other tasks).
 	Generation Generation `yaml:"generation" json:"generation"`
+	// Examples are the example-based explanations over the pooled representations
+	// (prototypes and criticisms by MMD-critic, nearest neighbours; off by default).
+	Examples prototypes.Config `yaml:"examples" json:"examples"`
 }
 
 // Faithfulness configures the per-explanation faithfulness metrics
@@ -147,6 +151,7 @@ func Default() *Config {
 		Counterfactuals:   counterfactual.DefaultConfig(),
 		Task:              TaskPredict,
 		Generation:        DefaultGeneration(),
+		Examples:          prototypes.DefaultConfig(),
 	}
 }
 
@@ -212,9 +217,10 @@ func Parse(data []byte) (*Config, error) {
 // order, enabled methods only, every parameter explicit); it is hashed into
 // the run id and embedded in the manifest. The surrogates section is left out
 // while no surrogate is selected, and the faithfulness section while it
-// measures no selected method, and the counterfactuals section while it is
-// off, so such runs keep the ids they had before these sections existed; so
-// are the task and generation section except for task generation.
+// measures no selected method, and the counterfactuals and examples sections
+// while they are off, so such runs keep the ids they had before these
+// sections existed; so are the task and generation section except for task
+// generation.
 func (c *Config) Canonical() ([]byte, error) {
 	type plain Config
 	v := struct {
@@ -222,11 +228,15 @@ func (c *Config) Canonical() ([]byte, error) {
 		Surrogates      *surrogate.Config      `json:"surrogates,omitempty"`
 		Faithfulness    *Faithfulness          `json:"faithfulness,omitempty"`
 		Counterfactuals *counterfactual.Config `json:"counterfactuals,omitempty"`
+		Examples        *prototypes.Config     `json:"examples,omitempty"`
 		Task            string                 `json:"task,omitempty"`
 		Generation      *Generation            `json:"generation,omitempty"`
 	}{plain: (*plain)(c)}
 	if c.Counterfactuals.Enabled {
 		v.Counterfactuals = &c.Counterfactuals
+	}
+	if c.Examples.Enabled {
+		v.Examples = &c.Examples
 	}
 	if c.Generating() {
 		v.Task, v.Generation = c.Task, &c.Generation
@@ -370,8 +380,6 @@ func (c *Config) Validate() error {
 		}
 	}
 	errs = append(errs, c.validateTask()...)
-	errs = append(errs, c.Methods.validate(c.Surrogates.Enabled())...)
-	errs = append(errs, c.Surrogates.Validate("surrogates")...)
 	errs = append(errs, c.Counterfactuals.Validate("counterfactuals")...)
 	if c.Counterfactuals.Enabled {
 		names := c.Methods.Names()
@@ -380,6 +388,17 @@ func (c *Config) Validate() error {
 			bad("counterfactuals.enabled", "true needs at least one method: its attributions order the words the search edits")
 		case c.Counterfactuals.Guide != "" && !slices.Contains(names, c.Counterfactuals.Guide):
 			bad("counterfactuals.guide", "%q is not a selected method (selected: %s)", c.Counterfactuals.Guide, strings.Join(names, ", "))
+		}
+	}
+	errs = append(errs, c.Methods.validate(c.Surrogates.Enabled() || c.Examples.Enabled)...)
+	errs = append(errs, c.Surrogates.Validate("surrogates")...)
+	if c.Examples.Enabled {
+		errs = append(errs, c.Examples.Validate("examples")...)
+		if len(c.Methods.Names()) == 0 && !c.Surrogates.Enabled() && c.Examples.Neighbours == 0 && !c.Examples.Embeddings {
+			bad("examples", "with no method and no surrogate, set neighbours > 0 or embeddings: true, so every example has a row the run is checked against")
+		}
+		if c.Surrogates.Has(surrogate.KindProbe) && c.Surrogates.Probe.Pool != c.Examples.Pool {
+			bad("examples.pool", "%q differs from surrogates.probe.pool %q: the run pools the hidden state once, so set both alike", c.Examples.Pool, c.Surrogates.Probe.Pool)
 		}
 	}
 	if !slices.Contains(explanation.MaskingValues, c.Faithfulness.Masking) {

@@ -169,7 +169,7 @@ func (m Methods) restrict(list string) (Methods, error) {
 func (m Methods) validate(surrogates bool) []error {
 	names := m.Names()
 	if len(names) == 0 && !surrogates {
-		return []error{fmt.Errorf("methods: at least one method is required unless surrogates are fitted (known: %s)", strings.Join(explanation.Names(), ", "))}
+		return []error{fmt.Errorf("methods: at least one method is required unless surrogates are fitted or examples.enabled is set (known: %s)", strings.Join(explanation.Names(), ", "))}
 	}
 	var errs []error
 	for _, n := range names {

@@ -88,10 +88,10 @@ func (l *ledger) counts(read int64, written map[string]int64) jobconfig.Counts {
 // check makes sure that no row the run read went missing: an input file the
 // workers could not read (a file-level row in errors.parquet) fails the run,
 // and so does any row of the input neither explained (in predictions-only
-// runs: with a surrogate example) nor failed. A worker that wrote somewhere
+// runs: with a row in the per-example output named by predicted) nor failed. A worker that wrote somewhere
 // else, or a lost bundle, so fails the run instead of passing as a success
 // with fewer rows.
-func (l *ledger) check(dir string, c jobconfig.Counts, perExample bool) error {
+func (l *ledger) check(dir string, c jobconfig.Counts, perExample bool, predicted string) error {
 	if len(l.unreadable) > 0 {
 		files := make([]string, 0, len(l.unreadable))
 		for f := range l.unreadable {
@@ -105,7 +105,7 @@ func (l *ledger) check(dir string, c jobconfig.Counts, perExample bool) error {
 	}
 	done, what := c.Explained, "explained"
 	if !perExample {
-		done, what = c.RowsWritten["surrogate_examples"], "predicted"
+		done, what = c.RowsWritten[predicted], "predicted"
 	}
 	if got := done + c.Failed; got < c.Read {
 		return fmt.Errorf("%d of the %d rows of the input are missing from the outputs in %s: %d %s, %d in %s; "+

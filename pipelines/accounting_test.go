@@ -71,7 +71,7 @@ func TestCheckAccounted(t *testing.T) {
 			if !reflect.DeepEqual(counts.ErrorCodes, codes) {
 				t.Errorf("error codes %v, want %v", counts.ErrorCodes, codes)
 			}
-			err = led.check(dir, counts, tc.perExample)
+			err = led.check(dir, counts, tc.perExample, "surrogate_examples")
 			switch {
 			case tc.want == "" && err != nil:
 				t.Errorf("error %v, want the rows accounted for", err)

@@ -39,18 +39,18 @@ func exposeAttention(modelPath, output, modelSHA, users string) (string, []strin
 }
 
 // exposeHidden returns a copy of the model that outputs its last hidden state
-// (for the probe surrogate) and, when users is not empty, each layer's
+// (for hiddenUsers: the probe surrogate, the examples section) and, when users is not empty, each layer's
 // attention probabilities, cached in modelCacheDir.
-func exposeHidden(modelPath, output, modelSHA, users string) (string, []string, string, error) {
+func exposeHidden(modelPath, output, modelSHA, users, hiddenUsers string) (string, []string, string, error) {
 	path, names, hidden, err := onnxgraph.ExposeFile(modelPath, modelCacheDir(output), onnxgraph.Expose{Attention: users != "", Hidden: true})
 	if err != nil {
-		return "", nil, "", fmt.Errorf("the probe surrogate needs the model's last hidden state: %w", err)
+		return "", nil, "", fmt.Errorf("%s needs the model's last hidden state: %w", hiddenUsers, err)
 	}
 	if users != "" && len(names) == 0 {
 		return "", nil, "", fmt.Errorf("%s: no attention found in %s (model sha256 %s)", users, modelPath, modelSHA)
 	}
 	if hidden == "" {
-		return "", nil, "", fmt.Errorf("the probe surrogate needs the model's last hidden state: none found in %s (model sha256 %s)", modelPath, modelSHA)
+		return "", nil, "", fmt.Errorf("%s needs the model's last hidden state: none found in %s (model sha256 %s)", hiddenUsers, modelPath, modelSHA)
 	}
 	return path, names, hidden, nil
 }

@@ -43,6 +43,12 @@ type ExplainJob struct {
 	Counterfactuals bool
 	// Generations says whether the job continues its texts (task generation), so generations.parquet is written.
 	Generations bool
+	// Examples is the JSON of the job's examples section (prototypes.Config); nil computes no example-based explanations.
+	Examples []byte
+	// Seed is the run seed (the reservoirs' priorities derive from it).
+	Seed uint64
+	// Neighbours and Embeddings say which per-example files the examples section writes.
+	Neighbours, Embeddings bool
 }
 
 // BuildExplain constructs the explain pipeline from its composites: read the
@@ -88,6 +94,11 @@ func BuildExplain(job ExplainJob) (*beam.Pipeline, error) {
 		}
 		WriteSurrogates(s, job.Output, job.RunID, job.Shards, job.Surrogates, fits)
 	}
+	if job.Examples != nil {
+		if err := ExampleBased(s, job.Output, job.RunID, job.Shards, job.Seed, job.Examples, out.Representations); err != nil {
+			return nil, err
+		}
+	}
 	return p, nil
 }
 
@@ -124,6 +135,8 @@ type ExplainOutputs struct {
 	SurrogateExamples beam.PCollection
 	// Agreement are KV<example id, encoded schemas.AgreementRow>.
 	Agreement beam.PCollection
+	// Representations are KV<example id, encoded prototypes.Example> (empty unless the spec asks for representations).
+	Representations beam.PCollection
 	// Summaries are encoded transforms.Summaries, one per bundle.
 	Summaries beam.PCollection
 	// Counterfactuals are KV<example id, encoded schemas.CounterfactualRow>.
@@ -139,5 +152,5 @@ func ExplainExamples(s beam.Scope, records beam.PCollection, spec []byte, buffer
 	// Files are few and rows many: spread rows over workers before the expensive stage.
 	records = beam.Reshuffle(s, records)
 	outs := beam.ParDoN(s, &transforms.ExplainFn{Spec: spec, Buffer: buffer}, records)
-	return ExplainOutputs{Explanations: outs[0], Errors: outs[1], Contributions: outs[2], AttentionMatrices: outs[3], AttentionStats: outs[4], SurrogateExamples: outs[5], Agreement: outs[6], Summaries: outs[7], Counterfactuals: outs[8], Generations: outs[9]}
+	return ExplainOutputs{Explanations: outs[0], Errors: outs[1], Contributions: outs[2], AttentionMatrices: outs[3], AttentionStats: outs[4], SurrogateExamples: outs[5], Agreement: outs[6], Summaries: outs[7], Counterfactuals: outs[8], Generations: outs[9], Representations: outs[10]}
 }

@@ -60,6 +60,15 @@ func outputRows(ctx context.Context, job ExplainJob) ([]string, map[string]int64
 	if surrogates {
 		kinds = append(kinds, output{"surrogates", schemas.SurrogatesFile}, output{"surrogate_examples", schemas.SurrogateExamplesPrefix + "-*-of-*.parquet"})
 	}
+	if job.Examples != nil {
+		kinds = append(kinds, output{"prototypes", schemas.PrototypesFile})
+		if job.Neighbours {
+			kinds = append(kinds, output{"neighbours", schemas.NeighboursPrefix + "-*-of-*.parquet"})
+		}
+		if job.Embeddings {
+			kinds = append(kinds, output{"embeddings", schemas.EmbeddingsPrefix + "-*-of-*.parquet"})
+		}
+	}
 	written := map[string]int64{}
 	var outputs []string
 	led := newLedger()

@@ -152,11 +152,10 @@ func prepareModel(cfg *jobconfig.Config, in inputs) (prepared, error) {
 	if spec.ORTLibrary, spec.ORTLibrarySHA256, err = ortLibrary(); err != nil {
 		return prepared{}, err
 	}
-	probe := cfg.Surrogates.Has(surrogate.KindProbe)
-	switch {
-	case probe:
-		spec.ProbePool = cfg.Surrogates.Probe.Pool
-		if spec.GraphPath, spec.AttentionOutputs, spec.HiddenOutput, err = exposeHidden(model.ONNX, cfg.Output, model.identity(), spec.AttentionUsers()); err != nil {
+	switch users, pool := hiddenUsers(cfg); {
+	case users != "":
+		spec.ProbePool = pool
+		if spec.GraphPath, spec.AttentionOutputs, spec.HiddenOutput, err = exposeHidden(model.ONNX, cfg.Output, model.identity(), spec.AttentionUsers(), users); err != nil {
 			return prepared{}, err
 		}
 	case spec.NeedsAttention():
@@ -179,6 +178,10 @@ func prepareModel(cfg *jobconfig.Config, in inputs) (prepared, error) {
 		warnings = append(warnings, fmt.Sprintf("masking: %s does not honour holes in the attention mask, so perturbation methods asked for masking %q use replace masking (token id %d) instead: %s",
 			model.ONNX, explanation.MaskingAuto, ex.Model().MaskID, model.AttentionMask.Evidence))
 	}
+	if cfg.Examples.Enabled && ex.Model().Kind != inference.SequenceClassification {
+		release()
+		return prepared{}, fmt.Errorf("examples: prototypes and neighbours are grouped by predicted class and need a sequence classifier, %s is not one", model.ONNX)
+	}
 	var plan []byte
 	if cfg.Surrogates.Enabled() {
 		if plan, err = surrogatePlan(cfg, ex); err != nil {
@@ -187,6 +190,22 @@ func prepareModel(cfg *jobconfig.Config, in inputs) (prepared, error) {
 		}
 	}
 	return prepared{spec: specJSON, surrogates: plan, model: model, warnings: warnings, release: release}, nil
+}
+
+// hiddenUsers names what reads the pooled last hidden state (the probe
+// surrogate, the examples section; "" when nothing does) and the pooling in
+// force, which the config's validation keeps the same for both.
+func hiddenUsers(cfg *jobconfig.Config) (users, pool string) {
+	if cfg.Surrogates.Has(surrogate.KindProbe) {
+		users, pool = "the probe surrogate", cfg.Surrogates.Probe.Pool
+	}
+	if cfg.Examples.Enabled {
+		if users != "" {
+			users += " and "
+		}
+		users, pool = users+"the examples section", cfg.Examples.Pool
+	}
+	return users, pool
 }
 
 // ortLibrary loads ONNX Runtime here and returns the library's path and

@@ -2,6 +2,7 @@ package pipelines
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -84,7 +85,10 @@ func RunExplain(ctx context.Context, cfg *jobconfig.Config, o RunOptions) (*Summ
 			fmt.Fprintf(o.Warnings, "warning: %s\n", w)
 		}
 	}
-	job := explainJob(cfg, in, prep.spec)
+	job, err := explainJob(cfg, in, prep.spec)
+	if err != nil {
+		return nil, err
+	}
 	job.Dir = workDir
 	job.Surrogates = prep.surrogates
 	counts, outputs, err := runJob(ctx, job, o)
@@ -129,8 +133,8 @@ func interrupted(dir string, after time.Duration, base [3]int64, cause error) er
 }
 
 // explainJob is the pipeline's view of the job.
-func explainJob(cfg *jobconfig.Config, in inputs, spec []byte) ExplainJob {
-	return ExplainJob{
+func explainJob(cfg *jobconfig.Config, in inputs, spec []byte) (ExplainJob, error) {
+	job := ExplainJob{
 		Spec: spec, Files: in.files, Format: cfg.Input.Format,
 		TextField: cfg.Input.TextField, IDField: cfg.Input.IDField, LabelField: cfg.Input.LabelField,
 		RunID: in.runID, Output: cfg.Output, Shards: cfg.Shards, Buffer: cfg.BatchSize, PerExample: len(cfg.Methods.Names()) > 0,
@@ -140,6 +144,30 @@ func explainJob(cfg *jobconfig.Config, in inputs, spec []byte) ExplainJob {
 		Agreement:         len(cfg.Methods.Names()) >= 2,
 		Counterfactuals:   cfg.Counterfactuals.Enabled,
 		Generations:       cfg.Generating(),
+		Seed:              cfg.Seed,
+	}
+	if cfg.Examples.Enabled {
+		b, err := json.Marshal(cfg.Examples)
+		if err != nil {
+			return ExplainJob{}, fmt.Errorf("examples config: %w", err)
+		}
+		job.Examples = b
+		job.Neighbours = cfg.Examples.Neighbours > 0
+		job.Embeddings = cfg.Examples.Embeddings
+	}
+	return job, nil
+}
+
+// predictedOutput names the output with one row per predicted example that a
+// predictions-only run (no per-example method) is accounted against.
+func (job ExplainJob) predictedOutput() string {
+	switch {
+	case job.Surrogates != nil:
+		return "surrogate_examples"
+	case job.Neighbours:
+		return "neighbours"
+	default:
+		return "embeddings"
 	}
 }
 
@@ -181,7 +209,7 @@ func runJob(ctx context.Context, job ExplainJob, o RunOptions) (jobconfig.Counts
 		}
 		counts = led.counts(read, written)
 	}
-	if err := led.check(job.Output, counts, job.PerExample); err != nil {
+	if err := led.check(job.Output, counts, job.PerExample, job.predictedOutput()); err != nil {
 		return jobconfig.Counts{}, nil, err
 	}
 	return counts, outputs, nil

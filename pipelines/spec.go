@@ -46,8 +46,9 @@ func specFromConfig(cfg *jobconfig.Config, runID string) (explainer.Spec, error)
 		s.Generation = &explainer.GenerationSpec{Options: g.Options(), AttributeOver: g.AttributeOver, Contrast: g.Contrast, Sequence: g.Sequence}
 	}
 	s.Surrogates = cfg.Surrogates.Enabled()
-	if len(s.Methods) == 0 && !s.Surrogates {
-		return explainer.Spec{}, fmt.Errorf("methods: no method selected (and no surrogate)")
+	s.Representations = cfg.Examples.Enabled
+	if len(s.Methods) == 0 && !s.Surrogates && !s.Representations {
+		return explainer.Spec{}, fmt.Errorf("methods: no method selected (and no surrogate or examples)")
 	}
 	if _, err := explainer.BuildMethods(s.Methods); err != nil {
 		return explainer.Spec{}, err

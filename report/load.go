@@ -134,6 +134,8 @@ type Run struct {
 	Agreement []schemas.AgreementSummaryRow
 	// Counterfactuals summarises counterfactuals-*.parquet, nil when the run has none.
 	Counterfactuals *Counterfactuals
+	// Prototypes are prototypes.parquet's rows (the examples section), none when the run has none.
+	Prototypes []schemas.PrototypeRow
 	// Options are the bounds in force.
 	Options Options
 }
@@ -233,6 +235,9 @@ func Load(ctx context.Context, fsys FS, dir string, opts Options) (*Run, error) 
 		return nil, err
 	}
 	if r.Counterfactuals, err = loadCounterfactuals(ctx, fsys, dir, opts.MaxCounterfactuals); err != nil {
+		return nil, err
+	}
+	if r.Prototypes, err = readOptional[schemas.PrototypeRow](ctx, fsys, join(dir, schemas.PrototypesFile)); err != nil {
 		return nil, err
 	}
 	return r, nil

@@ -20,7 +20,7 @@ var assets embed.FS
 
 var pageTmpl = template.Must(template.Must(template.New("page.html").Funcs(template.FuncMap{
 	"val": signedVal, "pct": func(p float64) string { return fmt.Sprintf("%.1f%%", 100*p) },
-}).ParseFS(assets, "assets/page.html")).New("sanity").Parse(sanitySection + faithSections + cfSection + genSection)).Lookup("page.html")
+}).ParseFS(assets, "assets/page.html")).New("sanity").Parse(sanitySection + faithSections + cfSection + genSection + protoSection)).Lookup("page.html")
 
 type page struct {
 	Run          *Run
@@ -44,6 +44,8 @@ type page struct {
 	Counterfactuals *cfView
 	// Generation is the Generation section's matrices, nil outside task generation.
 	Generation []genView
+	// Prototypes is the Prototypes and criticisms section, nil without prototypes.
+	Prototypes *protoView
 	CSS        template.CSS
 	JS         template.JS
 }
@@ -173,6 +175,7 @@ func build(r *Run) (*page, error) {
 	p.Agreement = agreeViewOf(r.Agreement)
 	p.Counterfactuals = cfViewOf(r.Counterfactuals)
 	p.Generation = genViewsOf(r)
+	p.Prototypes = protoViewOf(r.Prototypes)
 	return p, nil
 }
 

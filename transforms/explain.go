@@ -17,8 +17,9 @@ import (
 // Its outputs, in order: explanation rows, error rows, importance
 // contributions, attention matrix rows, attention statistics rows,
 // surrogate examples (surrogate.Example JSON, only when the spec asks for
-// surrogates), method agreement rows, the bundle's encoded Summaries and
-// counterfactual rows and generation rows (task generation); the row
+// surrogates), method agreement rows, the bundle's encoded Summaries,
+// counterfactual rows, generation rows (task generation) and representations
+// (encoded prototypes.Example, only when the spec asks for them); the row
 // outputs are keyed by example id, which is all the sharding downstream needs.
 type ExplainFn struct {
 	// Spec is the JSON of the explainer.Spec (config in force, run id, graph to load).
@@ -53,24 +54,24 @@ func (f *ExplainFn) Setup() error {
 }
 
 // StartBundle starts an empty buffer.
-func (f *ExplainFn) StartBundle(_ context.Context, _ func(string, []byte), _ func([]byte), _ func(string, importance.Acc), _ func(string, []byte), _ func(string, []byte), _ func(string, []byte), _ func(string, []byte), _ func([]byte), _ func(string, []byte)) {
+func (f *ExplainFn) StartBundle(_ context.Context, _ func(string, []byte), _ func([]byte), _ func(string, importance.Acc), _ func(string, []byte), _ func(string, []byte), _ func(string, []byte), _ func(string, []byte), _ func([]byte), _, _, _ func(string, []byte)) {
 	f.buf = f.buf[:0]
 	f.imp = map[string]importance.Acc{}
 	f.sums = newSummaries()
 }
 
 // ProcessElement buffers a record and explains the buffer when it is full.
-func (f *ExplainFn) ProcessElement(ctx context.Context, r Record, emitRow func(string, []byte), emitErr func([]byte), emitImp func(string, importance.Acc), emitAttn func(string, []byte), emitStats func(string, []byte), emitSur func(string, []byte), emitAgree func(string, []byte), emitSum func([]byte), emitCF, emitGen func(string, []byte)) error {
+func (f *ExplainFn) ProcessElement(ctx context.Context, r Record, emitRow func(string, []byte), emitErr func([]byte), emitImp func(string, importance.Acc), emitAttn func(string, []byte), emitStats func(string, []byte), emitSur func(string, []byte), emitAgree func(string, []byte), emitSum func([]byte), emitCF, emitGen, emitRep func(string, []byte)) error {
 	f.buf = append(f.buf, r)
 	if len(f.buf) >= max(1, f.Buffer) {
-		return f.flush(ctx, emitRow, emitErr, emitImp, emitAttn, emitStats, emitSur, emitAgree, emitCF, emitGen)
+		return f.flush(ctx, emitRow, emitErr, emitImp, emitAttn, emitStats, emitSur, emitAgree, emitCF, emitGen, emitRep)
 	}
 	return nil
 }
 
 // FinishBundle explains what is left in the buffer.
-func (f *ExplainFn) FinishBundle(ctx context.Context, emitRow func(string, []byte), emitErr func([]byte), emitImp func(string, importance.Acc), emitAttn func(string, []byte), emitStats func(string, []byte), emitSur func(string, []byte), emitAgree func(string, []byte), emitSum func([]byte), emitCF, emitGen func(string, []byte)) error {
-	if err := f.flush(ctx, emitRow, emitErr, emitImp, emitAttn, emitStats, emitSur, emitAgree, emitCF, emitGen); err != nil {
+func (f *ExplainFn) FinishBundle(ctx context.Context, emitRow func(string, []byte), emitErr func([]byte), emitImp func(string, importance.Acc), emitAttn func(string, []byte), emitStats func(string, []byte), emitSur func(string, []byte), emitAgree func(string, []byte), emitSum func([]byte), emitCF, emitGen, emitRep func(string, []byte)) error {
+	if err := f.flush(ctx, emitRow, emitErr, emitImp, emitAttn, emitStats, emitSur, emitAgree, emitCF, emitGen, emitRep); err != nil {
 		return err
 	}
 	f.emitImportance(emitImp)
@@ -103,7 +104,7 @@ func (f *ExplainFn) Teardown() error {
 	return nil
 }
 
-func (f *ExplainFn) flush(ctx context.Context, emitRow func(string, []byte), emitErr func([]byte), emitImp func(string, importance.Acc), emitAttn func(string, []byte), emitStats func(string, []byte), emitSur func(string, []byte), emitAgree func(string, []byte), emitCF, emitGen func(string, []byte)) error {
+func (f *ExplainFn) flush(ctx context.Context, emitRow func(string, []byte), emitErr func([]byte), emitImp func(string, importance.Acc), emitAttn func(string, []byte), emitStats func(string, []byte), emitSur func(string, []byte), emitAgree func(string, []byte), emitCF, emitGen, emitRep func(string, []byte)) error {
 	if len(f.buf) == 0 {
 		return nil
 	}
@@ -179,6 +180,13 @@ func (f *ExplainFn) flush(ctx context.Context, emitRow func(string, []byte), emi
 			return err
 		}
 		emitSur(ex.ID, b)
+	}
+	for _, ex := range out.Representations {
+		b, err := encodeRow(ex)
+		if err != nil {
+			return err
+		}
+		emitRep(ex.ID, b)
 	}
 	rowsExplained.Inc(ctx, int64(out.Explained))
 	rowsFailed.Inc(ctx, int64(len(out.Errors)))

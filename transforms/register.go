@@ -7,6 +7,7 @@ import (
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/register"
 	"github.com/glassbox-ai/glassbox/importance"
+	"github.com/glassbox-ai/glassbox/prototypes"
 )
 
 // Registration makes the DoFns known to remote workers and lets Beam call them without reflection.
@@ -36,6 +37,13 @@ func init() {
 	register.Combiner1[[]byte](&MergeFidelityFn{})
 	register.DoFn5x1[context.Context, []byte, func(*[]byte) bool, func(*string, *[]byte) bool, func(*[]byte) bool, error](&WriteSurrogatesFn{})
 	register.DoFn3x1[context.Context, int, func(*[]byte) bool, error](&WriteSurrogateExamplesFn{})
+	register.DoFn3x1[string, []byte, func(string, []byte), error](&ReservoirFn{})
+	register.Combiner3[*prototypes.Reservoir, []byte, []byte](&MergeReservoirFn{})
+	register.DoFn4x1[context.Context, string, []byte, func([]byte), error](&SelectPrototypesFn{})
+	register.DoFn3x1[context.Context, []byte, func(*[]byte) bool, error](&WritePrototypesFn{})
+	register.Function3x0(ReferenceSetFn)
+	register.DoFn5x1[context.Context, string, []byte, func(*[]byte) bool, func(string, []byte), error](&NeighboursFn{})
+	register.DoFn3x1[string, []byte, func(string, []byte), error](&EmbeddingRowFn{})
 	register.Iter2[string, []byte]()
 	register.Function2x1(MergeImportance)
 	register.Function3x1(FinalizeImportance)

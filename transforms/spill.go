@@ -44,6 +44,8 @@ const (
 	KindAttentionStats  = schemas.AttentionStatsPrefix
 	KindAgreement       = schemas.AgreementPrefix
 	KindCounterfactuals = schemas.CounterfactualsPrefix
+	KindNeighbours      = schemas.NeighboursPrefix
+	KindEmbeddings      = schemas.EmbeddingsPrefix
 	KindErrors          = "errors"
 	KindGenerations     = "generations"
 )
@@ -89,6 +91,12 @@ var sortedOutputs = map[string]sortedOutput{
 		return orderKey(nil, r.ExampleID, r.Target, r.MethodA, r.MethodB)
 	}),
 	KindCounterfactuals: sorted[schemas.CounterfactualRow](func(r struct{ ExampleID string }) []byte {
+		return orderKey(nil, r.ExampleID)
+	}),
+	KindNeighbours: sorted[schemas.NeighbourRow](func(r struct{ ExampleID string }) []byte {
+		return orderKey(nil, r.ExampleID)
+	}),
+	KindEmbeddings: sorted[schemas.EmbeddingRow](func(r struct{ ExampleID string }) []byte {
 		return orderKey(nil, r.ExampleID)
 	}),
 	KindErrors: sorted[schemas.ErrorRow](func(r struct {
