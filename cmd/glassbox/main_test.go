@@ -121,7 +121,7 @@ func TestPredictCausalLMAndErrors(t *testing.T) {
 		{"missing model dir", "x\n", []string{"predict", "--model", "/nonexistent"}, 1, "model /nonexistent does not exist"},
 		{"tokenize help", "", []string{"tokenize", "--help"}, 0, "--tokenizer"},
 		{"explain help", "", []string{"explain", "--help"}, 0, "--config"},
-		{"explain bad key", "", []string{"explain", "--config", "testdata/bad.yaml"}, 1, "sampels"},
+		{"explain bad key", "", []string{"explain", "--config", "testdata/bad.yaml"}, 2, "sampels"}, // a bad config is a usage error
 		{"unknown command", "", []string{"frobnicate"}, 2, "unknown command"},
 	}
 	if err := os.MkdirAll("testdata", 0o755); err != nil {
