@@ -177,7 +177,7 @@ func sigmoidGame(n int) func(m uint64) float64 {
 }
 
 func TestKernelSHAPSampled(t *testing.T) {
-	const n = 14 // default budget 510 < 2^14 − 2
+	const n = 14 // default budget 500 < 2^14 − 2
 	interacting := sigmoidPairsGame(n)
 	for _, tc := range []struct {
 		name      string
@@ -193,7 +193,7 @@ func TestKernelSHAPSampled(t *testing.T) {
 		// σ(additive) is the surrogate's own form: the residual is 0 and the values exact.
 		{"surrogate exact", sigmoidGame(n), explanation.LinkLogit, 0, "surrogate-logit", 1e-9, 512},
 		// Pairwise interactions inside the sigmoid are the surrogate's form too (all 14 players get pairs at
-		// 510); the ridge on the pair terms leaves ~1e-5.
+		// 500); the ridge on the pair terms leaves ~1e-5.
 		{"surrogate pairs", interacting, explanation.LinkLogit, 0, "surrogate-logit", 1e-4, 512},
 		// log σ(·) is the log-probability link's form.
 		{"surrogate logprob", func(m uint64) float64 { return math.Log(sigmoidGame(n)(m)) }, explanation.LinkLogProb, 0, "surrogate-logprob", 1e-9, 512},
@@ -211,7 +211,7 @@ func TestKernelSHAPSampled(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if res.Params["exact"] != false || res.Params["sample_budget"] != 510 || res.Params["seeded"] != true || res.Params["control_variate"] != tc.control {
+				if res.Params["exact"] != false || res.Params["sample_budget"] != 500 || res.Params["seeded"] != true || res.Params["control_variate"] != tc.control {
 					t.Fatalf("Params = %v", res.Params)
 				}
 				ev := res.Params["evaluations"].(int)
