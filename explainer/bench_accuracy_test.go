@@ -253,7 +253,7 @@ func BenchmarkKernelSHAPAccuracy(b *testing.B) {
 		runs = append(runs, run{"kernelshap", label, perturbation.KernelSHAP{Samples: k}})
 	}
 	runs = append(runs, run{"kernelshap", "default", perturbation.KernelSHAP{Tolerance: perturbation.DefaultKernelSHAPTolerance}})
-	for _, tol := range []float64{0.002, 0.001, 0.0005} {
+	for _, tol := range []float64{0.002, 0.001} {
 		runs = append(runs, run{"kernelshap", "tol=" + strconv.FormatFloat(tol, 'g', -1, 64), perturbation.KernelSHAP{Tolerance: tol}})
 	}
 	runs = append(runs, run{"occlusion", "n", perturbation.Occlusion{}})
