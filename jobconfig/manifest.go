@@ -52,6 +52,10 @@ type ModelInfo struct {
 	MaxLengthRule string `json:"max_length_rule"`
 	// AttentionMask is the check of whether the model honours holes in the attention mask; nil when no method needed it.
 	AttentionMask *inference.MaskCheck `json:"attention_mask,omitempty"`
+	// Int8Graph is the int8 graph (onnxgraph.QuantizeFile) every forward pass
+	// ran through when the job set int8; gradient methods differentiate ONNX,
+	// the float graph, since the int8 operators have no backward rule. Empty otherwise.
+	Int8Graph string `json:"int8_graph,omitempty"`
 }
 
 // FileDigest is a file and its sha256.
