@@ -386,6 +386,9 @@ func (c *Config) Validate() error {
 		}
 	}
 	errs = append(errs, c.validateTask()...)
+	if c.Int8 && c.Generating() {
+		bad("int8", "true is not available with task generation (its effect is measured on a sample's predicted labels and attributions); set int8: false")
+	}
 	errs = append(errs, c.Counterfactuals.Validate("counterfactuals")...)
 	if c.Counterfactuals.Enabled {
 		names := c.Methods.Names()

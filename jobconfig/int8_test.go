@@ -39,6 +39,10 @@ func TestInt8Config(t *testing.T) {
 	if RunID(canon, "m", []string{"x.jsonl"}) == RunID(mustCanon(t, off), "m", []string{"x.jsonl"}) {
 		t.Error("int8 does not change the run id")
 	}
+	gen := mustParse(t, base+"int8: true\ntask: generation\n")
+	if err := gen.Validate(); err == nil || !strings.Contains(err.Error(), "int8: true is not available with task generation") {
+		t.Errorf("int8 with task generation: %v", err)
+	}
 	back := mustParse(t, string(canon))
 	if !back.Int8 || string(mustCanon(t, back)) != string(canon) {
 		t.Errorf("canonical config does not round-trip: %s", mustCanon(t, back))

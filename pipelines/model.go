@@ -174,7 +174,6 @@ func prepareModel(cfg *jobconfig.Config, in inputs) (prepared, error) {
 		if spec.GraphPath, err = onnxgraph.QuantizeFile(graph, filepath.Dir(model.ONNX), modelCacheDir(cfg.Output)); err != nil {
 			return prepared{}, fmt.Errorf("int8: %w", err)
 		}
-		model.Int8Graph = spec.GraphPath
 	}
 	specJSON, err := spec.Encode()
 	if err != nil {

@@ -1,0 +1,66 @@
+package explainer
+
+import (
+	"github.com/glassbox-ai/glassbox/audit"
+	"github.com/glassbox-ai/glassbox/schemas"
+)
+
+// Agreement is how far rows explained with a model's int8 graph agree with
+// the rows of the same examples explained with its float graph.
+type Agreement struct {
+	// Examples is the number of examples with a row in both.
+	Examples int
+	// SameLabel is the share of those whose predicted label is the same.
+	SameLabel float64
+	// Spearman maps each method to the mean Spearman correlation
+	// (audit.Spearman) of the paired rows' token attributions, over the pairs
+	// where it is defined (0 when it is defined for none).
+	Spearman map[string]float64
+}
+
+// CompareRows pairs float and int8 rows by (example, method, target) and
+// measures their agreement.
+func CompareRows(float, int8 []schemas.ExplanationRow) Agreement {
+	type key struct{ example, method, target string }
+	byKey := map[key]schemas.ExplanationRow{}
+	for _, r := range float {
+		byKey[key{r.ExampleID, r.Method, r.Target}] = r
+	}
+	sum, n := map[string]float64{}, map[string]int{}
+	same := map[string]bool{}
+	for _, q := range int8 {
+		f, ok := byKey[key{q.ExampleID, q.Method, q.Target}]
+		if !ok {
+			continue
+		}
+		same[q.ExampleID] = f.PredictedLabel == q.PredictedLabel
+		if _, seen := n[q.Method]; !seen {
+			n[q.Method] = 0
+		}
+		if rho, ok := audit.Spearman(attributions(f), attributions(q)); ok {
+			sum[q.Method] += rho
+			n[q.Method]++
+		}
+	}
+	a := Agreement{Examples: len(same), Spearman: map[string]float64{}}
+	for m, c := range n {
+		a.Spearman[m] = sum[m] / float64(max(c, 1))
+	}
+	for _, s := range same {
+		if s {
+			a.SameLabel++
+		}
+	}
+	if a.Examples > 0 {
+		a.SameLabel /= float64(a.Examples)
+	}
+	return a
+}
+
+func attributions(r schemas.ExplanationRow) []float64 {
+	out := make([]float64, len(r.Tokens))
+	for i, t := range r.Tokens {
+		out[i] = t.Attribution
+	}
+	return out
+}

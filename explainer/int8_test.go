@@ -1,0 +1,36 @@
+package explainer
+
+import (
+	"math"
+	"testing"
+
+	"github.com/glassbox-ai/glassbox/schemas"
+)
+
+// CompareRows pairs rows by (example, method, target): Spearman of
+// [1 2 3] with itself is 1 and with its reverse −1 (mean 0 over two
+// examples), a constant row is left out, labels count once per example.
+func TestCompareRows(t *testing.T) {
+	row := func(id, method, label string, attr ...float64) schemas.ExplanationRow {
+		r := schemas.ExplanationRow{ExampleID: id, Method: method, Target: "pos", PredictedLabel: label}
+		for _, a := range attr {
+			r.Tokens = append(r.Tokens, schemas.Token{Attribution: a})
+		}
+		return r
+	}
+	float := []schemas.ExplanationRow{
+		row("a", "occlusion", "pos", 1, 2, 3), row("b", "occlusion", "neg", 1, 2, 3),
+		row("a", "lime", "pos", 1, 2, 3), row("b", "lime", "neg", 1, 1, 1), row("c", "lime", "neg", 1, 2),
+	}
+	int8 := []schemas.ExplanationRow{
+		row("a", "occlusion", "pos", 10, 20, 30), row("b", "occlusion", "pos", 3, 2, 1),
+		row("a", "lime", "pos", 2, 1, 3), row("b", "lime", "pos", 1, 2, 3),
+	}
+	got := CompareRows(float, int8)
+	if got.Examples != 2 || got.SameLabel != 0.5 {
+		t.Errorf("examples %d, same label %v; want 2, 0.5", got.Examples, got.SameLabel)
+	}
+	if math.Abs(got.Spearman["occlusion"]) > 1e-12 || math.Abs(got.Spearman["lime"]-0.5) > 1e-12 || len(got.Spearman) != 2 {
+		t.Errorf("spearman %v; want occlusion 0, lime 0.5 (the constant row left out)", got.Spearman)
+	}
+}
