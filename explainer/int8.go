@@ -18,24 +18,30 @@ type Agreement struct {
 	Spearman map[string]float64
 }
 
-// CompareRows pairs float and int8 rows by (example, method, target) and
-// measures their agreement.
+// CompareRows measures the agreement of rows explained with the float graph
+// and with the int8 graph: predicted labels are compared per example present
+// in both, attributions per (example, method, target) present in both (an
+// example whose predicted label changed has no pair under target predicted).
 func CompareRows(float, int8 []schemas.ExplanationRow) Agreement {
 	type key struct{ example, method, target string }
 	byKey := map[key]schemas.ExplanationRow{}
+	label := map[string]string{}
 	for _, r := range float {
 		byKey[key{r.ExampleID, r.Method, r.Target}] = r
+		label[r.ExampleID] = r.PredictedLabel
 	}
 	sum, n := map[string]float64{}, map[string]int{}
 	same := map[string]bool{}
 	for _, q := range int8 {
+		if l, ok := label[q.ExampleID]; ok {
+			same[q.ExampleID] = l == q.PredictedLabel
+		}
+		if _, seen := n[q.Method]; !seen {
+			n[q.Method] = 0
+		}
 		f, ok := byKey[key{q.ExampleID, q.Method, q.Target}]
 		if !ok {
 			continue
-		}
-		same[q.ExampleID] = f.PredictedLabel == q.PredictedLabel
-		if _, seen := n[q.Method]; !seen {
-			n[q.Method] = 0
 		}
 		if rho, ok := audit.Spearman(attributions(f), attributions(q)); ok {
 			sum[q.Method] += rho

@@ -9,7 +9,8 @@ import (
 
 // CompareRows pairs rows by (example, method, target): Spearman of
 // [1 2 3] with itself is 1 and with its reverse −1 (mean 0 over two
-// examples), a constant row is left out, labels count once per example.
+// examples), a constant row is left out, labels count once per example in
+// both, also when the changed label leaves a row without its pair.
 func TestCompareRows(t *testing.T) {
 	row := func(id, method, label string, attr ...float64) schemas.ExplanationRow {
 		r := schemas.ExplanationRow{ExampleID: id, Method: method, Target: "pos", PredictedLabel: label}
@@ -26,9 +27,13 @@ func TestCompareRows(t *testing.T) {
 		row("a", "occlusion", "pos", 10, 20, 30), row("b", "occlusion", "pos", 3, 2, 1),
 		row("a", "lime", "pos", 2, 1, 3), row("b", "lime", "pos", 1, 2, 3),
 	}
+	flipped := row("d", "lime", "pos", 1, 2, 3)
+	flipped.Target = "neg"
+	float = append(float, flipped)
+	int8 = append(int8, row("d", "lime", "neg", 1, 2, 3)) // target pos, no pair
 	got := CompareRows(float, int8)
-	if got.Examples != 2 || got.SameLabel != 0.5 {
-		t.Errorf("examples %d, same label %v; want 2, 0.5", got.Examples, got.SameLabel)
+	if got.Examples != 3 || math.Abs(got.SameLabel-1.0/3) > 1e-12 {
+		t.Errorf("examples %d, same label %v; want 3, 1/3", got.Examples, got.SameLabel)
 	}
 	if math.Abs(got.Spearman["occlusion"]) > 1e-12 || math.Abs(got.Spearman["lime"]-0.5) > 1e-12 || len(got.Spearman) != 2 {
 		t.Errorf("spearman %v; want occlusion 0, lime 0.5 (the constant row left out)", got.Spearman)

@@ -69,7 +69,8 @@ type Int8 struct {
 	SameLabel float64 `json:"same_label"`
 	// Spearman maps each perturbation method measured (those selected, or
 	// occlusion when none is) to the mean Spearman correlation (audit.Spearman)
-	// of its float and int8 rows' token attributions.
+	// of its float and int8 rows' token attributions, over the rows with the
+	// same target in both (under target predicted, the examples whose label held).
 	Spearman map[string]float64 `json:"spearman"`
 }
 
