@@ -22,7 +22,7 @@ type Agreement struct {
 // and with the int8 graph: predicted labels are compared per example present
 // in both, attributions per (example, method, target) present in both (an
 // example whose predicted label changed has no pair under target predicted).
-func CompareRows(float, int8 []schemas.ExplanationRow) Agreement {
+func CompareRows(float, quant []schemas.ExplanationRow) Agreement {
 	type key struct{ example, method, target string }
 	byKey := map[key]schemas.ExplanationRow{}
 	label := map[string]string{}
@@ -32,7 +32,7 @@ func CompareRows(float, int8 []schemas.ExplanationRow) Agreement {
 	}
 	sum, n := map[string]float64{}, map[string]int{}
 	same := map[string]bool{}
-	for _, q := range int8 {
+	for _, q := range quant {
 		if l, ok := label[q.ExampleID]; ok {
 			same[q.ExampleID] = l == q.PredictedLabel
 		}

@@ -23,15 +23,15 @@ func TestCompareRows(t *testing.T) {
 		row("a", "occlusion", "pos", 1, 2, 3), row("b", "occlusion", "neg", 1, 2, 3),
 		row("a", "lime", "pos", 1, 2, 3), row("b", "lime", "neg", 1, 1, 1), row("c", "lime", "neg", 1, 2),
 	}
-	int8 := []schemas.ExplanationRow{
+	quant := []schemas.ExplanationRow{
 		row("a", "occlusion", "pos", 10, 20, 30), row("b", "occlusion", "pos", 3, 2, 1),
 		row("a", "lime", "pos", 2, 1, 3), row("b", "lime", "pos", 1, 2, 3),
 	}
 	flipped := row("d", "lime", "pos", 1, 2, 3)
 	flipped.Target = "neg"
 	float = append(float, flipped)
-	int8 = append(int8, row("d", "lime", "neg", 1, 2, 3)) // target pos, no pair
-	got := CompareRows(float, int8)
+	quant = append(quant, row("d", "lime", "neg", 1, 2, 3)) // target pos, no pair
+	got := CompareRows(float, quant)
 	if got.Examples != 3 || math.Abs(got.SameLabel-1.0/3) > 1e-12 {
 		t.Errorf("examples %d, same label %v; want 3, 1/3", got.Examples, got.SameLabel)
 	}

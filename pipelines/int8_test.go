@@ -18,7 +18,7 @@ import (
 // saliency keeps differentiating the float graph (the same attributions),
 // and the manifest's int8 section holds the sample's agreement in range.
 func TestExplainInt8(t *testing.T) {
-	run := func(int8 bool) ([]schemas.ExplanationRow, jobconfig.Manifest) {
+	run := func(on bool) ([]schemas.ExplanationRow, jobconfig.Manifest) {
 		out := filepath.Join(t.TempDir(), "out")
 		cfg := jobconfig.Default()
 		cfg.Input.Path = "../testdata/corpus/mixed.jsonl"
@@ -27,7 +27,7 @@ func TestExplainInt8(t *testing.T) {
 		cfg.Shards = 1
 		cfg.IntraOpThreads = 1
 		cfg.Methods = mustMethods(t, "occlusion", "saliency")
-		cfg.Int8 = int8
+		cfg.Int8 = on
 		sum, err := RunExplain(context.Background(), cfg, RunOptions{Version: "test"})
 		if err != nil {
 			t.Fatal(err)
