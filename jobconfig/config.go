@@ -63,6 +63,11 @@ type Config struct {
 	// Examples are the example-based explanations over the pooled representations
 	// (prototypes and criticisms by MMD-critic, nearest neighbours; off by default).
 	Examples prototypes.Config `yaml:"examples" json:"examples"`
+	// Int8 scores the model through its int8 graph (onnxgraph.QuantizeDynamic:
+	// dynamic quantisation of the MatMul weights, written beside the run) in
+	// every method that runs the model forward; gradient methods keep the float
+	// graph. Off by default.
+	Int8 bool `yaml:"int8" json:"int8"`
 }
 
 // Faithfulness configures the per-explanation faithfulness metrics
@@ -220,7 +225,7 @@ func Parse(data []byte) (*Config, error) {
 // measures no selected method, and the counterfactuals and examples sections
 // while they are off, so such runs keep the ids they had before these
 // sections existed; so are the task and generation section except for task
-// generation.
+// generation, and int8 while it is false.
 func (c *Config) Canonical() ([]byte, error) {
 	type plain Config
 	v := struct {
@@ -231,7 +236,8 @@ func (c *Config) Canonical() ([]byte, error) {
 		Examples        *prototypes.Config     `json:"examples,omitempty"`
 		Task            string                 `json:"task,omitempty"`
 		Generation      *Generation            `json:"generation,omitempty"`
-	}{plain: (*plain)(c)}
+		Int8            bool                   `json:"int8,omitempty"`
+	}{plain: (*plain)(c), Int8: c.Int8}
 	if c.Counterfactuals.Enabled {
 		v.Counterfactuals = &c.Counterfactuals
 	}
@@ -380,6 +386,9 @@ func (c *Config) Validate() error {
 		}
 	}
 	errs = append(errs, c.validateTask()...)
+	if c.Int8 && c.Generating() {
+		bad("int8", "true is not available with task generation (its effect is measured on a sample's predicted labels and attributions); set int8: false")
+	}
 	errs = append(errs, c.Counterfactuals.Validate("counterfactuals")...)
 	if c.Counterfactuals.Enabled {
 		names := c.Methods.Names()

@@ -20,6 +20,8 @@ type Manifest struct {
 	ModelSHA256 string `json:"model_sha256"`
 	// Model says which files the run used and what it decided about the model.
 	Model ModelInfo `json:"model"`
+	// Int8 is the int8 graph's account when the job set int8; absent otherwise.
+	Int8 *Int8 `json:"int8,omitempty"`
 	// Warnings are the run's warnings (also printed when it starts), e.g. a masking fallback.
 	Warnings []string `json:"warnings"`
 	// InputFiles are the input files read, sorted.
@@ -52,6 +54,24 @@ type ModelInfo struct {
 	MaxLengthRule string `json:"max_length_rule"`
 	// AttentionMask is the check of whether the model honours holes in the attention mask; nil when no method needed it.
 	AttentionMask *inference.MaskCheck `json:"attention_mask,omitempty"`
+}
+
+// Int8 is the manifest's account of a run with int8 set: the graph every
+// forward pass ran through and its measured effect on a seeded sample.
+type Int8 struct {
+	// Graph is the int8 graph (onnxgraph.QuantizeFile). Gradient methods
+	// differentiate the float graph (Model.ONNX): the int8 operators have no backward rule.
+	Graph string `json:"graph"`
+	// Examples is the sample's size: the run's first examples in the order of
+	// explanation.Seed(seed, id), explained with the float and the int8 graph.
+	Examples int `json:"examples"`
+	// SameLabel is the share of the sample whose predicted label the int8 graph keeps.
+	SameLabel float64 `json:"same_label"`
+	// Spearman maps each perturbation method measured (those selected, or
+	// occlusion when none is) to the mean Spearman correlation (audit.Spearman)
+	// of its float and int8 rows' token attributions, over the rows with the
+	// same target in both (under target predicted, the examples whose label held).
+	Spearman map[string]float64 `json:"spearman"`
 }
 
 // FileDigest is a file and its sha256.

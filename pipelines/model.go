@@ -139,6 +139,7 @@ type prepared struct {
 
 // prepareModel builds the workers' spec, exposes the attention probabilities
 // when a method or attention_matrices needs them (attention surgery, cached),
+// quantises the graph the workers load when the job sets int8 (cached too),
 // and opens the model once here, so a broken model fails the run with its own
 // error rather than in every worker; in-process workers reuse this session.
 func prepareModel(cfg *jobconfig.Config, in inputs) (prepared, error) {
@@ -161,6 +162,17 @@ func prepareModel(cfg *jobconfig.Config, in inputs) (prepared, error) {
 	case spec.NeedsAttention():
 		if spec.GraphPath, spec.AttentionOutputs, err = exposeAttention(model.ONNX, cfg.Output, model.identity(), spec.AttentionUsers()); err != nil {
 			return prepared{}, err
+		}
+	}
+	if cfg.Int8 {
+		graph := spec.GraphPath
+		if graph == "" {
+			graph = model.ONNX
+		}
+		// Gradient methods keep differentiating the float model (spec.GradientGraph
+		// stays empty): the int8 operators have no backward rule.
+		if spec.GraphPath, err = onnxgraph.QuantizeFile(graph, filepath.Dir(model.ONNX), modelCacheDir(cfg.Output)); err != nil {
+			return prepared{}, fmt.Errorf("int8: %w", err)
 		}
 	}
 	specJSON, err := spec.Encode()

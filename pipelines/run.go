@@ -85,6 +85,13 @@ func RunExplain(ctx context.Context, cfg *jobconfig.Config, o RunOptions) (*Summ
 			fmt.Fprintf(o.Warnings, "warning: %s\n", w)
 		}
 	}
+	var quant *jobconfig.Int8
+	if cfg.Int8 {
+		// Measured before the pipeline, so a model the int8 graph breaks fails the run early.
+		if quant, err = measureInt8(ctx, cfg, in, prep.spec, workDir); err != nil {
+			return nil, err
+		}
+	}
 	job, err := explainJob(cfg, in, prep.spec)
 	if err != nil {
 		return nil, err
@@ -97,7 +104,7 @@ func RunExplain(ctx context.Context, cfg *jobconfig.Config, o RunOptions) (*Summ
 	}
 	finished := time.Now().UTC()
 	m := jobconfig.Manifest{
-		RunID: in.runID, GlassboxVersion: o.Version, Config: in.config, ModelSHA256: prep.model.SHA256, Model: prep.model.manifest(), Warnings: prep.warnings,
+		RunID: in.runID, GlassboxVersion: o.Version, Config: in.config, ModelSHA256: prep.model.SHA256, Model: prep.model.manifest(), Int8: quant, Warnings: prep.warnings,
 		InputFiles: in.files, Counts: counts, Outputs: outputs,
 		StartedAt: started, FinishedAt: finished, WallSeconds: finished.Sub(started).Seconds(),
 	}
