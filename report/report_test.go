@@ -47,7 +47,7 @@ func TestLoadSampleRun(t *testing.T) {
 	}
 	for _, want := range []string{
 		`id="overview"`, `id="global"`, `id="examples"`, `id="attention"`, `id="surrogates"`, `id="errors"`,
-		"c8e666573a58d43b", "54a4115159a980871dcb83c76be490603a66ee6016066bf6ff0606e739ccec02",
+		"36c8a56b4c640e9a", "54a4115159a980871dcb83c76be490603a66ee6016066bf6ff0606e739ccec02",
 		"0 = NEGATIVE, 1 = POSITIVE", "No surrogates were fitted", "read: empty text", "<td><code>empty_text</code></td>",
 		"This page holds 2 of the run's 2 explained examples", `class="attn"`,
 	} {

@@ -31,7 +31,7 @@ func TestReportCommand(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{`id="overview"`, `id="errors"`, "c8e666573a58d43b"} {
+	for _, want := range []string{`id="overview"`, `id="errors"`, "36c8a56b4c640e9a"} {
 		if !strings.Contains(string(b), want) {
 			t.Errorf("report lacks %q", want)
 		}
