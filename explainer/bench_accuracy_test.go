@@ -1,9 +1,7 @@
 package explainer
 
 import (
-	"bufio"
 	"context"
-	"encoding/json"
 	"fmt"
 	"math"
 	"os"
@@ -12,7 +10,6 @@ import (
 	"testing"
 
 	"github.com/glassbox-ai/glassbox/explanation"
-	"github.com/glassbox-ai/glassbox/inference"
 	"github.com/glassbox-ai/glassbox/perturbation"
 )
 
@@ -29,19 +26,10 @@ func (c *countingScorer) Score(ctx context.Context, in []explanation.Input) ([]f
 
 // accSentence is one benchmark sentence with its exact Shapley values.
 type accSentence struct {
-	ID      string    `json:"id"`
-	Text    string    `json:"text"`
-	IDs     []int64   `json:"input_ids"`
-	Mask    []int64   `json:"attention_mask"`
-	TypeIDs []int64   `json:"token_type_ids,omitempty"`
-	Special []bool    `json:"special"`
-	Class   int       `json:"class"`
-	N       int       `json:"n_players"`
-	Fx      float64   `json:"f_full"`
-	F0      float64   `json:"f_empty"`
-	Exact   []float64 `json:"exact_shapley"`
-	req     explanation.Request
-	sc      explanation.Scorer
+	*benchSentence
+	Fx    float64   `json:"f_full"`
+	F0    float64   `json:"f_empty"`
+	Exact []float64 `json:"exact_shapley"`
 }
 
 func envInt(name string, def int) int {
@@ -129,21 +117,7 @@ func accErrors(tokens []float64, special []bool, exact []float64) (float64, floa
 // GLASSBOX_BENCH_DUMP set, the sentences (token ids, mask, class, exact values)
 // are written there as JSONL for scripts/bench-shapley-peers.py.
 func BenchmarkKernelSHAPAccuracy(b *testing.B) {
-	model := os.Getenv("GLASSBOX_BENCH_MODEL")
-	if model == "" {
-		model = "testdata/models/distilbert-sentiment"
-	}
-	texts := os.Getenv("GLASSBOX_BENCH_TEXTS")
-	if texts == "" {
-		texts = "testdata/sample/austen-sentiment.jsonl"
-	}
-	// Relative paths are the repository root's; tests run in the package folder.
-	if !filepath.IsAbs(model) {
-		model = filepath.Join("..", model)
-	}
-	if !filepath.IsAbs(texts) {
-		texts = filepath.Join("..", texts)
-	}
+	model, texts := benchPaths()
 	want := envInt("GLASSBOX_BENCH_SENTENCES", 6)
 	minN, maxN := envInt("GLASSBOX_BENCH_MIN_N", 10), envInt("GLASSBOX_BENCH_MAX_N", 14)
 	if maxN > 16 {
@@ -156,81 +130,15 @@ func BenchmarkKernelSHAPAccuracy(b *testing.B) {
 	}
 	defer closeFn()
 	ctx := context.Background()
-
-	f, err := os.Open(texts)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer f.Close()
 	var sents []*accSentence
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	for sc.Scan() && len(sents) < want {
-		var r struct {
-			ID   string `json:"id"`
-			Text string `json:"text"`
-		}
-		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
-			b.Fatal(err)
-		}
-		enc, err := ex.model.Encode(r.Text)
-		if err != nil {
-			continue
-		}
-		special := make([]bool, enc.Len())
-		n := 0
-		for i, sp := range enc.SpecialTokensMask {
-			special[i] = sp != 0
-			if sp == 0 {
-				n++
-			}
-		}
-		if n < minN || n > maxN {
-			continue
-		}
-		in := ex.model.InputFromEncoding(enc)
-		preds, err := ex.sess.Predict(ctx, []explanation.Input{in}, 1, 1)
+	for _, bs := range loadBenchSentences(b, ex, texts, want, minN, maxN, 256) {
+		phi, fx, f0, err := exactShapley(ctx, bs.sc, bs.req, bs.N)
 		if err != nil {
 			b.Fatal(err)
 		}
-		class := preds[0].LabelIndex
-		scorer, err := ex.sess.ClassScorer(class, inference.Probability, 256)
-		if err != nil {
-			b.Fatal(err)
-		}
-		req := explanation.Request{Input: in, Special: special, WordIDs: enc.WordIDs, Masking: explanation.MaskAttention,
-			ReplaceID: ex.model.MaskID, Seed: explanation.Seed(1, r.ID), Link: ex.model.ScoreLink(inference.Probability)}
-		phi, fx, f0, err := exactShapley(ctx, scorer, req, n)
-		if err != nil {
-			b.Fatal(err)
-		}
-		sents = append(sents, &accSentence{ID: r.ID, Text: r.Text, IDs: in.IDs, Mask: in.Mask, TypeIDs: in.TypeIDs,
-			Special: special, Class: class, N: n, Fx: fx, F0: f0, Exact: phi, req: req, sc: scorer})
+		sents = append(sents, &accSentence{benchSentence: bs, Fx: fx, F0: f0, Exact: phi})
 	}
-	if err := sc.Err(); err != nil {
-		b.Fatal(err)
-	}
-	if len(sents) == 0 {
-		b.Fatalf("no text of %s has %d..%d non-special tokens", texts, minN, maxN)
-	}
-	if path := os.Getenv("GLASSBOX_BENCH_DUMP"); path != "" {
-		if !filepath.IsAbs(path) {
-			path = filepath.Join("..", path)
-		}
-		out, err := os.Create(path)
-		if err != nil {
-			b.Fatal(err)
-		}
-		enc := json.NewEncoder(out)
-		for _, s := range sents {
-			if err := enc.Encode(s); err != nil {
-				b.Fatal(err)
-			}
-		}
-		if err := out.Close(); err != nil {
-			b.Fatal(err)
-		}
-	}
+	dumpBenchSentences(b, sents)
 	nMean := 0.0
 	for _, s := range sents {
 		nMean += float64(s.N)

@@ -1,37 +1,16 @@
 package explainer
 
 import (
-	"bufio"
 	"context"
-	"encoding/json"
 	"fmt"
 	"math"
-	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/glassbox-ai/glassbox/explanation"
-	"github.com/glassbox-ai/glassbox/inference"
 	"github.com/glassbox-ai/glassbox/perturbation"
 )
-
-// perfSentence is one timing sentence, written with GLASSBOX_BENCH_DUMP in the
-// layout of accSentence (without exact values) plus the word of each token,
-// which LIME's players group by.
-type perfSentence struct {
-	ID      string  `json:"id"`
-	Text    string  `json:"text"`
-	IDs     []int64 `json:"input_ids"`
-	Mask    []int64 `json:"attention_mask"`
-	TypeIDs []int64 `json:"token_type_ids,omitempty"`
-	Special []bool  `json:"special"`
-	WordIDs []int   `json:"word_ids"`
-	Class   int     `json:"class"`
-	N       int     `json:"n_players"`
-	req     explanation.Request
-	sc      explanation.Scorer
-}
 
 // BenchmarkPerturbationTiming measures Glassbox's seconds per example for
 // KernelSHAP, LIME and occlusion at their defaults (and LIME at lime's 5,000
@@ -50,20 +29,7 @@ type perfSentence struct {
 // (scored inputs) per sentence. With GLASSBOX_BENCH_DUMP set the sentences are
 // written there as JSONL.
 func BenchmarkPerturbationTiming(b *testing.B) {
-	model := os.Getenv("GLASSBOX_BENCH_MODEL")
-	if model == "" {
-		model = "testdata/models/distilbert-sentiment"
-	}
-	texts := os.Getenv("GLASSBOX_BENCH_TEXTS")
-	if texts == "" {
-		texts = "testdata/sample/austen-sentiment.jsonl"
-	}
-	if !filepath.IsAbs(model) {
-		model = filepath.Join("..", model)
-	}
-	if !filepath.IsAbs(texts) {
-		texts = filepath.Join("..", texts)
-	}
+	model, texts := benchPaths()
 	want := envInt("GLASSBOX_BENCH_SENTENCES", 8)
 	minN, maxN := envInt("GLASSBOX_BENCH_MIN_N", 10), envInt("GLASSBOX_BENCH_MAX_N", 14)
 	repeats := envInt("GLASSBOX_BENCH_REPEATS", 3)
@@ -76,76 +42,8 @@ func BenchmarkPerturbationTiming(b *testing.B) {
 	defer closeFn()
 	ctx := context.Background()
 
-	f, err := os.Open(texts)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer f.Close()
-	var sents []*perfSentence
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	for sc.Scan() && len(sents) < want {
-		var r struct {
-			ID   string `json:"id"`
-			Text string `json:"text"`
-		}
-		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
-			b.Fatal(err)
-		}
-		enc, err := ex.model.Encode(r.Text)
-		if err != nil {
-			continue
-		}
-		special := make([]bool, enc.Len())
-		n := 0
-		for i, sp := range enc.SpecialTokensMask {
-			special[i] = sp != 0
-			if sp == 0 {
-				n++
-			}
-		}
-		if n < minN || n > maxN {
-			continue
-		}
-		in := ex.model.InputFromEncoding(enc)
-		preds, err := ex.sess.Predict(ctx, []explanation.Input{in}, 1, 1)
-		if err != nil {
-			b.Fatal(err)
-		}
-		class := preds[0].LabelIndex
-		scorer, err := ex.sess.ClassScorer(class, inference.Probability, batch)
-		if err != nil {
-			b.Fatal(err)
-		}
-		req := explanation.Request{Input: in, Special: special, WordIDs: enc.WordIDs, Masking: explanation.MaskAttention,
-			ReplaceID: ex.model.MaskID, Seed: explanation.Seed(1, r.ID), Link: ex.model.ScoreLink(inference.Probability)}
-		sents = append(sents, &perfSentence{ID: r.ID, Text: r.Text, IDs: in.IDs, Mask: in.Mask, TypeIDs: in.TypeIDs,
-			Special: special, WordIDs: enc.WordIDs, Class: class, N: n, req: req, sc: scorer})
-	}
-	if err := sc.Err(); err != nil {
-		b.Fatal(err)
-	}
-	if len(sents) == 0 {
-		b.Fatalf("no text of %s has %d..%d non-special tokens", texts, minN, maxN)
-	}
-	if path := os.Getenv("GLASSBOX_BENCH_DUMP"); path != "" {
-		if !filepath.IsAbs(path) {
-			path = filepath.Join("..", path)
-		}
-		out, err := os.Create(path)
-		if err != nil {
-			b.Fatal(err)
-		}
-		enc := json.NewEncoder(out)
-		for _, s := range sents {
-			if err := enc.Encode(s); err != nil {
-				b.Fatal(err)
-			}
-		}
-		if err := out.Close(); err != nil {
-			b.Fatal(err)
-		}
-	}
+	sents := loadBenchSentences(b, ex, texts, want, minN, maxN, batch)
+	dumpBenchSentences(b, sents)
 	nMean := 0.0
 	for _, s := range sents {
 		nMean += float64(s.N)
@@ -167,7 +65,7 @@ func BenchmarkPerturbationTiming(b *testing.B) {
 		b.Run(r.method+"/"+r.config, func(b *testing.B) {
 			// pass explains every sentence once, returning the seconds spent in
 			// Explain and the evaluations scored.
-			pass := func(sents []*perfSentence) (float64, float64) {
+			pass := func(sents []*benchSentence) (float64, float64) {
 				var secs, evals float64
 				for _, s := range sents {
 					cs := &countingScorer{s: s.sc}
