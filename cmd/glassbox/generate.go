@@ -14,7 +14,6 @@ import (
 	"github.com/glassbox-ai/glassbox/generation"
 	"github.com/glassbox-ai/glassbox/inference"
 	"github.com/glassbox-ai/glassbox/schemas"
-	"github.com/glassbox-ai/glassbox/transforms"
 )
 
 // generateLine is one output line of `glassbox generate`.
@@ -107,21 +106,12 @@ func runGenerate(ctx context.Context, args []string, stdin io.Reader, stdout, st
 	if err != nil {
 		return err
 	}
-	local := *model
-	if transforms.IsRemote(local) {
-		if local, _, err = transforms.FetchModel(ctx, local); err != nil {
-			return err
-		}
-	}
-	m, err := inference.LoadWith(local, inference.LoadOptions{MaxLength: *maxLength})
-	if err != nil {
-		return err
-	}
-	sess, err := m.NewSession(inference.SessionOptions{IntraOpThreads: *threads})
+	sess, err := openSession(ctx, *model, *maxLength, *threads)
 	if err != nil {
 		return err
 	}
 	defer sess.Close()
+	m := sess.Model()
 	gen, err := generation.New(sess)
 	if err != nil {
 		return err

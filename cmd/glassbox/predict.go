@@ -55,22 +55,12 @@ func runPredict(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	if err != nil {
 		return err
 	}
-	local := *model
-	if transforms.IsRemote(local) {
-		// A gs:// model folder is fetched into the verified local cache, as workers fetch it.
-		if local, _, err = transforms.FetchModel(ctx, local); err != nil {
-			return err
-		}
-	}
-	m, err := inference.LoadWith(local, inference.LoadOptions{MaxLength: *maxLength})
-	if err != nil {
-		return err
-	}
-	sess, err := m.NewSession(inference.SessionOptions{IntraOpThreads: *threads})
+	sess, err := openSession(ctx, *model, *maxLength, *threads)
 	if err != nil {
 		return err
 	}
 	defer sess.Close()
+	m := sess.Model()
 
 	lines := make([]predictLine, len(rows))
 	var inputs []explanation.Input
@@ -119,4 +109,22 @@ func runPredict(ctx context.Context, args []string, stdin io.Reader, stdout, std
 		return fmt.Errorf("%d of %d input lines could not be predicted (see the messages above)", bad, len(rows))
 	}
 	return nil
+}
+
+// openSession loads a model folder or .onnx file for the CLI's one-process
+// commands (a gs:// model is fetched into the verified local cache first, as
+// workers fetch it) and opens an ONNX Runtime session on it.
+func openSession(ctx context.Context, model string, maxLength, threads int) (*inference.Session, error) {
+	local := model
+	if transforms.IsRemote(local) {
+		var err error
+		if local, _, err = transforms.FetchModel(ctx, local); err != nil {
+			return nil, err
+		}
+	}
+	m, err := inference.LoadWith(local, inference.LoadOptions{MaxLength: maxLength})
+	if err != nil {
+		return nil, err
+	}
+	return m.NewSession(inference.SessionOptions{IntraOpThreads: threads})
 }
