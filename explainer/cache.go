@@ -43,18 +43,7 @@ func inputKey(in explanation.Input) [32]byte {
 
 // logits returns the logits of every input, running only the ones not seen yet.
 func (c *logitCache) logits(ctx context.Context, inputs []explanation.Input) ([][]float64, error) {
-	keys := make([][32]byte, len(inputs))
-	var missing []explanation.Input
-	var missingKeys [][32]byte
-	pending := map[[32]byte]bool{}
-	for i, in := range inputs {
-		keys[i] = inputKey(in)
-		if _, ok := c.rows[keys[i]]; !ok && !pending[keys[i]] {
-			pending[keys[i]] = true
-			missing = append(missing, in)
-			missingKeys = append(missingKeys, keys[i])
-		}
-	}
+	keys, missing, missingKeys := unseen(c.rows, inputs)
 	m := c.sess.Model()
 	err := c.sess.ForBatches(ctx, missing, c.batchSize, func(idx []int, o inference.Outputs) error {
 		t := o[m.Output]
@@ -106,18 +95,7 @@ func newScoreCache(sc explanation.Scorer) *scoreCache {
 
 // Score scores the inputs not seen yet, in one call.
 func (c *scoreCache) Score(ctx context.Context, inputs []explanation.Input) ([]float64, error) {
-	keys := make([][32]byte, len(inputs))
-	var missing []explanation.Input
-	var missingKeys [][32]byte
-	pending := map[[32]byte]bool{}
-	for i, in := range inputs {
-		keys[i] = inputKey(in)
-		if _, ok := c.scores[keys[i]]; !ok && !pending[keys[i]] {
-			pending[keys[i]] = true
-			missing = append(missing, in)
-			missingKeys = append(missingKeys, keys[i])
-		}
-	}
+	keys, missing, missingKeys := unseen(c.scores, inputs)
 	if len(missing) > 0 {
 		got, err := c.sc.Score(ctx, missing)
 		if err != nil {
@@ -132,4 +110,20 @@ func (c *scoreCache) Score(ctx context.Context, inputs []explanation.Input) ([]f
 		out[i] = c.scores[k]
 	}
 	return out, nil
+}
+
+// unseen returns the key of every input, and the inputs (each distinct one
+// once) whose key seen does not hold yet, with their keys.
+func unseen[V any](seen map[[32]byte]V, inputs []explanation.Input) (keys [][32]byte, missing []explanation.Input, missingKeys [][32]byte) {
+	keys = make([][32]byte, len(inputs))
+	pending := map[[32]byte]bool{}
+	for i, in := range inputs {
+		keys[i] = inputKey(in)
+		if _, ok := seen[keys[i]]; !ok && !pending[keys[i]] {
+			pending[keys[i]] = true
+			missing = append(missing, in)
+			missingKeys = append(missingKeys, keys[i])
+		}
+	}
+	return keys, missing, missingKeys
 }

@@ -1,9 +1,7 @@
 package main
 
 import (
-	"bufio"
 	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -160,15 +158,8 @@ func runGenerate(ctx context.Context, args []string, stdin io.Reader, stdout, st
 		l := &lines[at[j]]
 		l.PromptIDs, l.Continuation, l.IDs, l.Steps, l.StopReason = r.PromptIDs, r.Text, r.IDs(), r.Steps, r.StopReason
 	}
-	w := bufio.NewWriter(stdout)
-	enc := json.NewEncoder(w)
-	for _, l := range lines {
-		if err := enc.Encode(l); err != nil {
-			return fmt.Errorf("write output: %w", err)
-		}
-	}
-	if err := w.Flush(); err != nil {
-		return fmt.Errorf("write output: %w", err)
+	if err := writeJSONLines(stdout, lines); err != nil {
+		return err
 	}
 	if bad > 0 {
 		return fmt.Errorf("%d of %d input lines could not be generated from (see the messages above)", bad, len(rows))

@@ -95,15 +95,8 @@ func runPredict(ctx context.Context, args []string, stdin io.Reader, stdout, std
 			l.Label = ""
 		}
 	}
-	w := bufio.NewWriter(stdout)
-	enc := json.NewEncoder(w)
-	for _, l := range lines {
-		if err := enc.Encode(l); err != nil {
-			return fmt.Errorf("write output: %w", err)
-		}
-	}
-	if err := w.Flush(); err != nil {
-		return fmt.Errorf("write output: %w", err)
+	if err := writeJSONLines(stdout, lines); err != nil {
+		return err
 	}
 	if bad > 0 {
 		return fmt.Errorf("%d of %d input lines could not be predicted (see the messages above)", bad, len(rows))
@@ -127,4 +120,19 @@ func openSession(ctx context.Context, model string, maxLength, threads int) (*in
 		return nil, err
 	}
 	return m.NewSession(inference.SessionOptions{IntraOpThreads: threads})
+}
+
+// writeJSONLines writes one JSON object per line, the output of predict and generate.
+func writeJSONLines[T any](stdout io.Writer, lines []T) error {
+	w := bufio.NewWriter(stdout)
+	enc := json.NewEncoder(w)
+	for _, l := range lines {
+		if err := enc.Encode(l); err != nil {
+			return fmt.Errorf("write output: %w", err)
+		}
+	}
+	if err := w.Flush(); err != nil {
+		return fmt.Errorf("write output: %w", err)
+	}
+	return nil
 }
