@@ -154,7 +154,7 @@ func (k KernelSHAP) Explain(ctx context.Context, s explanation.Scorer, req expla
 				break
 			}
 		}
-		est.finish()
+		est.finish(strata)
 	} else {
 		if err := score(); err != nil {
 			return explanation.Result{}, err

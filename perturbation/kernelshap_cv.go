@@ -90,6 +90,9 @@ type surrogate struct {
 	pairs [][]float64 // pairs[u][v], u < v, indices into top
 	// pairOf[i] is player i's index in top, −1 if it has no pairs.
 	pairOf []int
+	// leverage holds the fit's leverage of each row (the sets, then ∅ and
+	// N), nil when it could not be computed.
+	leverage []float64
 }
 
 // fitSurrogate fits g by weighted ridge regression of h(f) on the coalitions
@@ -209,6 +212,18 @@ func fitSurrogate(l explanation.Link, sets []coalition, y, w []float64, full, em
 			return nil, false
 		}
 	}
+	// Leverages of the last linearisation (of the log-odds fit without refits).
+	for r := 0; r < rows; r++ {
+		eta := mat.Dot(x.RowView(r), beta)
+		d := dinv(eta)
+		src, dst := x.RawRowView(r), jac.RawRowView(r)
+		for j := range dst {
+			dst[j] = d * src[j]
+		}
+	}
+	if lev, ok := leverages(jac, wn, 1+n, cvRidge*1e-2); ok {
+		g.leverage = lev
+	}
 	g.b0 = beta.AtVec(0)
 	for i := 0; i < n; i++ {
 		g.a[i] = beta.AtVec(1 + i)
@@ -228,16 +243,33 @@ func fitSurrogate(l explanation.Link, sets []coalition, y, w []float64, full, em
 // weightedRidgeSolve solves (XᵀWX + R)β = XᵀWt by Cholesky, R = ridge on the
 // coefficients from index free on (the pair terms), 0 on the others.
 func weightedRidgeSolve(x *mat.Dense, w, t []float64, free int, ridge float64) (*mat.VecDense, bool) {
+	sx, chol, ok := weightedRidgeFactor(x, w, free, ridge)
+	if !ok {
+		return nil, false
+	}
+	rows, _ := x.Dims()
+	st := mat.NewVecDense(rows, nil)
+	for r := 0; r < rows; r++ {
+		st.SetVec(r, math.Sqrt(w[r])*t[r])
+	}
+	var rhs, beta mat.VecDense
+	rhs.MulVec(sx.T(), st)
+	if err := chol.SolveVecTo(&beta, &rhs); err != nil {
+		return nil, false
+	}
+	return &beta, true
+}
+
+// weightedRidgeFactor returns W^½X and the Cholesky factor of XᵀWX + R.
+func weightedRidgeFactor(x *mat.Dense, w []float64, free int, ridge float64) (*mat.Dense, *mat.Cholesky, bool) {
 	rows, p := x.Dims()
 	sx := mat.NewDense(rows, p, nil)
-	st := mat.NewVecDense(rows, nil)
 	for r := 0; r < rows; r++ {
 		sw := math.Sqrt(w[r])
 		src, dst := x.RawRowView(r), sx.RawRowView(r)
 		for j := range dst {
 			dst[j] = sw * src[j]
 		}
-		st.SetVec(r, sw*t[r])
 	}
 	var gram mat.SymDense
 	gram.SymOuterK(1, sx.T())
@@ -246,14 +278,30 @@ func weightedRidgeSolve(x *mat.Dense, w, t []float64, free int, ridge float64) (
 	}
 	var chol mat.Cholesky
 	if !chol.Factorize(&gram) {
+		return nil, nil, false
+	}
+	return sx, &chol, true
+}
+
+// leverages returns the diagonal of the ridge hat matrix,
+// hᵢᵢ = wᵢ xᵢᵀ(XᵀWX + R)⁻¹xᵢ: row i's fitted value moves by hᵢᵢ per unit of
+// its own target, so rᵢ/(1 − hᵢᵢ) is its leave-one-out residual.
+func leverages(x *mat.Dense, w []float64, free int, ridge float64) ([]float64, bool) {
+	sx, chol, ok := weightedRidgeFactor(x, w, free, ridge)
+	if !ok {
 		return nil, false
 	}
-	var rhs, beta mat.VecDense
-	rhs.MulVec(sx.T(), st)
-	if err := chol.SolveVecTo(&beta, &rhs); err != nil {
+	var inv mat.SymDense
+	if err := chol.InverseTo(&inv); err != nil {
 		return nil, false
 	}
-	return &beta, true
+	rows, _ := sx.Dims()
+	h := make([]float64, rows)
+	for r := 0; r < rows; r++ {
+		v := sx.RowView(r)
+		h[r] = mat.Inner(v, &inv, v)
+	}
+	return h, true
 }
 
 // pair returns the pair coefficient of players i and j (0 when either has none).

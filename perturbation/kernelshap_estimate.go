@@ -3,6 +3,7 @@ package perturbation
 import (
 	"math"
 
+	"gonum.org/v1/gonum/floats"
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/glassbox-ai/glassbox/explanation"
@@ -11,30 +12,87 @@ import (
 // kernelEstimate is one round's KernelSHAP values with their standard errors.
 type kernelEstimate struct {
 	phi []float64
-	// se holds the standard errors, nil when the bootstrap could not measure them.
+	// se holds the standard errors, nil when they could not be measured.
 	se []float64
 	// solver is the least-squares path used for the (residual) regression.
 	solver string
-	// control names the control variate used, "none" without one.
+	// control names the control variates used, "none" without one.
 	control string
-	// g is the control variate, nil without one; phi then holds the plain
-	// estimate (for the stopping rule's scale) and phiR the residual's values
-	// until finish adds φ(g).
-	g    *surrogate
-	phiR []float64
+	// cv is the round's control-variate state, nil without one; phi then
+	// holds the plain estimate (the stopping rule's scale) until finish.
+	cv *kernelCV
 }
 
-// finish completes an estimate with a control variate: φ = φ(g) + φ̂(f − g).
-// φ(g) is computed once, here, because the stopping rule does not need it.
-func (e *kernelEstimate) finish() {
-	if e.g == nil {
+// kernelCV is a round's control-variate state: the surrogate g, each row's
+// coalition and what g leaves of f there (the sampled coalitions, then ∅,
+// then N), and the residual regression's values with g alone.
+type kernelCV struct {
+	g     *surrogate
+	masks []uint64
+	left  []float64
+	phiR  []float64
+}
+
+// cvMaxInflation caps the leave-one-out inflation 1/(1 − hᵢᵢ) of a residual:
+// a row the surrogate fits by itself alone (hᵢᵢ → 1) says nothing of the
+// spread elsewhere, and must not dominate it.
+const cvMaxInflation = 10
+
+// honest returns row i's leave-one-out residual of g: what g fitted without
+// the row would leave there (the targets' own fitting noise is what makes
+// in-sample residuals, and so standard errors, too small).
+func (cv *kernelCV) honest(i int, resid float64) float64 {
+	if cv.g.leverage == nil {
+		return resid
+	}
+	return resid * math.Min(1/(1-math.Min(cv.g.leverage[i], 1)), cvMaxInflation)
+}
+
+// finish completes an estimate with a control variate: it fits the kernel
+// ridge T (kernelshap_gp.go) to f − g on the final sample and sets
+//
+//	φ = φ(g) + φ(T) + φ̂(f − g − T),
+//
+// with standard errors from T's leave-one-out residuals; without T,
+// φ = φ(g) + φ̂(f − g). Both are computed once, here, because the stopping
+// rule needs neither: it reads g's own (leave-one-out) standard errors.
+func (e *kernelEstimate) finish(k *kernelStrata) {
+	cv := e.cv
+	if cv == nil {
 		return
 	}
-	phiG := e.g.exactShapley()
-	for i := range e.phi {
-		e.phi[i] = phiG[i] + e.phiR[i]
+	e.cv = nil
+	n := k.n
+	phi := cv.g.exactShapley()
+	defer func() { e.phi = phi }()
+	t, ok := fitKernelRidge(cv.masks, cv.left, n)
+	if !ok {
+		floats.Add(phi, cv.phiR)
+		return
 	}
-	e.g, e.phiR = nil, nil
+	sets := k.ev.sets[2:]
+	w := k.weights()
+	empty, full := len(sets), len(sets)+1
+	// What g + T leaves: f − g − T = λα on the training rows, relative to ∅.
+	r := make([]float64, len(sets))
+	honest := make([]float64, len(sets))
+	base := cv.left[empty] - t.fitted(empty, cv.left[empty])
+	for i := range sets {
+		r[i] = cv.left[i] - t.fitted(i, cv.left[i]) - base
+		honest[i] = cv.honest(i, t.loo[i]) - base
+	}
+	total := cv.left[full] - t.fitted(full, cv.left[full]) - base
+	phiR, solver, err := constrainedWLS(sets, r, w, n, total)
+	if err != nil {
+		floats.Add(phi, cv.phiR)
+		return
+	}
+	floats.Add(phi, t.exactShapley())
+	floats.Add(phi, phiR)
+	e.solver, e.control = solver, e.control+"+kernel-ridge"
+	if phiH, _, err := constrainedWLS(sets, honest, w, n, total); err == nil {
+		e.se = stratifiedStdErrors(k, honest, w, phiH, total)
+	}
 }
 
 // maxSE returns the largest standard error.
@@ -86,23 +144,35 @@ func estimateKernelSHAP(k *kernelStrata, vals []float64, link explanation.Link, 
 		return est, nil
 	}
 	if g, ok := fitSurrogate(link, sets, y, w, fx, f0, phi, n); ok {
-		g0, gN := g.at(newCoalition(n)), g.at(fullCoalition(n))
-		r := make([]float64, len(y))
+		cv := &kernelCV{g: g, masks: make([]uint64, len(sets)+2), left: make([]float64, len(sets)+2)}
 		for i, c := range sets {
-			r[i] = y[i] - g.at(c) - (f0 - g0)
+			cv.masks[i], cv.left[i] = coalitionMask(c), y[i]-g.at(c)
 		}
-		rTotal := (fx - gN) - (f0 - g0)
+		empty, full := len(sets), len(sets)+1
+		cv.masks[full] = coalitionMask(fullCoalition(n))
+		cv.left[empty], cv.left[full] = f0-g.at(newCoalition(n)), fx-g.at(fullCoalition(n))
+		r := make([]float64, len(y))
+		honest := make([]float64, len(y))
+		for i := range sets {
+			r[i] = cv.left[i] - cv.left[empty]
+			honest[i] = cv.honest(i, cv.left[i]) - cv.left[empty]
+		}
+		rTotal := cv.left[full] - cv.left[empty]
 		phiR, rSolver, err := constrainedWLS(sets, r, w, n, rTotal)
 		if err == nil {
-			est.g, est.phiR = g, phiR
+			cv.phiR = phiR
+			est.cv = cv
 			est.solver, est.control = rSolver, "surrogate-"+string(link)
-			target, total = r, rTotal
+			target, total = honest, rTotal
 		}
 	}
 
 	solved := est.phi
-	if est.g != nil {
-		solved = est.phiR
+	if est.cv != nil {
+		var err error
+		if solved, _, err = constrainedWLS(sets, target, w, n, total); err != nil {
+			return est, nil // the values stand; their errors are unknown
+		}
 	}
 	est.se = stratifiedStdErrors(k, target, w, solved, total)
 	return est, nil

@@ -191,14 +191,14 @@ func TestKernelSHAPSampled(t *testing.T) {
 		// Stratified paired sampling alone, the whole budget.
 		{"plain", sigmoidGame(n), explanation.LinkIdentity, 0, "none", 0.02, 512},
 		// σ(additive) is the surrogate's own form: the residual is 0 and the values exact.
-		{"surrogate exact", sigmoidGame(n), explanation.LinkLogit, 0, "surrogate-logit", 1e-9, 512},
+		{"surrogate exact", sigmoidGame(n), explanation.LinkLogit, 0, "surrogate-logit+kernel-ridge", 1e-9, 512},
 		// Pairwise interactions inside the sigmoid are the surrogate's form too (all 14 players get pairs at
 		// 500); the ridge on the pair terms leaves ~1e-5.
-		{"surrogate pairs", interacting, explanation.LinkLogit, 0, "surrogate-logit", 1e-4, 512},
+		{"surrogate pairs", interacting, explanation.LinkLogit, 0, "surrogate-logit+kernel-ridge", 1e-4, 512},
 		// log σ(·) is the log-probability link's form.
-		{"surrogate logprob", func(m uint64) float64 { return math.Log(sigmoidGame(n)(m)) }, explanation.LinkLogProb, 0, "surrogate-logprob", 1e-9, 512},
+		{"surrogate logprob", func(m uint64) float64 { return math.Log(sigmoidGame(n)(m)) }, explanation.LinkLogProb, 0, "surrogate-logprob+kernel-ridge", 1e-9, 512},
 		// Adaptive: the exact-form game stops at the first round.
-		{"adaptive", sigmoidGame(n), explanation.LinkLogit, DefaultKernelSHAPTolerance, "surrogate-logit", 1e-9, 130},
+		{"adaptive", sigmoidGame(n), explanation.LinkLogit, DefaultKernelSHAPTolerance, "surrogate-logit+kernel-ridge", 1e-9, 130},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			want := bruteShapley(n, tc.game)
