@@ -18,10 +18,11 @@ const DefaultKernelSHAPMaxSamples = 500
 // DefaultKernelSHAPTolerance is the default stopping tolerance: sampling stops
 // once every player's standard error is under 0.1% of the scale of the
 // values (max(|f(x) − f(∅)|, max |φᵢ|)). On the accuracy harness
-// (scripts/bench-accuracy.sh, DEVELOPERS.md) it stops at 374 model calls on
-// average on distilbert-sentiment (0.18× KernelExplainer's default, at 0.4×
-// its error) and spends the whole budget on the MiniLM classifier; 0.005
-// stopped at 205 calls with 1.5 times the error.
+// (scripts/bench-accuracy.sh, DEVELOPERS.md) it stops at 461 model calls on
+// average on distilbert-sentiment (0.22× KernelExplainer's default, at 0.30×
+// its error) and spends the whole budget on the MiniLM classifier (0.24× the
+// calls at 0.66× the error); 0.002 stopped at 403 calls with 1.15 times the
+// error on distilbert-sentiment.
 const DefaultKernelSHAPTolerance = 0.001
 
 // MaxKernelSHAPSamples bounds the coalition budget a user may ask for.
@@ -38,8 +39,10 @@ const (
 // KernelSHAP estimates Shapley values by Shapley-kernel weighted least squares
 // (Lundberg & Lee 2017) with the efficiency constraint, on coalitions sampled
 // by size stratum in complementary pairs without replacement
-// (kernelshap_plan.go), with a control variate fitted on the link scale
-// (kernelshap_cv.go), per-player bootstrap standard errors, and an adaptive
+// (kernelshap_plan.go), with control variates: a surrogate fitted on the
+// link scale (kernelshap_cv.go) and a kernel ridge regression of what it
+// leaves (kernelshap_gp.go); per-player standard errors from leave-one-out
+// residuals (kernelshap_estimate.go), and an adaptive
 // budget: it scores coalitions in rounds and stops when every standard error
 // is under Tolerance times the scale of the values.
 type KernelSHAP struct {

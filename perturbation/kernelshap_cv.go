@@ -212,7 +212,8 @@ func fitSurrogate(l explanation.Link, sets []coalition, y, w []float64, full, em
 			return nil, false
 		}
 	}
-	// Leverages of the last linearisation (of the log-odds fit without refits).
+	// Leverages of the final fit, linearised at its coefficients (the
+	// Gauss–Newton Jacobian), for the leave-one-out residuals of kernelCV.honest.
 	for r := 0; r < rows; r++ {
 		eta := mat.Dot(x.RowView(r), beta)
 		d := dinv(eta)
