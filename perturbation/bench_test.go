@@ -3,6 +3,7 @@ package perturbation
 import (
 	"context"
 	"fmt"
+	"math"
 	"testing"
 
 	"github.com/glassbox-ai/glassbox/explanation"
@@ -42,6 +43,33 @@ func BenchmarkMethods(b *testing.B) {
 				b.ReportAllocs()
 				for b.Loop() {
 					if _, err := m.Explain(context.Background(), cheapScorer, req); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
+	}
+}
+
+// BenchmarkKernelSHAPControlVariates measures KernelSHAP's own CPU with the
+// control variates on (a probability under the logit link, n ≤ 16 players):
+// the surrogate and its leverages every round, the kernel ridge once, at the
+// default budget with the adaptive stop off and on.
+func BenchmarkKernelSHAPControlVariates(b *testing.B) {
+	sigmoid := explanation.ScorerFunc(func(ctx context.Context, inputs []explanation.Input) ([]float64, error) {
+		out, err := cheapScorer(ctx, inputs)
+		for k, v := range out {
+			out[k] = 1 / (1 + math.Exp(-(4*v - 0.5)))
+		}
+		return out, err
+	})
+	for _, players := range []int{12, 16} {
+		req := example(oneTokenWords(players), explanation.MaskAttention, 1)
+		req.Link = explanation.LinkLogit
+		for _, tol := range []float64{0, DefaultKernelSHAPTolerance} {
+			b.Run(fmt.Sprintf("players=%d/tolerance=%g", players, tol), func(b *testing.B) {
+				for b.Loop() {
+					if _, err := (KernelSHAP{Tolerance: tol}).Explain(context.Background(), sigmoid, req); err != nil {
 						b.Fatal(err)
 					}
 				}
