@@ -36,6 +36,15 @@ const (
 	kernelSHAPGrowth     = 1.5
 )
 
+// kernelSHAPOutOfReach skips a round's estimate (the surrogate's fit, its
+// leverages and the standard errors) when the last estimate's largest
+// standard error, scaled by 1/√(coalitions) to this round, is still over
+// this many times the threshold: a stop that needs the errors to fall twice
+// as fast as sampling alone makes them is out of reach, and on a cheap model
+// the skipped fits cost more than the calls the stop saves. A skipped round
+// can only delay a stop, never end sampling early.
+const kernelSHAPOutOfReach = 2
+
 // KernelSHAP estimates Shapley values by Shapley-kernel weighted least squares
 // (Lundberg & Lee 2017) with the efficiency constraint, on coalitions sampled
 // by size stratum in complementary pairs without replacement
@@ -132,6 +141,9 @@ func (k KernelSHAP) Explain(ctx context.Context, s explanation.Scorer, req expla
 
 	est := kernelEstimate{phi: make([]float64, n), se: make([]float64, n), solver: "none", control: "none"}
 	rounds := 0
+	// reach is the last estimate's largest standard error over the stopping
+	// threshold, from estimated coalitions (converged at ≤ 1).
+	reach, estimated := 0.0, 0
 	var strata *kernelStrata
 	if n >= 2 {
 		rng := explanation.NewRand(req.Seed, "kernelshap")
@@ -148,11 +160,17 @@ func (k KernelSHAP) Explain(ctx context.Context, s explanation.Scorer, req expla
 				return explanation.Result{}, err
 			}
 			rounds++
+			last := done || b >= budget
+			if !last && reach > 0 && !math.IsInf(reach, 1) &&
+				reach*math.Sqrt(float64(estimated)/float64(len(ev.sets))) > kernelSHAPOutOfReach {
+				continue // the stop is out of reach this round: skip the estimate's CPU
+			}
 			est, err = estimateKernelSHAP(strata, vals, req.Link, done)
 			if err != nil {
 				return explanation.Result{}, fmt.Errorf("kernelshap: %w", err)
 			}
-			if done || b >= budget || est.converged(k.Tolerance, vals[iFull]-vals[iEmpty]) {
+			reach, estimated = est.reach(k.Tolerance, vals[iFull]-vals[iEmpty]), len(ev.sets)
+			if last || reach <= 1 {
 				exact = done
 				break
 			}

@@ -104,18 +104,25 @@ func (e kernelEstimate) maxSE() float64 {
 	return m
 }
 
-// converged reports whether every standard error is at most tol times the
-// values' scale, max(|f(x) − f(∅)|, max|φᵢ|): the total alone understates the
-// scale when large contributions cancel. tol 0 or unknown errors never converge.
-func (e kernelEstimate) converged(tol, total float64) bool {
+// reach returns the largest standard error over the stopping threshold,
+// tol times the values' scale max(|f(x) − f(∅)|, max|φᵢ|) (the total alone
+// understates the scale when large contributions cancel): the estimate has
+// converged at reach ≤ 1. It is +Inf for tol 0 or unknown errors.
+func (e kernelEstimate) reach(tol, total float64) float64 {
 	if tol == 0 || e.se == nil {
-		return false
+		return math.Inf(1)
 	}
 	scale := math.Abs(total)
 	for _, v := range e.phi {
 		scale = math.Max(scale, math.Abs(v))
 	}
-	return e.maxSE() <= tol*scale
+	if scale == 0 {
+		if e.maxSE() == 0 {
+			return 0
+		}
+		return math.Inf(1)
+	}
+	return e.maxSE() / (tol * scale)
 }
 
 // estimateKernelSHAP computes the values from the coalitions held (vals[i] is
