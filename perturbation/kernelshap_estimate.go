@@ -65,7 +65,11 @@ func (e *kernelEstimate) finish(k *kernelStrata) {
 	n := k.n
 	phi := cv.g.exactShapley()
 	defer func() { e.phi = phi }()
-	t, ok := fitKernelRidge(cv.masks, cv.left, n)
+	var t *kernelRidge
+	ok := len(cv.masks) <= gpMaxRows+2 // the sampled coalitions, ∅ and N
+	if ok {
+		t, ok = fitKernelRidge(cv.masks, cv.left, n)
+	}
 	if !ok {
 		floats.Add(phi, cv.phiR)
 		return

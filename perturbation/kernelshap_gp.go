@@ -47,6 +47,11 @@ const (
 	// (the fit is invariant to the targets' scale): 1e-3 and 1e-2 gave
 	// 0.0173 and 0.0175 on MiniLM, 0.0142 and 0.0133 on distilbert.
 	gpLambda = 3e-3
+	// gpMaxRows is the most coalitions the kernel ridge is fitted on: its
+	// system is rows × rows (32 MiB and about a second of CPU at 2,048),
+	// and a budget this large already makes g's residual small. Larger
+	// samples keep g alone.
+	gpMaxRows = 2048
 )
 
 // kernelRidge is a fitted T over coalitions of n ≤ 64 players.

@@ -1,12 +1,15 @@
 package perturbation
 
 import (
+	"context"
 	"math"
 	"math/bits"
 	"math/rand/v2"
 	"testing"
 
 	"gonum.org/v1/gonum/mat"
+
+	"github.com/glassbox-ai/glassbox/explanation"
 )
 
 func TestBasisShapley(t *testing.T) {
@@ -126,6 +129,27 @@ func TestLeverages(t *testing.T) {
 		tgt[i] -= d
 		if fd := (up - base) / d; math.Abs(fd-h[i]) > 1e-9 {
 			t.Errorf("h[%d] = %v, finite difference %v", i, h[i], fd)
+		}
+	}
+}
+
+func TestKernelRidgeRowCap(t *testing.T) {
+	// Beyond gpMaxRows coalitions the kernel ridge is skipped (its system
+	// grows as rows²) and the surrogate alone remains.
+	const n = 14
+	for _, tc := range []struct {
+		samples int
+		control string
+	}{{gpMaxRows, "surrogate-logit+kernel-ridge"}, {gpMaxRows + 2, "surrogate-logit"}} {
+		req := example(oneTokenWords(n), explanation.MaskAttention, 1)
+		req.Link = explanation.LinkLogit
+		game, _ := playerGame(req, false, sigmoidPairsGame(n))
+		res, err := KernelSHAP{Samples: tc.samples}.Explain(context.Background(), &recorder{t: t, req: req, game: game}, req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := res.Params["control_variate"]; got != tc.control {
+			t.Errorf("samples %d: control_variate %v, want %s", tc.samples, got, tc.control)
 		}
 	}
 }
