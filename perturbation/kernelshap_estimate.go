@@ -94,8 +94,12 @@ func (e *kernelEstimate) finish(k *kernelStrata) {
 	floats.Add(phi, t.exactShapley())
 	floats.Add(phi, phiR)
 	e.solver, e.control = solver, e.control+"+kernel-ridge"
+	// When T's errors cannot be measured, g's from the last round stand (its
+	// residuals are at least as large).
 	if phiH, _, err := constrainedWLS(sets, honest, w, n, total); err == nil {
-		e.se = stratifiedStdErrors(k, honest, w, phiH, total)
+		if se := stratifiedStdErrors(k, honest, w, phiH, total); se != nil {
+			e.se = se
+		}
 	}
 }
 
