@@ -48,7 +48,7 @@ func TestKernelStrataWeights(t *testing.T) {
 
 func TestKernelSHAPStdErrorsTrackErrors(t *testing.T) {
 	// On a game outside the surrogate's form (third-order terms inside the
-	// sigmoid), the bootstrap standard errors must be of the size of the actual
+	// sigmoid), the leave-one-out standard errors must be of the size of the actual
 	// errors: over 30 seeded runs the mean squared z-score is within a factor 3 of 1.
 	const n = 12
 	game := func(m uint64) float64 {

@@ -189,7 +189,8 @@ func estimateKernelSHAP(k *kernelStrata, vals []float64, link explanation.Link, 
 	if est.cv != nil {
 		var err error
 		if solved, _, err = constrainedWLS(sets, target, w, n, total); err != nil {
-			return est, nil // the values stand; their errors are unknown
+			est.se = nil // the values stand; their errors are unknown (never 0: that reads as converged)
+			return est, nil
 		}
 	}
 	est.se = stratifiedStdErrors(k, target, w, solved, total)
